@@ -1,0 +1,1 @@
+"""One module per `strangler` subcommand; each defines `register(subparsers)`."""
