@@ -1,0 +1,92 @@
+"""Shadow comparison settings of a route: how modern's answer is read against legacy's.
+
+Kept apart from the route table's own schema because the comparison engine
+(`proxy.shadow`) grows its rules here without touching routing.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from proxy.config.base import StrictModel as _Strict
+
+__all__ = ["CompareRules", "ShadowSettings", "Tolerance"]
+
+DEFAULT_SHADOW_TIMEOUT = 5.0
+DEFAULT_SHADOW_CONCURRENCY = 8
+DEFAULT_SHADOW_BODY_CAP = 1024 * 1024
+
+
+class Tolerance(_Strict):
+    """A numeric or timestamp tolerance for one field path (absolute)."""
+
+    path: str
+    numeric: Annotated[float, Field(ge=0)] | None = None
+    seconds: Annotated[float, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Tolerance:
+        if (self.numeric is None) == (self.seconds is None):
+            raise ValueError("a tolerance sets exactly one of numeric or seconds")
+        return self
+
+
+class CompareRules(_Strict):
+    """How shadow comparison reads modern's answer against legacy's.
+
+    Parameters:
+        ignore: field paths to skip; `*` matches any key, `[*]` any list index.
+        lists: how top-level-bounded lists compare: `exact`, `prefix` (modern's list is
+            a prefix of legacy's), `suffix`, or `subset` (matched by `id`).
+        list_rules: per field path, the same choice for nested lists.
+        unordered: per field path of a list, the key that identifies its items when
+            order does not matter.
+        tolerances: numeric and timestamp tolerances per field path.
+        equivalent_statuses: pairs `[legacy, modern]` counted as intended, e.g.
+            `[500, 422]`.
+        headers: response headers compared (lower-case); others are ignored.
+    """
+
+    ignore: list[str] = []
+    lists: Literal["exact", "prefix", "suffix", "subset"] = "exact"
+    list_rules: dict[str, Literal["exact", "prefix", "suffix", "subset"]] = {}
+    unordered: dict[str, str] = {}
+    tolerances: list[Tolerance] = []
+    equivalent_statuses: list[list[int]] = []
+    headers: list[str] = ["content-type"]
+
+    @field_validator("equivalent_statuses")
+    @classmethod
+    def _pairs(cls, pairs: list[list[int]]) -> list[list[int]]:
+        for pair in pairs:
+            if len(pair) != 2 or not all(100 <= status <= 599 for status in pair):
+                raise ValueError(f"items are [legacy, modern] status pairs, got {pair}")
+        return pairs
+
+    @field_validator("headers")
+    @classmethod
+    def _lower(cls, headers: list[str]) -> list[str]:
+        return [h.lower() for h in headers]
+
+
+class ShadowSettings(_Strict):
+    """How a shadowed route mirrors requests to modern.
+
+    Parameters:
+        sample_rate: share of eligible requests mirrored, 0–1.
+        concurrency: mirrored requests in flight at once for this route, per worker.
+        timeout: seconds before a mirrored request counts as `timeout`.
+        max_body_bytes: request bodies above this are not buffered: `skipped`.
+        upstream: an isolated shadow upstream (a modern on its own database); required
+            to mirror non-idempotent methods, never the primary `modern`.
+        during_canary: also mirror the legacy share of a canary.
+    """
+
+    sample_rate: Annotated[float, Field(ge=0, le=1)] = 1.0
+    concurrency: Annotated[int, Field(ge=1, le=1024)] = DEFAULT_SHADOW_CONCURRENCY
+    timeout: Annotated[float, Field(gt=0, le=600)] = DEFAULT_SHADOW_TIMEOUT
+    max_body_bytes: Annotated[int, Field(ge=0)] = DEFAULT_SHADOW_BODY_CAP
+    upstream: str | None = None
+    during_canary: bool = False

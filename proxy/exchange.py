@@ -1,0 +1,126 @@
+"""What the data path hands to background work: a request and a response, captured.
+
+The hot path (forwarding) captures these only for requests that something off the
+request path wants (shadow comparison); everything else streams through untouched.
+They are plain immutable values, so a background task can hold them after the
+client's connection is gone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from proxy.config import Route
+
+__all__ = ["CapturedRequest", "CapturedResponse", "Headers", "NoShadow", "ShadowSink"]
+
+Headers = tuple[tuple[str, str], ...]
+"""Header pairs in arrival order, names lower-cased, repeats kept (e.g. Set-Cookie)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CapturedRequest:
+    """A client request as the proxy received it.
+
+    Parameters:
+        route_id: the matched route.
+        method, path, query_string: as received (`query_string` without `?`).
+        path_params: values of the route template's parameters.
+        headers: end-to-end headers (hop-by-hop already removed).
+        body: the whole body, or None when it was larger than the capture cap.
+        body_skipped: why `body` is None (e.g. "body over 1048576 bytes").
+        request_id: the X-Request-ID the proxy used.
+        client: the client's address.
+    """
+
+    route_id: str
+    method: str
+    path: str
+    query_string: str
+    path_params: dict[str, str]
+    headers: Headers
+    body: bytes | None
+    request_id: str
+    client: str | None = None
+    body_skipped: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CapturedResponse:
+    """An upstream's answer, whole.
+
+    Parameters:
+        status: HTTP status.
+        headers: response headers as received.
+        body: the raw body bytes (still content-encoded, e.g. gzip), or None when it
+            exceeded the capture cap.
+        elapsed: seconds from sending the request to the last body byte.
+        upstream: which upstream answered (`legacy`, `modern`, or a shadow upstream).
+    """
+
+    status: int
+    headers: Headers
+    body: bytes | None
+    elapsed: float
+    upstream: str
+
+
+class ShadowSink(Protocol):
+    """Where the data path sends exchanges to be shadow-compared.
+
+    Implemented by `proxy.shadow`; the data path depends only on this protocol, and
+    runs with `NoShadow` until a real one is wired in. Every method that the data
+    path calls is synchronous and cheap: the rule is that nothing here may make the
+    user's response wait for modern.
+    """
+
+    def wants(self, route: Route, method: str) -> bool:
+        """Decide (and count) whether this request is mirrored: stage, method, sampling."""
+        ...
+
+    def capture_limit(self, route: Route) -> int:
+        """Largest request or response body, in bytes, worth capturing for this route."""
+        ...
+
+    def submit(self, route: Route, request: CapturedRequest, legacy: CapturedResponse) -> None:
+        """Queue a comparison; never blocks. A full queue drops it and counts the drop."""
+        ...
+
+    async def route_status(self, route_id: str) -> dict[str, object] | None:
+        """Shadow outcomes for `api/status` (`compared`, `matched`, …), or None."""
+        ...
+
+    async def diffs(self, route_id: str) -> list[dict[str, object]]:
+        """Recent redacted mismatch samples for `api/routes/{id}/diffs`."""
+        ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class NoShadow:
+    """The sink used when shadowing is off: mirrors nothing."""
+
+    def wants(self, route: Route, method: str) -> bool:
+        return False
+
+    def capture_limit(self, route: Route) -> int:
+        return 0
+
+    def submit(self, route: Route, request: CapturedRequest, legacy: CapturedResponse) -> None:
+        return None
+
+    async def route_status(self, route_id: str) -> dict[str, object] | None:
+        return None
+
+    async def diffs(self, route_id: str) -> list[dict[str, object]]:
+        return []
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
