@@ -8,13 +8,17 @@ client's connection is gone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from proxy.config import Route
+    import aiohttp
+    import redis.asyncio
 
-__all__ = ["CapturedRequest", "CapturedResponse", "Headers", "NoShadow", "ShadowSink"]
+    from proxy.config import Route, RoutesConfig
+
+__all__ = ["CapturedRequest", "CapturedResponse", "Headers", "NoShadow", "ShadowDeps", "ShadowSink"]
 
 Headers = tuple[tuple[str, str], ...]
 """Header pairs in arrival order, names lower-cased, repeats kept (e.g. Set-Cookie)."""
@@ -124,3 +128,23 @@ class NoShadow:
 
     async def stop(self) -> None:
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowDeps:
+    """What the proxy app gives a shadow sink when it creates one in its lifespan.
+
+    Parameters:
+        routes: returns the route table in force now (it changes on reload).
+        redis: the shared Redis client (fakeredis's when REDIS_URL is unset), so
+            outcomes are the same whichever worker answers `api/status`.
+        key_prefix: prefix for every Redis key the sink writes.
+        session: returns the long-lived aiohttp session of an upstream by name.
+        upstream_url: returns the base URL of an upstream by name.
+    """
+
+    routes: Callable[[], RoutesConfig]
+    redis: redis.asyncio.Redis
+    key_prefix: str
+    session: Callable[[str], aiohttp.ClientSession]
+    upstream_url: Callable[[str], str]
