@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from legacy import live, routes_auth, routes_home, routes_messages, routes_rooms, routes_users
 from legacy.db import connect
@@ -39,3 +39,17 @@ for module in (routes_auth, routes_users, routes_rooms, routes_messages, routes_
 @app.get("/healthz")
 async def healthz() -> JSONResponse:
     return JSONResponse({"status": "ok"})
+
+
+async def internal_error(request: Request, exc: Exception) -> PlainTextResponse:
+    """Malformed input ends here (the legacy flaw): a bare 500, never a traceback page.
+
+    The server logs the traceback and then closes the connection, so the reply says
+    `Connection: close` and a keep-alive client (the proxy's pool) does not reuse it.
+    """
+    return PlainTextResponse(
+        "Internal Server Error", status_code=500, headers={"Connection": "close"}
+    )
+
+
+app.add_exception_handler(Exception, internal_error)
