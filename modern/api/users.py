@@ -1,0 +1,40 @@
+"""Users: the directory, one user, the caller's profile, a user's rooms."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from modern.api.deps import DEFAULT_LIMIT, CurrentUser, Cursor, Fields, Limit, ServicesDep
+from modern.api.replies import page_reply, reply
+from modern.schemas import RoomPublic, UserPublic, UserUpdate
+
+router = APIRouter(prefix="/api/users", tags=["users"])
+USER_FIELDS = tuple(UserPublic.model_fields)
+ROOM_FIELDS = tuple(RoomPublic.model_fields)
+
+
+@router.get("", responses={200: {"model": list[UserPublic]}})
+def list_users(
+    request: Request, _: CurrentUser, svc: ServicesDep,
+    limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None, fields: Fields = None,
+) -> Response:  # fmt: skip
+    return page_reply(request, svc.users.list(cursor, limit), fields=fields, allowed=USER_FIELDS)
+
+
+@router.patch("/me", responses={200: {"model": UserPublic}})
+def update_me(body: UserUpdate, user: CurrentUser, svc: ServicesDep) -> Response:
+    return reply(svc.users.update_me(user["id"], body.changes()))
+
+
+@router.get("/{user_id}", responses={200: {"model": UserPublic}})
+def get_user(user_id: str, _: CurrentUser, svc: ServicesDep, fields: Fields = None) -> Response:
+    return reply(svc.users.get(user_id), fields=fields, allowed=USER_FIELDS)
+
+
+@router.get("/{user_id}/rooms", responses={200: {"model": list[RoomPublic]}})
+def user_rooms(
+    request: Request, user_id: str, _: CurrentUser, svc: ServicesDep,
+    limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None, fields: Fields = None,
+) -> Response:  # fmt: skip
+    page = svc.users.rooms_of(user_id, cursor, limit)
+    return page_reply(request, page, fields=fields, allowed=ROOM_FIELDS)

@@ -1,0 +1,73 @@
+"""The composition root: `app = create_app()`, served as `modern.app:app`.
+
+The lifespan reads the settings, opens the MongoDB and Redis clients, builds the
+repositories and services, ensures the indexes and starts this process's event
+subscriber. Nothing connects at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import anyio.from_thread
+from fastapi import FastAPI
+
+from modern.api import Hub, Services, build_router, install_error_handlers
+from modern.repositories.clients import Storage, open_storage
+from modern.services import (
+    AuthService,
+    HomeService,
+    MessagesService,
+    RoomsService,
+    SearchService,
+    UsersService,
+)
+from modern.settings import Settings
+
+log = logging.getLogger("modern")
+
+
+def build_services(storage: Storage) -> Services:
+    users, rooms, messages = storage.users, storage.rooms, storage.messages
+    return Services(
+        auth=AuthService(users, storage.sessions),
+        users=UsersService(users, rooms),
+        rooms=RoomsService(rooms, users, messages),
+        messages=MessagesService(messages, rooms, storage.events),
+        home=HomeService(users, rooms, messages),
+        search=SearchService(users, rooms),
+    )
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = Settings.from_env()
+    storage = await asyncio.to_thread(open_storage, settings)
+    hub = Hub()
+    storage.events.local = lambda room_id, text: anyio.from_thread.run(hub.deliver, room_id, text)
+    app.state.settings = settings
+    app.state.storage = storage
+    app.state.hub = hub
+    app.state.services = build_services(storage)
+    subscriber = asyncio.create_task(storage.events.run(hub.deliver), name="modern-events")
+    try:
+        yield
+    finally:
+        subscriber.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await subscriber
+        await storage.redis_async.aclose()
+        storage.close()
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="modern social API", version="1.0", lifespan=lifespan)
+    install_error_handlers(app)
+    app.include_router(build_router())
+    return app
+
+
+app = create_app()

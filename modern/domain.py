@@ -1,0 +1,46 @@
+"""The shapes passed between layers: plain dicts with string ids and aware datetimes.
+
+Repositories build them from BSON documents; services read and return them; the API
+renders them with `modern.wire`. The keys are exactly the wire fields, so rendering is
+a timestamp conversion and nothing else.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypedDict
+
+
+class User(TypedDict):
+    id: str
+    username: str
+    display_name: str
+    bio: str | None
+    avatar_url: str | None
+    created_at: datetime
+    last_seen_at: datetime | None
+
+
+class Room(TypedDict):
+    id: str
+    name: str
+    topic: str | None
+    owner_id: str
+    member_ids: list[str]
+    created_at: datetime
+    last_message_at: datetime | None
+
+
+class Message(TypedDict):
+    id: str
+    room_id: str
+    author_id: str
+    text: str
+    created_at: datetime
+    edited_at: datetime | None
+    deleted: bool
+    reactions: dict[str, list[str]]
+
+
+# A keyset position: the sort values of the last item a page returned.
+Key = tuple[Any, ...]

@@ -1,0 +1,12 @@
+"""Data access: the only code that touches pymongo, bson and redis.
+
+- `mongo.py`: id parsing, BSON document -> domain dict mapping, driver error wrapping.
+- `indexes.py`: every index, created idempotently at start-up, each with its query.
+- `scans.py`: range-bounded keyset scans (the SecantusDB `sort().limit()` quirk).
+- `users.py`, `sessions.py`, `rooms.py`, `messages.py`: one repository per collection,
+  implementing the Protocols of `modern.services.ports`; cache-aside inside them.
+- `cache.py`: Redis cache-aside that degrades to direct reads during an outage.
+- `events.py`: the Redis pub/sub event bus behind live WebSocket events.
+- `monitoring.py`: the slow-query CommandListener.
+- `clients.py`: building the MongoClient and Redis clients from settings.
+"""

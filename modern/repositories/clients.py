@@ -1,0 +1,91 @@
+"""Building the database and Redis clients from settings (called in the lifespan only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import fakeredis
+import pymongo
+import redis
+import redis.asyncio as aioredis
+from pymongo.database import Database
+
+from modern.repositories.cache import Cache
+from modern.repositories.events import RedisEventBus
+from modern.repositories.indexes import ensure_indexes
+from modern.repositories.messages import MongoMessages
+from modern.repositories.mongo import Document
+from modern.repositories.monitoring import SlowQueryListener
+from modern.repositories.rooms import MongoRooms
+from modern.repositories.sessions import MongoSessions
+from modern.repositories.users import MongoUsers
+from modern.settings import Settings
+
+REDIS_TIMEOUT_SECONDS = 0.5
+
+
+@dataclass
+class Storage:
+    """Everything the lifespan opens: repositories, the event bus, clients to close."""
+
+    client: pymongo.MongoClient[Document]
+    database: Database[Document]
+    listener: SlowQueryListener
+    cache: Cache
+    users: MongoUsers
+    sessions: MongoSessions
+    rooms: MongoRooms
+    messages: MongoMessages
+    events: RedisEventBus
+    redis_sync: redis.Redis
+    redis_async: aioredis.Redis
+
+    def close(self) -> None:
+        self.client.close()
+        self.redis_sync.close()
+
+
+def open_storage(settings: Settings) -> Storage:
+    """Connect lazily (pymongo and redis connect on first use) and ensure indexes."""
+    listener = SlowQueryListener(settings.slow_query_ms)
+    client: pymongo.MongoClient[Document] = pymongo.MongoClient(
+        settings.mongodb_uri, tz_aware=True, event_listeners=[listener],
+        serverSelectionTimeoutMS=5000, appname="modern",
+    )  # fmt: skip
+    database = client[settings.database]
+    redis_sync, redis_async = _redis_clients(settings.redis_url)
+    prefix = settings.redis_key_prefix
+    cache = Cache(redis_sync, prefix)
+    ensure_indexes(database)
+    return Storage(
+        client=client,
+        database=database,
+        listener=listener,
+        cache=cache,
+        users=MongoUsers(
+            database["users"],
+            cache,
+            profile_ttl=settings.profile_ttl,
+            list_ttl=settings.cache_ttl,
+        ),
+        sessions=MongoSessions(database["sessions"]),
+        rooms=MongoRooms(database["rooms"], cache, list_ttl=settings.cache_ttl),
+        messages=MongoMessages(database["messages"], cache, summary_ttl=settings.cache_ttl),
+        events=RedisEventBus(redis_sync, redis_async, prefix),
+        redis_sync=redis_sync,
+        redis_async=redis_async,
+    )
+
+
+def _redis_clients(url: str | None) -> tuple[redis.Redis, aioredis.Redis]:
+    """Real Redis when a URL is given; else one in-process fakeredis server for both."""
+    if url is None:
+        server = fakeredis.FakeServer()
+        return fakeredis.FakeRedis(server=server), fakeredis.FakeAsyncRedis(server=server)
+    options = {
+        "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+        "socket_timeout": REDIS_TIMEOUT_SECONDS,
+    }
+    return redis.Redis.from_url(url, **options), aioredis.Redis.from_url(
+        url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
+    )

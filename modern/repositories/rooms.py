@@ -1,0 +1,132 @@
+"""The `rooms` collection, with the cached "most members" list behind suggestions."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.collection import Collection
+
+from modern.domain import Key, Room
+from modern.repositories.cache import Cache
+from modern.repositories.mongo import Document, oid, storage_errors, to_room
+from modern.repositories.scans import newest_first
+from modern.wire import now_ms
+
+POPULAR_KEY = "home:popular_rooms"
+# How many of the most-joined rooms are cached; suggestions filter the caller's rooms
+# out of them and fall back to a direct query when too few are left.
+POPULAR_CACHED = 40
+
+
+class MongoRooms:
+    """Parameters: collection; cache; list_ttl — seconds for the popular list (0 = off)."""
+
+    def __init__(self, collection: Collection[Document], cache: Cache, *, list_ttl: int) -> None:
+        self._rooms = collection
+        self._cache = cache
+        self._list_ttl = list_ttl
+
+    def insert(self, *, name: str, topic: str | None, owner_id: str, now: datetime) -> Room:
+        owner = oid(owner_id)
+        doc: Document = {
+            "name": name,
+            "topic": topic,
+            "owner_id": owner,
+            "member_ids": [owner],
+            "created_at": now,
+            "last_message_at": None,
+        }
+        with storage_errors("insert room"):
+            doc["_id"] = self._rooms.insert_one(doc).inserted_id
+        self._cache.delete(POPULAR_KEY)
+        return to_room(doc)
+
+    def get(self, room_id: str) -> Room | None:
+        target = oid(room_id)
+        if target is None:
+            return None
+        with storage_errors("find room"):
+            doc = self._rooms.find_one({"_id": target})
+        return to_room(doc) if doc is not None else None
+
+    def list_page(self, member_id: str | None, after: Key | None, limit: int) -> list[Room]:
+        """By `last_message_at` descending (none last), ties by id ascending."""
+        base: Document = {}
+        windowed = member_id is None
+        if member_id is not None:
+            member = oid(member_id)
+            if member is None:
+                return []
+            base["member_ids"] = member
+        position = (after[0], oid(after[1])) if after is not None else None
+        docs = newest_first(
+            self._rooms, base, "last_message_at", limit=limit, after=position,  # type: ignore[arg-type]
+            anchor=now_ms() if windowed else None, tie=ASCENDING, nulls_last=True,
+        )  # fmt: skip
+        return [to_room(doc) for doc in docs]
+
+    def add_member(self, room_id: str, user_id: str) -> Room | None:
+        return self._update(room_id, {"$addToSet": {"member_ids": oid(user_id)}})
+
+    def remove_member(self, room_id: str, user_id: str) -> Room | None:
+        return self._update(room_id, {"$pull": {"member_ids": oid(user_id)}})
+
+    def touch_last_message(self, room_id: str, at: datetime) -> None:
+        self._update(room_id, {"$set": {"last_message_at": at}})
+
+    def popular(self, exclude_member: str, limit: int) -> list[Room]:
+        """Rooms `exclude_member` is not in, most members first, ties by id."""
+        top = self._cache.remember(
+            POPULAR_KEY, self._list_ttl, lambda: self._popular(None, POPULAR_CACHED)
+        )
+        kept = [room for room in top if exclude_member not in room["member_ids"]]
+        if len(kept) >= limit or len(top) < POPULAR_CACHED:
+            return kept[:limit]
+        return self._popular(oid(exclude_member), limit)
+
+    def search(self, q: str, after: Key | None, limit: int) -> list[Room]:
+        pattern = {"$regex": re.escape(q), "$options": "i"}
+        query: Document = {"$or": [{"name": pattern}, {"topic": pattern}]}
+        if after is not None:
+            name, room_id = after
+            query = {
+                "$and": [
+                    query,
+                    {
+                        "$or": [
+                            {"name": {"$gt": name}},
+                            {"name": name, "_id": {"$gt": oid(room_id)}},
+                        ]
+                    },
+                ]
+            }
+        with storage_errors("search rooms"):
+            cursor = self._rooms.find(query).sort([("name", ASCENDING), ("_id", ASCENDING)])
+            return [to_room(doc) for doc in cursor.limit(limit)]
+
+    def _popular(self, exclude: Any, limit: int) -> list[Room]:
+        match: Document = {"member_ids": {"$ne": exclude}} if exclude is not None else {}
+        pipeline: list[Document] = [
+            {"$match": match},
+            {"$project": {"members": {"$size": {"$ifNull": ["$member_ids", []]}}}},
+            {"$sort": {"members": -1, "_id": 1}},
+            {"$limit": limit},
+        ]
+        with storage_errors("rank rooms"):
+            ranked = [doc["_id"] for doc in self._rooms.aggregate(pipeline)]
+            docs = {doc["_id"]: doc for doc in self._rooms.find({"_id": {"$in": ranked}})}
+        return [to_room(docs[room_id]) for room_id in ranked if room_id in docs]
+
+    def _update(self, room_id: str, change: Document) -> Room | None:
+        target = oid(room_id)
+        if target is None:
+            return None
+        with storage_errors("update room"):
+            doc = self._rooms.find_one_and_update(
+                {"_id": target}, change, return_document=ReturnDocument.AFTER
+            )
+        self._cache.delete(POPULAR_KEY)
+        return to_room(doc) if doc is not None else None

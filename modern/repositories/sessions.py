@@ -1,0 +1,32 @@
+"""The `sessions` collection: bearer tokens shared with legacy."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pymongo.collection import Collection
+
+from modern.repositories.mongo import Document, oid, storage_errors
+
+
+class MongoSessions:
+    """Parameters: collection — `sessions` (unique `token`, TTL on `expires_at`)."""
+
+    def __init__(self, collection: Collection[Document]) -> None:
+        self._sessions = collection
+
+    def create(self, *, token: str, user_id: str, now: datetime, expires_at: datetime) -> None:
+        doc = {"token": token, "user_id": oid(user_id), "created_at": now, "expires_at": expires_at}
+        with storage_errors("create session"):
+            self._sessions.insert_one(doc)
+
+    def user_id_for(self, token: str, now: datetime) -> str | None:
+        with storage_errors("find session"):
+            doc = self._sessions.find_one(
+                {"token": token, "expires_at": {"$gt": now}}, {"user_id": 1, "_id": 0}
+            )
+        return str(doc["user_id"]) if doc is not None else None
+
+    def delete(self, token: str) -> None:
+        with storage_errors("delete session"):
+            self._sessions.delete_one({"token": token})

@@ -1,0 +1,126 @@
+"""The `users` collection, with cached profiles and the cached recent-users list."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.collection import Collection
+
+from modern.domain import User
+from modern.repositories.cache import Cache
+from modern.repositories.mongo import USER_PROJECTION, Document, oid, oids, storage_errors, to_user
+from modern.repositories.scans import newest_first
+from modern.wire import now_ms
+
+RECENT_KEY = "home:recent_users"
+
+
+def user_key(user_id: str) -> str:
+    return f"user:{user_id}"
+
+
+class MongoUsers:
+    """Parameters: collection; cache; profile_ttl, list_ttl — seconds (0 = not cached)."""
+
+    def __init__(
+        self, collection: Collection[Document], cache: Cache, *, profile_ttl: int, list_ttl: int
+    ) -> None:
+        self._users = collection
+        self._cache = cache
+        self._profile_ttl = profile_ttl
+        self._list_ttl = list_ttl
+
+    def insert(
+        self, *, username: str, display_name: str, password_hash: str, now: datetime
+    ) -> User:
+        doc: Document = {
+            "username": username,
+            "display_name": display_name,
+            "bio": None,
+            "avatar_url": None,
+            "password_hash": password_hash,
+            "created_at": now,
+            "last_seen_at": now,
+        }
+        with storage_errors("insert user"):
+            doc["_id"] = self._users.insert_one(doc).inserted_id
+        self._cache.delete(RECENT_KEY)
+        return to_user(doc)
+
+    def get(self, user_id: str) -> User | None:
+        return self.get_many([user_id]).get(user_id)
+
+    def get_many(self, user_ids: Sequence[str]) -> dict[str, User]:
+        """Profiles by id: cached ones from one MGET, the rest from ONE `$in` query."""
+        ids = list(dict.fromkeys(user_ids))
+        found: dict[str, User] = {}
+        if self._profile_ttl > 0:
+            cached = self._cache.get_many([user_key(uid) for uid in ids])
+            found = {uid: value for uid, value in zip(ids, cached, strict=True) if value}
+        missing = oids([uid for uid in ids if uid not in found])
+        if missing:
+            with storage_errors("find users"):
+                docs = list(self._users.find({"_id": {"$in": missing}}, USER_PROJECTION))
+            loaded = {user["id"]: user for user in map(to_user, docs)}
+            self._cache.set_many(
+                {user_key(uid): user for uid, user in loaded.items()}, self._profile_ttl
+            )
+            found.update(loaded)
+        return found
+
+    def find_credentials(self, username: str) -> tuple[User, str] | None:
+        with storage_errors("find credentials"):
+            doc = self._users.find_one({"username": username})
+        if doc is None:
+            return None
+        return to_user(doc), str(doc.get("password_hash", ""))
+
+    def update(self, user_id: str, changes: Mapping[str, Any]) -> User | None:
+        target = oid(user_id)
+        if target is None:
+            return None
+        with storage_errors("update user"):
+            doc = self._users.find_one_and_update(
+                {"_id": target},
+                {"$set": dict(changes)},
+                projection=USER_PROJECTION,
+                return_document=ReturnDocument.AFTER,
+            )
+        self._cache.delete(user_key(user_id), RECENT_KEY)
+        return to_user(doc) if doc is not None else None
+
+    def list_page(self, after: str | None, limit: int) -> list[User]:
+        query = {"username": {"$gt": after}} if after is not None else {}
+        return self._sorted(query, limit)
+
+    def search(self, q: str, after: str | None, limit: int) -> list[User]:
+        pattern = {"$regex": re.escape(q), "$options": "i"}
+        query: Document = {"$or": [{"username": pattern}, {"display_name": pattern}]}
+        if after is not None:
+            query["username"] = {"$gt": after}
+        return self._sorted(query, limit)
+
+    def recent(self, limit: int) -> list[User]:
+        """By `last_seen_at` descending (never seen last), ties by id; cached."""
+        return self._cache.remember(
+            RECENT_KEY,
+            self._list_ttl,
+            lambda: self._recent(limit),
+        )
+
+    def _recent(self, limit: int) -> list[User]:
+        docs = newest_first(
+            self._users, {}, "last_seen_at", limit=limit, anchor=now_ms(),
+            tie=ASCENDING, nulls_last=True, projection=USER_PROJECTION,
+        )  # fmt: skip
+        return [to_user(doc) for doc in docs]
+
+    def _sorted(self, query: Document, limit: int) -> list[User]:
+        with storage_errors("list users"):
+            cursor = self._users.find(query, USER_PROJECTION)
+            docs = cursor.sort([("username", ASCENDING), ("_id", ASCENDING)]).limit(limit)
+            return [to_user(doc) for doc in docs]

@@ -1,0 +1,39 @@
+"""User replies and the profile update body."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, field_validator
+
+from modern.schemas.base import ObjectIdStr, Strict, Timestamp
+
+DisplayName = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class UserPublic(Strict):
+    id: ObjectIdStr
+    username: str
+    display_name: str
+    bio: str | None
+    avatar_url: str | None
+    created_at: Timestamp
+    last_seen_at: Timestamp | None
+
+
+class UserUpdate(Strict):
+    """PATCH /api/users/me: only keys present change; bio and avatar_url may be null."""
+
+    display_name: DisplayName | None = None
+    bio: Annotated[str, Field(max_length=500)] | None = None
+    avatar_url: Annotated[str, Field(max_length=500)] | None = None
+
+    @field_validator("display_name", mode="before")
+    @classmethod
+    def _display_name_not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("display_name cannot be null")
+        return value
+
+    def changes(self) -> dict[str, str | None]:
+        return self.model_dump(exclude_unset=True)

@@ -1,0 +1,65 @@
+"""Registration, login, logout and token authentication (sessions shared with legacy)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from modern.domain import User
+from modern.errors import Conflict, DuplicateKeyError, Unauthorized
+from modern.services.passwords import hash_password, verify_password
+from modern.services.ports import SessionStore, UserStore
+from modern.wire import now_ms
+
+SESSION_LIFETIME = timedelta(days=30)
+
+
+class AuthService:
+    """Parameters: users, sessions — the stores; tokens are `secrets.token_urlsafe(32)`."""
+
+    def __init__(self, users: UserStore, sessions: SessionStore) -> None:
+        self._users = users
+        self._sessions = sessions
+
+    def register(self, username: str, password: str, display_name: str | None) -> tuple[User, str]:
+        now = now_ms()
+        try:
+            user = self._users.insert(
+                username=username,
+                display_name=display_name if display_name is not None else username,
+                password_hash=hash_password(password),
+                now=now,
+            )
+        except DuplicateKeyError:
+            raise Conflict(f"username {username!r} is taken") from None
+        return user, self._open_session(user["id"])
+
+    def login(self, username: str, password: str) -> tuple[User, str]:
+        found = self._users.find_credentials(username)
+        if found is None or not verify_password(password, found[1]):
+            raise Unauthorized("wrong username or password")
+        user = self._users.update(found[0]["id"], {"last_seen_at": now_ms()})
+        if user is None:  # deleted between the two calls
+            raise Unauthorized("wrong username or password")
+        return user, self._open_session(user["id"])
+
+    def logout(self, token: str) -> None:
+        self._sessions.delete(token)
+
+    def authenticate(self, token: str | None) -> User:
+        """The user a bearer token belongs to; 401 when missing, unknown or expired."""
+        if not token:
+            raise Unauthorized("missing bearer token")
+        user_id = self._sessions.user_id_for(token, now_ms())
+        user = self._users.get(user_id) if user_id is not None else None
+        if user is None:
+            raise Unauthorized("invalid or expired token")
+        return user
+
+    def _open_session(self, user_id: str) -> str:
+        token = secrets.token_urlsafe(32)
+        now = now_ms()
+        self._sessions.create(
+            token=token, user_id=user_id, now=now, expires_at=now + SESSION_LIFETIME
+        )
+        return token
