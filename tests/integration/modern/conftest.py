@@ -1,0 +1,65 @@
+"""One modern server per test module, on its own database and Redis prefix.
+
+Starting a server costs about a second, so a module shares one; tests that need a
+clean slate create their own users and rooms (usernames carry a random suffix).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pymongo
+import pytest
+import redis
+
+from tests.integration.modern.client import Api
+from tests.support.servers import RunningServer, run_app
+
+MODERN = "modern.app:app"
+
+
+@pytest.fixture(scope="module")
+def module_db(mongo_server_uri: str) -> Iterator[str]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    yield f"{mongo_server_uri}/{name}"
+    client: pymongo.MongoClient[dict[str, object]] = pymongo.MongoClient(mongo_server_uri)
+    try:
+        client.drop_database(name)
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def module_prefix(redis_url: str) -> Iterator[str]:
+    prefix = f"strangler-test:{uuid.uuid4().hex[:12]}:"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=prefix + "*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+def modern_env(mongo_uri: str, redis_url: str, prefix: str, **extra: str) -> dict[str, str]:
+    return {"MONGODB_URI": mongo_uri, "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix, **extra}
+
+
+@pytest.fixture(scope="module")
+def server(module_db: str, redis_url: str, module_prefix: str) -> Iterator[RunningServer]:
+    with run_app(MODERN, env=modern_env(module_db, redis_url, module_prefix)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def http(server: RunningServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def api(http: httpx.Client) -> Api:
+    return Api(http)
