@@ -14,7 +14,7 @@ from typing import Any, TypedDict
 class User(TypedDict):
     id: str
     username: str
-    display_name: str
+    display_name: str | None
     bio: str | None
     avatar_url: str | None
     created_at: datetime

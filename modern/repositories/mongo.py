@@ -47,7 +47,7 @@ def to_user(doc: Mapping[str, Any]) -> User:
     return {
         "id": str(doc["_id"]),
         "username": doc["username"],
-        "display_name": doc.get("display_name", doc["username"]),
+        "display_name": doc.get("display_name"),
         "bio": doc.get("bio"),
         "avatar_url": doc.get("avatar_url"),
         "created_at": doc["created_at"],
@@ -72,7 +72,7 @@ def to_message(doc: Mapping[str, Any]) -> Message:
         "id": str(doc["_id"]),
         "room_id": str(doc["room_id"]),
         "author_id": str(doc["author_id"]),
-        "text": doc.get("text", ""),
+        "text": "" if doc.get("deleted") else doc.get("text", ""),
         "created_at": doc["created_at"],
         "edited_at": doc.get("edited_at"),
         "deleted": bool(doc.get("deleted", False)),

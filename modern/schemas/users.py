@@ -14,7 +14,7 @@ DisplayName = Annotated[str, Field(min_length=1, max_length=64)]
 class UserPublic(Strict):
     id: ObjectIdStr
     username: str
-    display_name: str
+    display_name: str | None
     bio: str | None
     avatar_url: str | None
     created_at: Timestamp

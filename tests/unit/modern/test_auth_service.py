@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import pytest
+
+from modern.errors import Conflict, Unauthorized
+from modern.services.passwords import hash_password, verify_password
+from tests.unit.modern.conftest import World
+
+
+def test_register_defaults_display_name_and_opens_a_session(world: World) -> None:
+    user, token = world.auth.register("alice", "password123", None)
+    assert user["display_name"] == "alice"
+    assert user["bio"] is None and user["avatar_url"] is None
+    assert user["created_at"] == user["last_seen_at"]
+    assert world.auth.authenticate(token)["id"] == user["id"]
+
+
+def test_duplicate_username_is_a_conflict(world: World) -> None:
+    world.auth.register("alice", "password123", None)
+    with pytest.raises(Conflict):
+        world.auth.register("alice", "password456", None)
+
+
+def test_login_checks_the_password_and_updates_last_seen(world: World) -> None:
+    user, _ = world.auth.register("bob", "password123", "Bob")
+    with pytest.raises(Unauthorized):
+        world.auth.login("bob", "wrong password")
+    with pytest.raises(Unauthorized):
+        world.auth.login("nobody", "password123")
+    again, token = world.auth.login("bob", "password123")
+    assert again["last_seen_at"] >= user["last_seen_at"]
+    assert world.auth.authenticate(token)["username"] == "bob"
+
+
+def test_logout_revokes_the_token(world: World) -> None:
+    _, token = world.auth.register("carol", "password123", None)
+    world.auth.logout(token)
+    with pytest.raises(Unauthorized):
+        world.auth.authenticate(token)
+
+
+@pytest.mark.parametrize("token", [None, "", "not-a-token"])
+def test_authenticate_refuses_missing_or_unknown_tokens(world: World, token: str | None) -> None:
+    with pytest.raises(Unauthorized):
+        world.auth.authenticate(token)
+
+
+def test_password_format_is_shared_with_legacy() -> None:
+    encoded = hash_password("s3cret-pass", iterations=1000)
+    algorithm, iterations, salt, digest = encoded.split("$")
+    assert (algorithm, iterations, len(salt), len(digest)) == ("pbkdf2_sha256", "1000", 32, 64)
+    assert verify_password("s3cret-pass", encoded)
+    assert not verify_password("other", encoded)
+    assert not verify_password("s3cret-pass", "garbage")
+    assert not verify_password("s3cret-pass", "md5$1$00$00")
