@@ -17,6 +17,14 @@ __all__ = ["CompareRules", "ShadowSettings", "Tolerance"]
 DEFAULT_SHADOW_TIMEOUT = 5.0
 DEFAULT_SHADOW_CONCURRENCY = 8
 DEFAULT_SHADOW_BODY_CAP = 1024 * 1024
+DEFAULT_SHADOW_QUEUE = 200
+DEFAULT_NOISE_RATE = 0.05
+DEFAULT_NOISE_RELATIVE = 0.2
+DEFAULT_NOISE_ABSOLUTE = 0.0003
+DEFAULT_MIN_NOISE_SAMPLES = 20
+DEFAULT_READY_THRESHOLD = 0.99
+DEFAULT_MIN_COMPARISONS = 500
+DEFAULT_RESERVOIR = 20
 
 
 class Tolerance(_Strict):
@@ -46,7 +54,11 @@ class CompareRules(_Strict):
         tolerances: numeric and timestamp tolerances per field path.
         equivalent_statuses: pairs `[legacy, modern]` counted as intended, e.g.
             `[500, 422]`.
-        headers: response headers compared (lower-case); others are ignored.
+        headers: response headers compared (lower-case); others are ignored, so
+            modern's declared `Link` header is compared only when listed here.
+        pagination_link: when the root list is compared as `prefix` or `suffix` and
+            modern's list is shorter than legacy's, modern must say there is more
+            (`Link: <…>; rel="next"`); a short page without it is a `length` difference.
     """
 
     ignore: list[str] = []
@@ -56,6 +68,7 @@ class CompareRules(_Strict):
     tolerances: list[Tolerance] = []
     equivalent_statuses: list[list[int]] = []
     headers: list[str] = ["content-type"]
+    pagination_link: bool = True
 
     @field_validator("equivalent_statuses")
     @classmethod
@@ -82,6 +95,21 @@ class ShadowSettings(_Strict):
         upstream: an isolated shadow upstream (a modern on its own database); required
             to mirror non-idempotent methods, never the primary `modern`.
         during_canary: also mirror the legacy share of a canary.
+        queue_size: exchanges waiting for a replay slot, per route and worker; when
+            full, new ones are dropped (and counted), so a slow modern costs no memory
+            growth.
+        noise_rate: share of mirrored GETs for which legacy is also asked a second
+            time (off the request path), to learn which fields differ on their own.
+        noise_relative, noise_absolute: a field path is reported only when its
+            modern-vs-legacy difference rate exceeds its legacy-vs-legacy noise rate
+            by both margins: `diff > noise * (1 + relative)` and
+            `diff - noise > absolute`.
+        min_noise_samples: until this many legacy-vs-legacy comparisons exist, no field
+            counts as noise (every difference is reported).
+        ready_threshold, min_comparisons: `ready_to_promote` needs the Wilson 95% lower
+            bound of the match rate at or above the threshold over at least this many
+            comparisons.
+        reservoir_size: mismatch samples kept per field path as evidence.
     """
 
     sample_rate: Annotated[float, Field(ge=0, le=1)] = 1.0
@@ -90,3 +118,11 @@ class ShadowSettings(_Strict):
     max_body_bytes: Annotated[int, Field(ge=0)] = DEFAULT_SHADOW_BODY_CAP
     upstream: str | None = None
     during_canary: bool = False
+    queue_size: Annotated[int, Field(ge=1, le=100_000)] = DEFAULT_SHADOW_QUEUE
+    noise_rate: Annotated[float, Field(ge=0, le=1)] = DEFAULT_NOISE_RATE
+    noise_relative: Annotated[float, Field(ge=0)] = DEFAULT_NOISE_RELATIVE
+    noise_absolute: Annotated[float, Field(ge=0, le=1)] = DEFAULT_NOISE_ABSOLUTE
+    min_noise_samples: Annotated[int, Field(ge=0)] = DEFAULT_MIN_NOISE_SAMPLES
+    ready_threshold: Annotated[float, Field(ge=0, le=1)] = DEFAULT_READY_THRESHOLD
+    min_comparisons: Annotated[int, Field(ge=1)] = DEFAULT_MIN_COMPARISONS
+    reservoir_size: Annotated[int, Field(ge=1, le=1000)] = DEFAULT_RESERVOIR

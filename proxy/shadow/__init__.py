@@ -1,0 +1,51 @@
+"""Shadow comparison: prove a route's modern answers match legacy's before it moves.
+
+How an exchange flows through the package:
+
+- `runner.ShadowService` is the `proxy.exchange.ShadowSink` the data path holds.
+  `wants()` (stage, method, sample rate) and `submit()` (onto the route's bounded
+  lane, `lanes.py`) are synchronous and never touch the network.
+- A lane's dispatcher replays each exchange (`replay.py`) to modern or the isolated
+  `shadow.upstream`, within the route's concurrency and timeout (runtime-adjustable:
+  `controls.py`, served by `admin.py`); for a sample of GETs legacy is asked twice.
+- `compare.py` compares status, allow-listed headers and the body (`decode.py`), the
+  JSON body field by field (`diff.py`, path rules in `paths.py`), producing typed
+  `Difference`s at folded paths such as `rooms[*].members[*].display_name`.
+- `noise.py` decides whether a path's differences beat legacy's own noise; outcomes
+  and per-path counts go to Redis in the background (`outcomes.py`), samples of
+  redacted evidence too (`evidence.py`, `redact.py`).
+- `status.py` turns the shared counts into `route_status()` (match rate, Wilson bound,
+  `ready_to_promote`, noisy fields, latency) and Prometheus text (`stats.py`).
+
+Wiring (the proxy app): `sink = create_shadow(deps)` in the lifespan, `await
+sink.start()` / `await sink.stop()`; mount `shadow_admin_routes(lambda: sink)` in the
+admin app; append `await sink.metrics()` to `/_strangler/metrics`.
+"""
+
+from __future__ import annotations
+
+from proxy.exchange import ShadowDeps
+from proxy.shadow.admin import shadow_admin_routes
+from proxy.shadow.compare import Verdict, compare_responses
+from proxy.shadow.diff import Difference, JsonDiffer
+from proxy.shadow.redact import redact
+from proxy.shadow.runner import ShadowService, mirrors
+from proxy.shadow.stats import wilson_lower_bound
+
+__all__ = [
+    "Difference",
+    "JsonDiffer",
+    "ShadowService",
+    "Verdict",
+    "compare_responses",
+    "create_shadow",
+    "mirrors",
+    "redact",
+    "shadow_admin_routes",
+    "wilson_lower_bound",
+]
+
+
+def create_shadow(deps: ShadowDeps) -> ShadowService:
+    """The shadow sink for a proxy worker; call `start()` in the lifespan, `stop()` after."""
+    return ShadowService(deps)

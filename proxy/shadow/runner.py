@@ -1,0 +1,274 @@
+"""The shadow service: decide, queue, replay, compare, count.
+
+Data path (synchronous, no I/O): `wants()` checks stage, method and sample rate;
+`submit()` puts the captured exchange on the route's bounded lane or counts a drop.
+Background: each lane's dispatcher starts a replay task per item within the route's
+concurrency limit; a replay sends the request to modern (or the isolated
+`shadow.upstream`), sometimes also to legacy a second time (noise learning), compares,
+and records the outcome, per-path counts and evidence. A loop flushes those to Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+
+import aiohttp
+
+from proxy.config import SAFE_METHODS, Route
+from proxy.exchange import CapturedRequest, CapturedResponse, ShadowDeps
+from proxy.shadow.compare import Verdict, compare_responses
+from proxy.shadow.controls import Overrides
+from proxy.shadow.evidence import EvidenceStore, make_sample
+from proxy.shadow.lanes import Item, Lane
+from proxy.shadow.noise import NOISE_SAMPLES, diff_field, is_reported, noise_field
+from proxy.shadow.outcomes import OutcomeStore
+from proxy.shadow.replay import BodyTooLarge, replay
+from proxy.shadow.status import build_status, metrics_text
+
+__all__ = ["FLUSH_INTERVAL", "ShadowService", "mirrors"]
+
+log = logging.getLogger("proxy.shadow")
+
+FLUSH_INTERVAL = 0.5
+PRIMARY_MODERN = "modern"
+
+
+def mirrors(route: Route) -> bool:
+    """Whether the route's stage mirrors at all (shadow, or a canary's legacy share)."""
+    if route.websocket:
+        return False
+    return route.stage == "shadow" or (route.stage == "canary" and route.shadow.during_canary)
+
+
+def _isolated(route: Route) -> bool:
+    return route.shadow.upstream not in (None, PRIMARY_MODERN)
+
+
+class ShadowService:
+    """Implements `proxy.exchange.ShadowSink`; created by `create_shadow(deps)`."""
+
+    def __init__(self, deps: ShadowDeps, *, rng: Callable[[], float] = random.random) -> None:
+        self._deps = deps
+        self._random = rng
+        self.outcomes = OutcomeStore(deps.redis, deps.key_prefix)
+        self.evidence = EvidenceStore(deps.redis, deps.key_prefix)
+        self.overrides = Overrides(deps.redis, deps.key_prefix)
+        self._lanes: dict[str, Lane] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._flush_lock = asyncio.Lock()
+        self._running = False
+
+    # -- the data path: synchronous, cheap, never awaits -------------------------------
+
+    def wants(self, route: Route, method: str) -> bool:
+        if not mirrors(route):
+            return False
+        if method.upper() not in SAFE_METHODS and not _isolated(route):
+            return False
+        rate = self.overrides.effective(route).sample_rate
+        if rate < 1.0 and self._random() >= rate:
+            self.outcomes.count(route.id, "sampled_out")
+            return False
+        return True
+
+    def capture_limit(self, route: Route) -> int:
+        return route.shadow.max_body_bytes
+
+    def submit(self, route: Route, request: CapturedRequest, legacy: CapturedResponse) -> None:
+        reason = None
+        if request.body is None:
+            reason = request.body_skipped or "request body not captured"
+        elif legacy.body is None:
+            reason = "legacy body not captured"
+        elif legacy.upstream != "legacy":
+            reason = f"answered by {legacy.upstream}"
+        if reason is not None:
+            self._skip(route.id, reason)
+            return
+        if not self._running:
+            self.outcomes.count(route.id, "dropped")
+            return
+        lane = self._lane(route)
+        try:
+            lane.queue.put_nowait(Item(route, request, legacy))
+        except asyncio.QueueFull:
+            self.outcomes.count(route.id, "dropped")
+
+    # -- status -------------------------------------------------------------------------
+
+    async def route_status(self, route_id: str) -> dict[str, object] | None:
+        route = self._deps.routes().route(route_id)
+        if route is None:
+            return None
+        await self.flush()
+        counts, latency = await self.outcomes.read(route_id)
+        if not mirrors(route) and not counts:
+            return None
+        status = build_status(route, counts, latency)
+        status["settings"] = self.settings_of(route)
+        return status
+
+    async def diffs(self, route_id: str) -> list[dict[str, object]]:
+        await self.flush()
+        return await self.evidence.recent(route_id)
+
+    async def metrics(self) -> str:
+        """Prometheus text lines built from the Redis-shared counts (every worker's)."""
+        await self.flush()
+        routes = self._deps.routes().routes
+        reads = [(route, (await self.outcomes.read(route.id))[0]) for route in routes]
+        return metrics_text([(route, counts) for route, counts in reads if counts])
+
+    def route(self, route_id: str) -> Route | None:
+        """The route of that id in the table in force now."""
+        return self._deps.routes().route(route_id)
+
+    def settings_of(self, route: Route) -> dict[str, object]:
+        effective = self.overrides.effective(route)
+        return {
+            "mirrors": mirrors(route),
+            "upstream": route.shadow.upstream or PRIMARY_MODERN,
+            "sample_rate": effective.sample_rate,
+            "concurrency": effective.concurrency,
+            "timeout": effective.timeout,
+            "overrides": self.overrides.of(route.id),
+        }
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._running = True
+        await self._refresh_overrides()
+        self._loop_task = asyncio.create_task(self._flush_loop(), name="shadow-flush")
+
+    async def stop(self) -> None:
+        """Stop taking work, cancel replays in flight, and flush what was counted."""
+        self._running = False
+        tasks = [lane.task for lane in self._lanes.values() if lane.task] + list(self._tasks)
+        if self._loop_task:
+            tasks.append(self._loop_task)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._lanes.clear()
+        with contextlib.suppress(Exception):
+            await self.flush()
+
+    async def flush(self) -> None:
+        async with self._flush_lock:
+            await self.outcomes.flush()
+            await self.evidence.flush()
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_INTERVAL)
+            try:
+                await self.flush()
+                await self._refresh_overrides()
+            except Exception:  # the loop must outlive a Redis outage
+                log.exception("shadow: background flush failed")
+
+    async def _refresh_overrides(self) -> None:
+        ids = [route.id for route in self._deps.routes().routes if mirrors(route)]
+        with contextlib.suppress(Exception):
+            await self.overrides.refresh(ids)
+
+    # -- background work ----------------------------------------------------------------
+
+    def _skip(self, route_id: str, reason: str) -> None:
+        self.outcomes.count(route_id, "skipped")
+        self.outcomes.count(route_id, f"skipped:{reason}")
+
+    def _lane(self, route: Route) -> Lane:
+        lane = self._lanes.get(route.id)
+        if lane is None or lane.queue.maxsize != route.shadow.queue_size:
+            if lane is not None:
+                lane.retire()
+            lane = self._lanes[route.id] = Lane(route.shadow.queue_size)
+            lane.task = asyncio.get_running_loop().create_task(self._dispatch(lane))
+        return lane
+
+    async def _dispatch(self, lane: Lane) -> None:
+        while True:
+            item = await lane.queue.get()
+            if item is None:
+                return
+            await lane.limiter.acquire(self.overrides.effective(item.route).concurrency)
+            task = asyncio.create_task(self._compare(item))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(lambda _t: lane.limiter.release())
+            if lane.retired and lane.queue.empty():
+                return
+
+    async def _call(self, item: Item, upstream: str, timeout: float) -> CapturedResponse:
+        return await replay(
+            self._deps.session(upstream),
+            self._deps.upstream_url(upstream),
+            item.request,
+            upstream=upstream,
+            timeout=timeout,
+            body_cap=item.route.shadow.max_body_bytes,
+        )
+
+    async def _compare(self, item: Item) -> None:
+        route, request = item.route, item.request
+        target = route.shadow.upstream or PRIMARY_MODERN
+        if request.method not in SAFE_METHODS and target == PRIMARY_MODERN:
+            self._skip(route.id, "unsafe method never mirrored to the primary modern")
+            return
+        timeout = self.overrides.effective(route).timeout
+        calls = [self._call(item, target, timeout)]
+        learn = request.method == "GET" and self._random() < route.shadow.noise_rate
+        if learn:
+            calls.append(self._call(item, "legacy", timeout))
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        self.outcomes.latency(route.id, "legacy", item.legacy.elapsed)
+        if learn and isinstance(results[1], CapturedResponse):
+            self._learn_noise(route, compare_responses(item.legacy, results[1], route.compare))
+        modern = results[0]
+        if isinstance(modern, CapturedResponse):
+            self.outcomes.latency(route.id, "modern", modern.elapsed)
+            self._judge(item, compare_responses(item.legacy, modern, route.compare))
+        elif isinstance(modern, TimeoutError):
+            self.outcomes.count(route.id, "timeout")
+        elif isinstance(modern, BodyTooLarge):
+            self._skip(route.id, str(modern))
+        elif isinstance(modern, aiohttp.ClientError | OSError):
+            log.debug("shadow: %s %s failed on %s: %r", route.id, request.path, target, modern)
+            self.outcomes.count(route.id, "modern_error")
+        elif isinstance(modern, BaseException):
+            raise modern
+
+    def _learn_noise(self, route: Route, verdict: Verdict) -> None:
+        self.outcomes.count(route.id, NOISE_SAMPLES)
+        paths = {self.outcomes.bounded_path(route.id, d.path) for d in verdict.differences}
+        for path in paths:
+            self.outcomes.count(route.id, noise_field(path))
+
+    def _judge(self, item: Item, verdict: Verdict) -> None:
+        """Count the outcome; a difference is a mismatch only if its path beats the noise."""
+        route_id, settings = item.route.id, item.route.shadow
+        if verdict.intended:
+            self.outcomes.count(route_id, "intended")
+            return
+        by_path: dict[str, list] = {}
+        for diff in verdict.differences:
+            by_path.setdefault(self.outcomes.bounded_path(route_id, diff.path), []).append(diff)
+        for path, diffs in by_path.items():
+            self.outcomes.count(route_id, diff_field(path))
+            for kind in {d.kind for d in diffs}:
+                self.outcomes.count(route_id, f"kind:{kind}:{path}")
+        counts = self.outcomes.counts(route_id)
+        reported = [p for p in by_path if is_reported(p, counts, settings, pending=1)]
+        self.outcomes.count(route_id, "mismatched" if reported else "matched")
+        for path in reported:
+            for diff in by_path[path][:3]:  # a few per path per exchange is evidence enough
+                self.evidence.add(
+                    make_sample(route_id, diff, item.request), settings.reservoir_size
+                )

@@ -1,0 +1,154 @@
+"""Turn a route's shared counters into its status and its Prometheus lines.
+
+`compared` counts comparisons that reached a verdict: matched + mismatched + intended
+(an `intended` answer is a declared difference, so it counts as agreeing). Errors and
+timeouts are not comparisons, but a modern that cannot answer is not ready either:
+`ready_to_promote` needs the Wilson 95% lower bound of the match rate at or above the
+route's threshold over at least `min_comparisons`, AND errors plus timeouts within
+the same failure budget (`1 - threshold` of all attempts). `ready_reason` says which
+condition holds it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from proxy.config import Route
+from proxy.shadow.noise import NOISE_SAMPLES, compared, is_reported, learning, noisy_fields
+from proxy.shadow.outcomes import OUTCOMES
+from proxy.shadow.stats import percentile, wilson_lower_bound
+
+__all__ = ["build_status", "metrics_text"]
+
+TOP_FIELDS = 20
+
+
+def _fields(counts: Mapping[str, int], route: Route) -> list[dict[str, object]]:
+    kinds: dict[str, list[str]] = {}
+    for name in counts:
+        if name.startswith("kind:"):
+            _, kind, path = name.split(":", 2)
+            kinds.setdefault(path, []).append(kind)
+    rows = [
+        {
+            "path": name.removeprefix("diff:"),
+            "diffs": count,
+            "noise": counts.get("noise:" + name.removeprefix("diff:"), 0),
+            "kinds": sorted(kinds.get(name.removeprefix("diff:"), [])),
+            "reported": is_reported(name.removeprefix("diff:"), counts, route.shadow),
+        }
+        for name, count in counts.items()
+        if name.startswith("diff:") and count > 0
+    ]
+    rows.sort(key=lambda r: (-int(r["diffs"]), str(r["path"])))  # type: ignore[call-overload]
+    return rows[:TOP_FIELDS]
+
+
+def _latency(samples: list[float]) -> dict[str, float | None]:
+    def ms(q: float) -> float | None:
+        value = percentile(samples, q)
+        return None if value is None else round(value * 1000, 3)
+
+    return {"p50_ms": ms(50), "p95_ms": ms(95), "samples": len(samples)}
+
+
+def _readiness(route: Route, counts: Mapping[str, int]) -> tuple[float, bool, str]:
+    settings = route.shadow
+    total = compared(counts)
+    good = counts.get("matched", 0) + counts.get("intended", 0)
+    bound = wilson_lower_bound(good, total)
+    failed = counts.get("modern_error", 0) + counts.get("timeout", 0)
+    if total < settings.min_comparisons:
+        return bound, False, f"{total} of {settings.min_comparisons} comparisons needed"
+    if bound < settings.ready_threshold:
+        return bound, False, f"match rate lower bound {bound:.4f} < {settings.ready_threshold}"
+    if failed > (1 - settings.ready_threshold) * (total + failed):
+        return bound, False, f"{failed} modern errors or timeouts exceed the failure budget"
+    return bound, True, "ready"
+
+
+def build_status(
+    route: Route, counts: Mapping[str, int], latency: Mapping[str, list[float]]
+) -> dict[str, object]:
+    """The `shadow` object of a route in `api/status`."""
+    total = compared(counts)
+    good = counts.get("matched", 0) + counts.get("intended", 0)
+    bound, ready, reason = _readiness(route, counts)
+    status: dict[str, object] = {"compared": total}
+    status.update({name: counts.get(name, 0) for name in OUTCOMES})
+    status.update(
+        {
+            "skipped_reasons": {
+                k.removeprefix("skipped:"): v for k, v in counts.items() if k.startswith("skipped:")
+            },
+            "match_rate": round(good / total, 6) if total else None,
+            "match_rate_lower_bound": round(bound, 6),
+            "ready_to_promote": ready,
+            "ready_reason": reason,
+            "ready_threshold": route.shadow.ready_threshold,
+            "min_comparisons": route.shadow.min_comparisons,
+            "noise": {
+                "samples": counts.get(NOISE_SAMPLES, 0),
+                "min_samples": route.shadow.min_noise_samples,
+                "learning": learning(counts, route.shadow),
+            },
+            "noisy_fields": noisy_fields(counts, route.shadow),
+            "fields": _fields(counts, route),
+            "latency": {
+                side: _latency(list(latency.get(side, []))) for side in ("legacy", "modern")
+            },
+        }
+    )
+    return status
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def metrics_text(routes: Iterable[tuple[Route, Mapping[str, int]]]) -> str:
+    """Prometheus exposition text for shadowed routes, from the Redis-shared counts."""
+    outcome_lines: list[str] = []
+    rate_lines: list[str] = []
+    bound_lines: list[str] = []
+    ready_lines: list[str] = []
+    field_lines: list[str] = []
+    for route, counts in routes:
+        label = f'route="{_label(route.id)}"'
+        for name in OUTCOMES:
+            outcome_lines.append(
+                f'strangler_shadow_outcomes_total{{{label},outcome="{name}"}} {counts.get(name, 0)}'
+            )
+        total = compared(counts)
+        good = counts.get("matched", 0) + counts.get("intended", 0)
+        bound, ready, _ = _readiness(route, counts)
+        if total:
+            rate_lines.append(f"strangler_shadow_match_rate{{{label}}} {good / total:.6f}")
+        bound_lines.append(f"strangler_shadow_match_rate_lower_bound{{{label}}} {bound:.6f}")
+        ready_lines.append(f"strangler_shadow_ready_to_promote{{{label}}} {int(ready)}")
+        for row in _fields(counts, route):
+            path = _label(str(row["path"]))
+            field_lines.append(
+                f'strangler_shadow_field_differences_total{{{label},path="{path}"}} {row["diffs"]}'
+            )
+    families = [
+        ("strangler_shadow_outcomes_total", "counter", "Shadow outcomes per route.", outcome_lines),
+        ("strangler_shadow_match_rate", "gauge", "Share of comparisons agreeing.", rate_lines),
+        (
+            "strangler_shadow_match_rate_lower_bound",
+            "gauge",
+            "Wilson 95% lower bound of the match rate.",
+            bound_lines,
+        ),
+        ("strangler_shadow_ready_to_promote", "gauge", "1 when ready to promote.", ready_lines),
+        (
+            "strangler_shadow_field_differences_total",
+            "counter",
+            "Comparisons in which a field path differed (top paths per route).",
+            field_lines,
+        ),
+    ]
+    out: list[str] = []
+    for name, kind, text, lines in families:
+        out += [f"# HELP {name} {text}", f"# TYPE {name} {kind}", *lines]
+    return "\n".join(out) + "\n"
