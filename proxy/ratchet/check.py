@@ -1,0 +1,228 @@
+"""Compare the current state with the baseline: every regression and every stale entry.
+
+`compare` is pure (a snapshot, the recorded baseline, today's date in; an `Outcome`
+out), so each rule is tested without files. The rules, each naming its entry:
+
+- a route moved to an earlier stage needs an unexpired `rollback: {reason}`; a
+  rollback removed while the route still owes its earlier stage is a move back too;
+- the share of routes at modern or retired never drops (a reasoned rollback counts
+  at the stage it owes);
+- legacy gains no endpoint; every legacy endpoint has a route, every route a legacy
+  endpoint (or `modern_only`); retired means legacy no longer serves it, and legacy
+  drops an endpoint only once its route is at modern;
+- counted layering contracts hold and their `ignore_imports` never grow;
+- anything else that differs from the baseline is an improvement not yet recorded:
+  stale, so the committed baseline always tells the truth.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from fractions import Fraction
+
+from proxy.config import STAGES, Route, Stage, stage_index
+from proxy.ratchet import staleness
+from proxy.ratchet.baseline import Baseline, RollbackEntry
+from proxy.ratchet.inventory import Endpoint
+from proxy.ratchet.problems import Outcome, Problem, Summary
+from proxy.ratchet.state import Snapshot, endpoints_of, route_entry
+
+__all__ = ["compare"]
+
+
+def compare(
+    now: Snapshot, recorded: Baseline | None, *, today: date, recorded_text: str | None = None
+) -> Outcome:
+    """Everything wrong with `now` relative to `recorded` (None: no baseline yet)."""
+    base = recorded if recorded is not None else Baseline()
+    proposed = _proposed(now, base)
+    problems: list[Problem] = []
+    problems += _stage_moves(now, base, proposed, today)
+    if recorded is not None:
+        problems += _share(now, recorded, proposed)
+    problems += _endpoints(now, base, has_baseline=recorded is not None)
+    problems += _contracts(now, base, has_baseline=recorded is not None)
+    if recorded is not None:
+        problems += staleness.stale_entries(recorded, proposed, problems, now, recorded_text)
+    return Outcome(
+        summary=_summary(now),
+        problems=tuple(sorted(problems, key=Problem.sort_key)),
+        proposed=proposed,
+        had_baseline=recorded is not None,
+    )
+
+
+def _proposed(now: Snapshot, base: Baseline) -> Baseline:
+    """The baseline `update` would write: the current state, with each rollback's debt."""
+    rollbacks = {}
+    for route in now.routes:
+        if route.rollback is None:
+            continue
+        owed = _owed(route, base)
+        rollbacks[route.id] = RollbackEntry(route.id, route.rollback.expires, owed)
+    return Baseline(
+        routes={route.id: route_entry(route) for route in now.routes},
+        legacy=frozenset(now.legacy),
+        exceptions=now.contracts.exceptions,
+        rollbacks=rollbacks,
+    )
+
+
+def _owed(route: Route, base: Baseline) -> Stage:
+    """The stage a rolled-back route must return to: the highest one it was recorded at."""
+    candidates: list[Stage] = [route.stage]
+    if route.id in base.routes:
+        candidates.append(base.routes[route.id].stage)
+    if route.id in base.rollbacks:
+        candidates.append(base.rollbacks[route.id].owed)
+    return max(candidates, key=stage_index)
+
+
+def _stage_moves(now: Snapshot, base: Baseline, proposed: Baseline, today: date) -> list[Problem]:
+    problems = []
+    for route in now.routes:
+        rollback = route.rollback
+        if rollback is not None and rollback.expires is not None and rollback.expires < today:
+            owed = proposed.rollbacks[route.id].owed
+            problems.append(Problem(
+                "expired-rollback", route.id,
+                f"the rollback of route {route.id!r} to {route.stage} expired on "
+                f"{rollback.expires.isoformat()} (reason: {rollback.reason})",
+                f"move it forward to {owed} and remove the rollback, or set a later "
+                "`expires` with a reason the reviewers accept",
+            ))  # fmt: skip
+            continue
+        owed = _owed(route, base)
+        if rollback is None and stage_index(route.stage) < stage_index(owed):
+            recorded = base.rollbacks.get(route.id)
+            why = (
+                f"its rollback was removed while it still owes {owed}"
+                if recorded is not None and stage_index(recorded.owed) > stage_index(route.stage)
+                else f"it moved back from {owed} to {route.stage} without a reason"
+            )
+            problems.append(Problem(
+                "stage-regression", route.id, f"route {route.id!r}: {why}",
+                f"set `stage: {owed}` again, or add `rollback: {{reason: \"…\"}}` to the route",
+            ))  # fmt: skip
+    return problems
+
+
+def _share(now: Snapshot, recorded: Baseline, proposed: Baseline) -> list[Problem]:
+    def effective(route: Route) -> Stage:
+        entry = proposed.rollbacks.get(route.id)
+        return entry.owed if entry is not None else route.stage
+
+    migrated = sum(effective(r) in ("modern", "retired") for r in now.routes)
+    current = Fraction(migrated, len(now.routes)) if now.routes else Fraction(0)
+    before = Fraction(recorded.migrated, len(recorded.routes)) if recorded.routes else Fraction(0)
+    if current >= before:
+        return []
+    removed = sorted(set(recorded.routes) - {r.id for r in now.routes})
+    added = sorted(r.id for r in now.routes if r.id not in recorded.routes)
+    causes = [f"removed: {', '.join(removed)}"] if removed else []
+    causes += [f"added before migrating: {', '.join(added)}"] if added else []
+    return [Problem(
+        "share-drop", "migrated share",
+        f"{migrated}/{len(now.routes)} routes ({float(current) * 100:.0f}%) are at modern or "
+        f"retired, below the baseline's {recorded.migrated}/{len(recorded.routes)} "
+        f"({float(before) * 100:.0f}%)" + (f"; {'; '.join(causes)}" if causes else ""),
+        "keep migrated routes in routes.yaml (a retired route stays listed) and move routes "
+        "forward, not back",
+    )]  # fmt: skip
+
+
+def _endpoints(now: Snapshot, base: Baseline, *, has_baseline: bool) -> list[Problem]:
+    legacy = set(now.legacy)
+    claimed: dict[Endpoint, Route] = {}
+    for route in now.routes:
+        for endpoint in endpoints_of(route):
+            claimed.setdefault(endpoint, route)
+    problems = []
+    for endpoint in now.legacy:
+        if has_baseline and endpoint not in base.legacy:
+            problems.append(Problem(
+                "new-endpoint", str(endpoint), f"legacy gained an endpoint: {endpoint}",
+                "new endpoints belong in modern: build it there and add a modern_only route "
+                "(`stage: modern`, `modern_only: true`), and remove it from legacy",
+            ))  # fmt: skip
+        elif endpoint not in claimed:
+            problems.append(Problem(
+                "unmapped-endpoint", str(endpoint),
+                f"legacy serves {endpoint} but no route in routes.yaml matches it",
+                "add a route entry for it (`stage: legacy` until it is migrated)",
+            ))  # fmt: skip
+    for route in now.routes:
+        problems += _route_endpoints(route, legacy, base)
+    return problems
+
+
+def _route_endpoints(route: Route, legacy: set[Endpoint], base: Baseline) -> list[Problem]:
+    mine = endpoints_of(route)
+    served = [e for e in mine if e in legacy]
+    if route.stage == "retired" and served:
+        names = ", ".join(map(str, served))
+        return [Problem(
+            "retired-served", route.id,
+            f"route {route.id!r} is retired but legacy still serves {names}",
+            "remove the endpoint from legacy, or keep the route at modern until it is removed",
+        )]  # fmt: skip
+    gone = [e for e in mine if e not in legacy]
+    if route.modern_only or not gone:
+        return []
+    dropped = [e for e in gone if e in base.legacy]
+    names = ", ".join(map(str, gone))
+    if stage_index(route.stage) >= stage_index("modern"):
+        recorded = base.routes.get(route.id)
+        if len(dropped) == len(gone) or recorded == route_entry(route):
+            return []  # legacy dropped it once modern served it: the goal
+    elif dropped:
+        return [Problem(
+            "dropped-early", route.id,
+            f"legacy no longer serves {', '.join(map(str, dropped))} but route "
+            f"{route.id!r} is still at {route.stage}",
+            "move the route to modern before removing the endpoint from legacy",
+        )]  # fmt: skip
+    return [Problem(
+        "orphan-route", route.id, f"route {route.id!r} ({names}) matches no legacy endpoint",
+        "fix its path or methods, or mark it `modern_only: true` (at stage modern) if the "
+        "endpoint exists only in modern",
+    )]  # fmt: skip
+
+
+def _contracts(now: Snapshot, base: Baseline, *, has_baseline: bool) -> list[Problem]:
+    problems = []
+    for broken in now.contracts.broken:
+        for detail in broken.details:
+            problems.append(Problem(
+                "broken-contract", broken.contract,
+                f"contract {broken.contract!r} ({broken.name}): {detail}",
+                "fix the import (run `lint-imports` for file and line); layering exceptions "
+                "may not grow",
+            ))  # fmt: skip
+    added = now.contracts.exceptions - base.exceptions if has_baseline else frozenset()
+    for exception in sorted(added):
+        problems.append(Problem(
+            "new-exception", str(exception),
+            f"contract {exception.contract!r} gained a layering exception: "
+            f"{exception.importer} -> {exception.imported}",
+            "remove the `ignore_imports` entry and fix the import: exceptions only shrink",
+        ))  # fmt: skip
+    return problems
+
+
+def _summary(now: Snapshot) -> Summary:
+    stages = Counter(route.stage for route in now.routes)
+    rollbacks = tuple(
+        (r.id, r.rollback.expires.isoformat() if r.rollback.expires else None, r.rollback.reason)
+        for r in sorted(now.routes, key=lambda r: r.id)
+        if r.rollback is not None
+    )
+    return Summary(
+        routes_total=len(now.routes),
+        migrated=stages["modern"] + stages["retired"],
+        by_stage={stage: stages[stage] for stage in STAGES},
+        legacy_endpoints=len(now.legacy),
+        exceptions=len(now.contracts.exceptions),
+        rollbacks=rollbacks,
+    )
