@@ -1,0 +1,26 @@
+"""The package's public surface is what `__all__` says, and the sink honours the protocol."""
+
+from __future__ import annotations
+
+import inspect
+
+import proxy.shadow
+from proxy.exchange import ShadowSink
+from proxy.shadow import ShadowService
+
+
+def test_exported_members_exist() -> None:
+    for name in proxy.shadow.__all__:
+        assert hasattr(proxy.shadow, name), name
+    assert "create_shadow" in proxy.shadow.__all__
+
+
+def test_service_implements_every_sink_method_with_the_same_kind() -> None:
+    for name, member in inspect.getmembers(ShadowSink, inspect.isfunction):
+        if name.startswith("_"):
+            continue
+        ours = getattr(ShadowService, name)
+        assert inspect.iscoroutinefunction(ours) == inspect.iscoroutinefunction(member), name
+        assert list(inspect.signature(ours).parameters) == list(
+            inspect.signature(member).parameters
+        ), name
