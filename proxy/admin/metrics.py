@@ -1,0 +1,100 @@
+"""`/_strangler/metrics`: Prometheus text built from the shared counters.
+
+The families are generated from a Redis snapshot at scrape time rather than kept
+in prometheus-client's per-process registry, so with several workers every scrape
+shows the whole deployment's totals, whichever worker answers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+from proxy.config import STAGES
+from proxy.stats import LATENCY_BUCKETS, Snapshot
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from proxy.runtime import Runtime
+
+__all__ = ["CONTENT_TYPE", "render_metrics"]
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class _SnapshotCollector(Collector):
+    def __init__(self, snap: Snapshot, runtime: Runtime) -> None:
+        self.snap = snap
+        self.runtime = runtime
+
+    def collect(self) -> Iterable[Metric]:
+        snap = self.snap
+        requests = CounterMetricFamily(
+            "strangler_proxy_requests", "Requests proxied, by route and target.",
+            labels=["route", "target"],
+        )  # fmt: skip
+        for (route, target), count in sorted(snap.requests.items()):
+            requests.add_metric([route, target], count)
+        yield requests
+        errors = CounterMetricFamily(
+            "strangler_proxy_errors", "Proxy errors answered (413, 502, 504, …).",
+            labels=["route", "target", "code"],
+        )  # fmt: skip
+        for (route, target, code), count in sorted(snap.errors.items()):
+            errors.add_metric([route, target, code], count)
+        yield errors
+        fallbacks = CounterMetricFamily(
+            "strangler_proxy_fallbacks", "Modern failures served from legacy.", labels=["route"]
+        )
+        for route, count in sorted(snap.fallbacks.items()):
+            fallbacks.add_metric([route], count)
+        yield fallbacks
+        reloads = CounterMetricFamily(
+            "strangler_proxy_reloads", "routes.yaml reloads by result.", labels=["result"]
+        )
+        for result, count in sorted(snap.reloads.items()):
+            reloads.add_metric([result], count)
+        yield reloads
+        latency = HistogramMetricFamily(
+            "strangler_proxy_request_duration_seconds",
+            "Time from request to the last response byte.",
+            labels=["route", "target"],
+        )
+        for (route, target), counts in sorted(snap.latency.items()):
+            cumulative, buckets = 0, []
+            for bound, count in zip((*LATENCY_BUCKETS, float("inf")), counts, strict=True):
+                cumulative += count
+                buckets.append(("+Inf" if bound == float("inf") else repr(bound), cumulative))
+            latency.add_metric(
+                [route, target], buckets, sum_value=snap.latency_sum.get((route, target), 0.0)
+            )
+        yield latency
+        stages = GaugeMetricFamily(
+            "strangler_proxy_routes", "Routes per migration stage.", labels=["stage"]
+        )
+        config = self.runtime.table.config
+        for stage in STAGES:
+            stages.add_metric([stage], sum(1 for r in config.routes if r.stage == stage))
+        yield stages
+        info = GaugeMetricFamily(
+            "strangler_proxy_config_info", "The routes.yaml revision in force.",
+            labels=["revision"],
+        )  # fmt: skip
+        info.add_metric([self.runtime.table.loaded.revision], 1)
+        yield info
+
+
+async def render_metrics(runtime: Runtime) -> bytes:
+    snap = await runtime.stats.snapshot()
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_SnapshotCollector(snap, runtime))
+    return generate_latest(registry)

@@ -1,0 +1,89 @@
+"""Which upstream serves a request: the stage, and for a canary the sticky split.
+
+A canary hashes a sticky key (the bearer token, a cookie, a header, the client
+address or a path parameter) with the route's salt into one of 10,000 buckets and
+sends buckets below `basis_points` to modern. The bucket of a key never changes, so
+a client stays on its side, and raising the percent only moves clients from legacy
+to modern, never back. A request without a key goes to legacy, the safe side.
+"""
+
+from __future__ import annotations
+
+from hashlib import blake2b
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import parse_qs
+
+from proxy.config import CanaryRule, Route
+from proxy.types import Scope, Target
+
+__all__ = ["BUCKETS", "bucket", "choose_target", "sticky_key"]
+
+BUCKETS = 10_000
+
+
+def bucket(salt: str, key: str) -> int:
+    """The canary bucket, 0–9999, of a sticky key."""
+    digest = blake2b(f"{salt}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % BUCKETS
+
+
+def sticky_key(
+    rule: CanaryRule,
+    scope: Scope,
+    params: dict[str, str],
+    *,
+    authorization: bytes | None = None,
+    cookie: bytes | None = None,
+) -> str | None:
+    """The value that keeps one client on one side, or None when the request has none."""
+    sticky = rule.sticky
+    if sticky == "user":
+        if authorization and authorization[:7].lower() == b"bearer ":
+            return authorization[7:].strip().decode("latin-1") or None
+        if scope["type"] == "websocket":  # browsers cannot set headers on a WebSocket
+            tokens = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
+            return tokens[0] if tokens else None
+        return None
+    if sticky == "ip":
+        client = scope.get("client")
+        return client[0] if client else None
+    if sticky == "path_param":
+        return params.get(rule.key or "")
+    if sticky == "header":
+        wanted = (rule.key or "").lower().encode("latin-1")
+        for name, value in scope["headers"]:
+            if name.lower() == wanted:
+                return value.decode("latin-1")
+        return None
+    if cookie is None:
+        return None
+    try:
+        jar = SimpleCookie(cookie.decode("latin-1"))
+    except CookieError:
+        return None
+    morsel = jar.get(rule.key or "")
+    return morsel.value if morsel is not None else None
+
+
+def choose_target(
+    route: Route,
+    scope: Scope,
+    params: dict[str, str],
+    *,
+    authorization: bytes | None = None,
+    cookie: bytes | None = None,
+) -> Target:
+    """legacy/shadow → legacy; modern/retired → modern; canary → the sticky split."""
+    stage = route.stage
+    if stage in ("legacy", "shadow"):
+        return "legacy"
+    if stage != "canary" or route.canary is None:
+        return "modern"
+    rule = route.canary
+    points = rule.basis_points
+    if points <= 0:
+        return "legacy"
+    key = sticky_key(rule, scope, params, authorization=authorization, cookie=cookie)
+    if key is None:
+        return "legacy"
+    return "modern" if bucket(rule.salt or route.id, key) < points else "legacy"

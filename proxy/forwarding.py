@@ -1,0 +1,301 @@
+"""The HTTP data path: match, choose the upstream, forward, stream back.
+
+`Forwarder.__call__` is the whole life of one proxied request. It never buffers a
+body except a request body that arrived whole anyway, and what shadow comparison
+asked to capture. Errors before the first response byte become the proxy's JSON
+errors (413, 502, 504); after it, the only honest move is to cut the connection.
+
+Rule: nothing here awaits Redis or shadow work. Counting is a dict increment and
+the shadow sink's methods are synchronous and non-blocking.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import aiohttp
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random
+from yarl import URL
+
+from proxy.bodies import BodyTooLarge, ClientGone, RequestBody, Tee
+from proxy.canary import choose_target
+from proxy.config import IDEMPOTENT_METHODS, Route
+from proxy.config.models import DEFAULT_BODY_LIMIT
+from proxy.exchange import CapturedRequest, CapturedResponse, ShadowSink
+from proxy.headers import ForwardedRequest, request_headers, response_headers
+from proxy.responses import send_error
+from proxy.routing import RouteTable, unmapped_key
+from proxy.stats import UNMAPPED_ROUTE, Stats
+from proxy.types import Receive, Scope, Send, Target
+from proxy.upstreams import Upstreams
+
+__all__ = ["Forwarder"]
+
+log = logging.getLogger("strangler.proxy")
+
+_RETRYABLE = (
+    aiohttp.ClientConnectorError,
+    aiohttp.ServerDisconnectedError,
+    aiohttp.ClientConnectionResetError,
+)
+RETRY_ATTEMPTS = 3
+_NO_BODY_STATUSES = frozenset({204, 304})
+
+
+class UpstreamFailed(Exception):
+    """An upstream could not give an answer: carries the proxy's error reply."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+class Forwarder:
+    """Forwards one HTTP request to legacy or modern and streams the answer back.
+
+    Parameters:
+        upstreams: sessions and URLs.
+        stats: the worker's counters.
+        sink: where shadowed exchanges go (`NoShadow` when shadowing is off).
+    """
+
+    def __init__(self, upstreams: Upstreams, stats: Stats, sink: ShadowSink) -> None:
+        self.upstreams = upstreams
+        self.stats = stats
+        self.sink = sink
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, table: RouteTable) -> None:
+        started = time.perf_counter()
+        method: str = scope["method"]
+        client = scope.get("client")
+        try:
+            fwd = request_headers(
+                scope["headers"], client_host=client[0] if client else None, scheme=scope["scheme"]
+            )
+        except ValueError as exc:
+            await send_error(send, 400, "bad_request", str(exc), "-")
+            return
+        matched = table.match(method, scope["path"])
+        route: Route | None
+        if matched is None:
+            route, params, route_id, target = None, {}, UNMAPPED_ROUTE, "legacy"
+            self.stats.unmapped(unmapped_key(scope["path"]))
+        else:
+            route, params = matched
+            route_id = route.id
+            target = choose_target(
+                route, scope, params, authorization=fwd.authorization, cookie=fwd.cookie
+            )
+        limit = DEFAULT_BODY_LIMIT
+        if route is not None and route.max_body_bytes is not None:
+            limit = route.max_body_bytes
+        capture = route is not None and target == "legacy" and self.sink.wants(route, method)
+        tee = Tee(self.sink.capture_limit(route)) if capture and route is not None else None
+        body = RequestBody(receive, limit, tee)
+        try:
+            if fwd.content_length is not None and fwd.content_length > limit:
+                raise BodyTooLarge
+            await body.start(bool(fwd.content_length) or fwd.chunked)
+            fallback = route is not None and self._may_fall_back(route, method, body)
+            if fallback and route is not None and target == "modern":
+                if await self._try_modern(scope, send, route, fwd, body, started):
+                    return
+                self.stats.fallback(route.id)
+                target = "legacy"
+            resp = await self._open(target, scope, fwd, body, route)
+        except ClientGone:
+            return
+        except BodyTooLarge:
+            self.stats.error(route_id, target, 413)
+            self.stats.request(route_id, target, time.perf_counter() - started)
+            message = f"request body over this route's limit of {limit} bytes"
+            await send_error(send, 413, "payload_too_large", message, fwd.request_id)
+            return
+        except UpstreamFailed as exc:
+            self.stats.error(route_id, target, exc.status)
+            self.stats.request(route_id, target, time.perf_counter() - started)
+            await send_error(send, exc.status, exc.code, exc.message, fwd.request_id)
+            return
+        response_tee = Tee(tee.cap) if tee is not None else None
+        try:
+            await self._relay(resp, send, method, fwd.request_id, response_tee)
+        finally:
+            resp.release()
+        elapsed = time.perf_counter() - started
+        self.stats.request(route_id, target, elapsed)
+        if tee is not None and response_tee is not None and route is not None:
+            self._submit(scope, route, params, fwd, tee, resp, response_tee, elapsed)
+
+    @staticmethod
+    def _may_fall_back(route: Route, method: str, body: RequestBody) -> bool:
+        return (
+            route.fallback == "legacy"
+            and route.stage in ("canary", "modern")
+            and method in IDEMPOTENT_METHODS
+            and body.replayable
+        )
+
+    async def _try_modern(
+        self,
+        scope: Scope,
+        send: Send,
+        route: Route,
+        fwd: ForwardedRequest,
+        body: RequestBody,
+        started: float,
+    ) -> bool:
+        """Serve from modern unless it fails before answering; False means fall back."""
+        try:
+            resp = await self._open("modern", scope, fwd, body, route)
+        except UpstreamFailed as exc:
+            self.stats.error(route.id, "modern", exc.status)
+            return False
+        if resp.status >= 500:
+            self.stats.error(route.id, "modern", resp.status)
+            resp.release()
+            return False
+        try:
+            await self._relay(resp, send, scope["method"], fwd.request_id, None)
+        finally:
+            resp.release()
+        self.stats.request(route.id, "modern", time.perf_counter() - started)
+        return True
+
+    async def _open(
+        self,
+        target: Target,
+        scope: Scope,
+        fwd: ForwardedRequest,
+        body: RequestBody,
+        route: Route | None,
+    ) -> aiohttp.ClientResponse:
+        """Send the request upstream and return once the response head has arrived."""
+        upstreams = self.upstreams
+        seconds = route.timeout if route is not None and route.timeout else None
+        seconds = seconds or upstreams.default_timeout(target)
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        query: bytes = scope["query_string"]
+        url = upstreams.url(target) + raw_path.decode("latin-1")
+        if query:
+            url += "?" + query.decode("latin-1")
+        session = upstreams.session(target)
+        method = scope["method"]
+
+        async def attempt() -> aiohttp.ClientResponse:
+            return await session.request(
+                method,
+                _encoded(url),
+                headers=fwd.headers,
+                data=body.payload(),
+                allow_redirects=False,
+                timeout=upstreams.timeout(seconds),
+            )
+
+        try:
+            try:
+                return await attempt()
+            except _RETRYABLE:
+                if method not in IDEMPOTENT_METHODS or not body.replayable:
+                    raise
+            retrying = AsyncRetrying(
+                stop=stop_after_attempt(RETRY_ATTEMPTS - 1),
+                wait=wait_random(0.005, 0.025),
+                retry=retry_if_exception_type(_RETRYABLE),
+                reraise=True,
+            )
+            return await retrying(attempt)
+        except TimeoutError:
+            raise UpstreamFailed(
+                504, "upstream_timeout", f"{target} did not answer within {seconds:g} s"
+            ) from None
+        except aiohttp.ClientError as exc:
+            if body.too_large:
+                raise BodyTooLarge from None
+            if body.gone:
+                raise ClientGone from None
+            raise UpstreamFailed(
+                502, "upstream_unavailable", f"{target} is unavailable: {_describe(exc)}"
+            ) from None
+
+    @staticmethod
+    async def _relay(
+        resp: aiohttp.ClientResponse, send: Send, method: str, request_id: str, tee: Tee | None
+    ) -> None:
+        """Stream the upstream's response to the client, unchanged."""
+        headers, _ = response_headers(resp.raw_headers, request_id)
+        status = resp.status
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        if method == "HEAD" or status in _NO_BODY_STATUSES or status < 200:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
+        content = resp.content
+        remaining = resp.content_length
+        try:
+            while True:
+                chunk = await content.readany()
+                if not chunk:
+                    break
+                if tee is not None:
+                    tee.feed(chunk)
+                if remaining is not None:
+                    remaining -= len(chunk)
+                    if remaining <= 0:
+                        await send({"type": "http.response.body", "body": chunk})
+                        return
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            # Bytes already went to the client: leaving the response incomplete makes
+            # the server cut the connection, which the client sees as a failure.
+            log.warning("upstream failed mid-response (%s): %s", request_id, _describe(exc))
+            return
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    def _submit(
+        self,
+        scope: Scope,
+        route: Route,
+        params: dict[str, str],
+        fwd: ForwardedRequest,
+        request_tee: Tee,
+        resp: aiohttp.ClientResponse,
+        response_tee: Tee,
+        elapsed: float,
+    ) -> None:
+        client = scope.get("client")
+        request = CapturedRequest(
+            route_id=route.id,
+            method=scope["method"],
+            path=scope["path"],
+            query_string=scope["query_string"].decode("latin-1"),
+            path_params=params,
+            headers=tuple((name.lower(), value) for name, value in fwd.headers),
+            body=request_tee.value(),
+            body_skipped=request_tee.skipped,
+            request_id=fwd.request_id,
+            client=client[0] if client else None,
+        )
+        response = CapturedResponse(
+            status=resp.status,
+            headers=tuple(
+                (name.decode("latin-1").lower(), value.decode("latin-1"))
+                for name, value in resp.raw_headers
+            ),
+            body=response_tee.value(),
+            elapsed=elapsed,
+            upstream="legacy",
+        )
+        try:
+            self.sink.submit(route, request, response)
+        except Exception:  # a broken sink must never break the user's response
+            log.exception("shadow sink refused an exchange for route %s", route.id)
+
+
+def _encoded(url: str) -> URL:
+    # encoded=True: the client's percent-encoding goes upstream byte for byte.
+    return URL(url, encoded=True)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,0 +1,169 @@
+"""Header rules of a transparent proxy: what is end-to-end, what the proxy adds.
+
+Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection and are never
+forwarded, in either direction: the fixed list plus every header named in
+`Connection`. `Expect` is also dropped, because the ASGI server already answered
+`100 Continue` to the client. From responses we also drop `Date` and `Server`,
+exactly as nginx does: the front server writes its own, and keeping both would
+send two of each.
+
+Everything else passes in arrival order with repeats kept (several `Set-Cookie`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+
+__all__ = [
+    "HOP_BY_HOP",
+    "REQUEST_ID",
+    "ForwardedRequest",
+    "request_headers",
+    "response_headers",
+    "valid_request_id",
+]
+
+HOP_BY_HOP: frozenset[bytes] = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+    }
+)
+_DROP_REQUEST = HOP_BY_HOP | {
+    b"expect", b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host",
+}  # fmt: skip
+_DROP_RESPONSE = HOP_BY_HOP | {b"date", b"server"}
+REQUEST_ID = b"x-request-id"
+_REQUEST_ID_OK = re.compile(rb"^[A-Za-z0-9._:+/=-]{1,128}$")
+
+
+def valid_request_id(value: bytes) -> bool:
+    """A client's X-Request-ID is reused only if it is short and plain (log-safe)."""
+    return bool(_REQUEST_ID_OK.match(value))
+
+
+def _connection_named(headers: Iterable[tuple[bytes, bytes]]) -> set[bytes]:
+    named: set[bytes] = set()
+    for name, value in headers:
+        if name.lower() == b"connection":
+            named.update(token.strip().lower() for token in value.split(b",") if token.strip())
+    return named
+
+
+class ForwardedRequest:
+    """The headers to send upstream, plus what the proxy learned reading them.
+
+    Parameters:
+        headers: (name, value) pairs as str, ready for aiohttp, in arrival order.
+        request_id: the X-Request-ID used (the client's or a new one).
+        content_length: the declared body length, or None.
+        chunked: the client sent `Transfer-Encoding: chunked`.
+        authorization, cookie: raw values kept for canary sticky keys.
+    """
+
+    __slots__ = ("authorization", "chunked", "content_length", "cookie", "headers", "request_id")
+
+    def __init__(self) -> None:
+        self.headers: list[tuple[str, str]] = []
+        self.request_id = ""
+        self.content_length: int | None = None
+        self.chunked = False
+        self.authorization: bytes | None = None
+        self.cookie: bytes | None = None
+
+
+def request_headers(
+    raw: list[tuple[bytes, bytes]] | Iterable[tuple[bytes, bytes]],
+    *,
+    client_host: str | None,
+    scheme: str,
+) -> ForwardedRequest:
+    """End-to-end request headers plus X-Forwarded-* and X-Request-ID.
+
+    Raises ValueError for a Content-Length that is not a non-negative integer.
+    """
+    raw = list(raw)
+    out = ForwardedRequest()
+    drop = _DROP_REQUEST
+    if any(name.lower() == b"connection" for name, _ in raw):
+        drop = drop | _connection_named(raw)
+    forwarded_for: list[str] = []
+    host = ""
+    headers = out.headers
+    for name, value in raw:
+        lower = name.lower()
+        if lower == b"host":
+            host = value.decode("latin-1")
+        elif lower == b"content-length":
+            if not value.strip().isdigit():
+                raise ValueError(f"invalid Content-Length {value.decode('latin-1')!r}")
+            out.content_length = int(value)
+        elif lower == b"transfer-encoding":
+            out.chunked = b"chunked" in value.lower()
+        elif lower == b"authorization":
+            out.authorization = value
+        elif lower == b"cookie":
+            out.cookie = value if out.cookie is None else out.cookie + b"; " + value
+        elif lower == REQUEST_ID:
+            if not out.request_id and valid_request_id(value):
+                out.request_id = value.decode("ascii")
+            continue
+        elif lower == b"x-forwarded-for":
+            forwarded_for.append(value.decode("latin-1"))
+        if lower in drop:
+            continue
+        headers.append((name.decode("latin-1"), value.decode("latin-1")))
+    if not out.request_id:
+        out.request_id = os.urandom(16).hex()
+    headers.append(("X-Request-ID", out.request_id))
+    chain = ", ".join(forwarded_for)
+    if client_host and not _ends_with(chain, client_host):
+        chain = f"{chain}, {client_host}" if chain else client_host
+    if chain:
+        headers.append(("X-Forwarded-For", chain))
+    headers.append(("X-Forwarded-Proto", scheme))
+    if host:
+        headers.append(("X-Forwarded-Host", host))
+    return out
+
+
+def _ends_with(chain: str, host: str) -> bool:
+    # uvicorn's proxy-headers middleware (on by default, trusting loopback) already
+    # replaced the client address by the last X-Forwarded-For entry; appending it
+    # again would list the same hop twice.
+    return bool(chain) and chain.rsplit(",", 1)[-1].strip() == host
+
+
+def response_headers(
+    raw: Iterable[tuple[bytes, bytes]], request_id: str
+) -> tuple[list[tuple[bytes, bytes]], bool]:
+    """End-to-end response headers for ASGI, and whether X-Request-ID was present.
+
+    The request id is appended when the upstream did not echo it, so the client can
+    always quote it.
+    """
+    raw = list(raw)
+    drop = _DROP_RESPONSE
+    if any(name.lower() == b"connection" for name, _ in raw):
+        drop = drop | _connection_named(raw)
+    out: list[tuple[bytes, bytes]] = []
+    seen_id = False
+    for name, value in raw:
+        lower = name.lower()
+        if lower in drop:
+            continue
+        if lower == REQUEST_ID:
+            seen_id = True
+        out.append((name, value))
+    if not seen_id:
+        out.append((REQUEST_ID, request_id.encode("ascii")))
+    return out, seen_id

@@ -1,0 +1,221 @@
+"""Hot reload of routes.yaml as a transaction: validate everything, then swap one reference.
+
+Three triggers: a file watch (poll of (mtime, size, inode) every `POLL_INTERVAL`,
+applied once the signature has held still for one more poll, so both atomic
+renames and in-place edits work and a half-written file is not read), SIGHUP, and
+`POST /_strangler/api/reload`. An API reload also publishes on Redis so the other
+workers reload too; each worker also watches the file itself.
+
+A reload is all or nothing. An invalid file, or one that moves a route back without
+`rollback`, keeps the table in force and is recorded (message, revision of the
+refused file, time) for `api/status`. Requests in flight keep the table they
+started with, because they hold a reference to it; open WebSockets are untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from proxy.config import ConfigError, backward_moves, parse_routes
+from proxy.routing import RouteTable
+
+if TYPE_CHECKING:
+    import redis.asyncio
+
+__all__ = ["LoadFailure", "ReloadOutcome", "Reloader"]
+
+log = logging.getLogger("strangler.proxy.reload")
+
+POLL_INTERVAL = 0.5
+CHANNEL = "proxy:reload"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadFailure:
+    """Why the last refused file was refused.
+
+    Parameters:
+        problems: one line per problem (`file:line: route 'id': message`).
+        revision: first 12 hex digits of the refused file's SHA-256 (None if unreadable).
+        at: when it was refused (UTC).
+    """
+
+    problems: tuple[str, ...]
+    revision: str | None
+    at: datetime
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "message": "\n".join(self.problems),
+            "problems": list(self.problems),
+            "revision": self.revision,
+            "at": _iso(self.at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadOutcome:
+    """The result of one reload attempt: `applied`, `unchanged` or `refused`."""
+
+    result: str
+    revision: str | None
+    problems: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, object]:
+        return {"result": self.result, "revision": self.revision, "problems": list(self.problems)}
+
+
+class Reloader:
+    """Reloads one routes.yaml into a worker.
+
+    Parameters:
+        path: the routes file.
+        current: returns the table in force.
+        apply: installs a new table (swaps the reference).
+        count: called with the outcome's result, for the reload counters.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        current: Callable[[], RouteTable],
+        apply: Callable[[RouteTable], None],
+        count: Callable[[str], None],
+    ) -> None:
+        self.path = path
+        self._current = current
+        self._apply = apply
+        self._count = count
+        self.last_failure: LoadFailure | None = None
+        self.last_outcome: ReloadOutcome | None = None
+        self._signature = self._stat()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def reload(self, trigger: str) -> ReloadOutcome:
+        """Read, validate and (if it is valid and new) apply the file. Never raises."""
+        self._signature = self._stat()
+        try:
+            raw = self.path.read_bytes()
+        except OSError as exc:
+            return self._refuse([f"{self.path}: cannot read: {exc.strerror or exc}"], None)
+        revision = hashlib.sha256(raw).hexdigest()[:12]
+        table = self._current()
+        if revision == table.loaded.revision:
+            outcome = ReloadOutcome("unchanged", revision)
+            self.last_outcome = outcome
+            return outcome
+        try:
+            loaded = parse_routes(raw.decode("utf-8"), source=str(self.path))
+        except UnicodeDecodeError as exc:
+            return self._refuse([f"{self.path}: not UTF-8 text: {exc}"], revision)
+        except ConfigError as exc:
+            return self._refuse(exc.problems, revision)
+        moves = backward_moves(table.config, loaded.config)
+        if moves:
+            return self._refuse([f"{self.path}: {problem}" for problem in moves], revision)
+        self._apply(RouteTable(loaded))
+        self._count("applied")
+        log.info("routes reloaded (%s): revision %s", trigger, loaded.revision)
+        outcome = ReloadOutcome("applied", loaded.revision)
+        self.last_outcome = outcome
+        return outcome
+
+    def _refuse(self, problems: list[str], revision: str | None) -> ReloadOutcome:
+        self.last_failure = LoadFailure(tuple(problems), revision, datetime.now(UTC))
+        self._count("refused")
+        log.warning("routes.yaml refused, keeping the table in force:\n%s", "\n".join(problems))
+        outcome = ReloadOutcome("refused", revision, tuple(problems))
+        self.last_outcome = outcome
+        return outcome
+
+    # -- triggers -------------------------------------------------------------------
+
+    def start(self, redis: redis.asyncio.Redis | None, prefix: str) -> None:
+        """Watch the file, handle SIGHUP and (with a real Redis) listen for peers."""
+        self._tasks.append(asyncio.create_task(self._watch(), name="strangler-routes-watch"))
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().add_signal_handler(
+                signal.SIGHUP, lambda: self.reload("SIGHUP")
+            )
+        if redis is not None:
+            self._tasks.append(
+                asyncio.create_task(
+                    self._listen(redis, prefix + CHANNEL), name="strangler-reload-sub"
+                )
+            )
+
+    async def stop(self) -> None:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+
+    async def publish(self, redis: redis.asyncio.Redis, prefix: str, revision: str | None) -> None:
+        """Tell the other workers to reload (they read the same file)."""
+        message = json.dumps({"pid": os.getpid(), "revision": revision})
+        await redis.publish(prefix + CHANNEL, message)
+
+    async def _watch(self) -> None:
+        pending: tuple[int, int, int] | None = None
+        while True:
+            await asyncio.sleep(POLL_INTERVAL)
+            signature = self._stat()
+            if signature is None or signature == self._signature:
+                pending = None
+                continue
+            if signature != pending:  # changed since the last poll: let it settle
+                pending = signature
+                continue
+            pending = None
+            self.reload("file change")
+
+    async def _listen(self, redis: redis.asyncio.Redis, channel: str) -> None:
+        while True:
+            pubsub = redis.pubsub()
+            try:
+                await pubsub.subscribe(channel)
+                async for message in pubsub.listen():
+                    if message.get("type") == "message" and not _from_me(message["data"]):
+                        self.reload("peer request")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis restarted: resubscribe after a pause
+                log.warning("reload subscription lost: %s", exc)
+                await asyncio.sleep(1.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _from_me(data: bytes | str) -> bool:
+    try:
+        return bool(json.loads(data).get("pid") == os.getpid())
+    except (ValueError, TypeError, AttributeError):
+        return False
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,119 @@
+"""The upstreams: one long-lived aiohttp session each, and a cheap reachability probe.
+
+Each session is created in the lifespan of one worker and reused by every request
+(DESIGN.md §2): a connection pool sized to the upstream's `pool_size`, no cookie jar
+(a shared jar would leak one user's `Set-Cookie` into the next user's request), no
+automatic decompression, no auto-added headers, redirects never followed (that is
+per request). The keep-alive timeout stays below uvicorn's 5 s so the proxy does not
+reuse a connection the upstream is about to close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from proxy.config import RoutesConfig, Upstream
+
+__all__ = ["SKIP_AUTO_HEADERS", "Upstreams"]
+
+SKIP_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
+KEEPALIVE_TIMEOUT = 4.0
+PROBE_TIMEOUT = 0.5
+PROBE_CACHE_SECONDS = 2.0
+MAX_HEADER_FIELD = 65536
+
+
+class Upstreams:
+    """Sessions, URLs and timeouts of the upstreams named in routes.yaml.
+
+    Parameters:
+        config: the route table in force (its `upstreams` section).
+        overrides: URLs that win over the file (LEGACY_URL / MODERN_URL), by name.
+    """
+
+    def __init__(self, config: RoutesConfig, overrides: Mapping[str, str]) -> None:
+        self._overrides = {name: url.rstrip("/") for name, url in overrides.items() if url}
+        self._sessions: dict[str, aiohttp.ClientSession] = {}
+        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+        self._probes: dict[str, tuple[float, bool, str]] = {}
+        self.update(config)
+
+    def update(self, config: RoutesConfig) -> None:
+        """Take the upstream URLs and timeouts of a newly loaded table.
+
+        A pool size change applies to sessions created from now on (new upstream
+        names); existing pools keep their size until the worker restarts.
+        """
+        self.specs: dict[str, Upstream] = dict(config.upstreams)
+        self.urls: dict[str, str] = {
+            name: self._overrides.get(name, spec.url) for name, spec in self.specs.items()
+        }
+
+    def url(self, name: str) -> str:
+        return self.urls[name]
+
+    def session(self, name: str) -> aiohttp.ClientSession:
+        """The session of an upstream, created on first use (needs the running loop)."""
+        session = self._sessions.get(name)
+        if session is None:
+            spec = self.specs.get(name)
+            pool = spec.pool_size if spec is not None else 100
+            connector = aiohttp.TCPConnector(
+                limit=pool, limit_per_host=0, keepalive_timeout=KEEPALIVE_TIMEOUT
+            )
+            session = aiohttp.ClientSession(
+                connector=connector,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                auto_decompress=False,
+                skip_auto_headers=SKIP_AUTO_HEADERS,
+                timeout=aiohttp.ClientTimeout(total=None),
+                max_field_size=MAX_HEADER_FIELD,
+                max_line_size=MAX_HEADER_FIELD,
+            )
+            self._sessions[name] = session
+        return session
+
+    def timeout(self, seconds: float) -> aiohttp.ClientTimeout:
+        """A cached ClientTimeout for a whole-request limit in seconds."""
+        timeout = self._timeouts.get(seconds)
+        if timeout is None:
+            timeout = self._timeouts[seconds] = aiohttp.ClientTimeout(total=seconds)
+        return timeout
+
+    def default_timeout(self, name: str) -> float:
+        spec = self.specs.get(name)
+        return spec.timeout if spec is not None else 30.0
+
+    async def close(self) -> None:
+        sessions, self._sessions = self._sessions, {}
+        for session in sessions.values():
+            with contextlib.suppress(Exception):
+                await session.close()
+
+    async def probe(self, name: str) -> tuple[bool, str]:
+        """Can we open a TCP connection to the upstream? Cached for a short while."""
+        now = time.monotonic()
+        cached = self._probes.get(name)
+        if cached is not None and now - cached[0] < PROBE_CACHE_SECONDS:
+            return cached[1], cached[2]
+        parts = urlsplit(self.urls[name])
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            _, writer = await asyncio.wait_for(
+                asyncio.open_connection(parts.hostname, port), PROBE_TIMEOUT
+            )
+        except (OSError, TimeoutError) as exc:
+            result = (False, f"{parts.hostname}:{port} unreachable: {exc or type(exc).__name__}")
+        else:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+            result = (True, "ok")
+        self._probes[name] = (now, *result)
+        return result
