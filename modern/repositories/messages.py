@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from pymongo import DESCENDING, ReturnDocument
+from pymongo import DESCENDING
 from pymongo.collection import Collection
 
 from modern.domain import Key, Message, Room
@@ -112,12 +112,13 @@ class MongoMessages:
     def _update(self, query: Document, changes: Document) -> Message | None:
         if query["_id"] is None:
             return None
+        # update_one + find_one, not find_one_and_update: SecantusDB's findAndModify
+        # scans the collection (measured: ~0.5 s at 20k documents, 2 ms this way).
         with storage_errors("update message"):
-            doc = self._messages.find_one_and_update(
-                {**query, "deleted": {"$ne": True}},
-                {"$set": changes},
-                return_document=ReturnDocument.AFTER,
+            result = self._messages.update_one(
+                {**query, "deleted": {"$ne": True}}, {"$set": changes}
             )
+            doc = self._messages.find_one({"_id": query["_id"]}) if result.matched_count else None
         if doc is None:
             return None
         self._cache.delete(latest_key(str(doc["room_id"])))

@@ -21,11 +21,13 @@ class MongoSessions:
             self._sessions.insert_one(doc)
 
     def user_id_for(self, token: str, now: datetime) -> str | None:
+        # Filter on the unique token alone so the plan is the token index for sure;
+        # expiry is checked here (the TTL monitor deletes expired sessions eventually).
         with storage_errors("find session"):
-            doc = self._sessions.find_one(
-                {"token": token, "expires_at": {"$gt": now}}, {"user_id": 1, "_id": 0}
-            )
-        return str(doc["user_id"]) if doc is not None else None
+            doc = self._sessions.find_one({"token": token}, {"user_id": 1, "expires_at": 1})
+        if doc is None or doc.get("expires_at") is None or doc["expires_at"] <= now:
+            return None
+        return str(doc["user_id"])
 
     def delete(self, token: str) -> None:
         with storage_errors("delete session"):

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING
 from pymongo.collection import Collection
 
 from modern.domain import User
@@ -83,13 +83,9 @@ class MongoUsers:
         target = oid(user_id)
         if target is None:
             return None
-        with storage_errors("update user"):
-            doc = self._users.find_one_and_update(
-                {"_id": target},
-                {"$set": dict(changes)},
-                projection=USER_PROJECTION,
-                return_document=ReturnDocument.AFTER,
-            )
+        with storage_errors("update user"):  # not findAndModify: see messages.py
+            self._users.update_one({"_id": target}, {"$set": dict(changes)})
+            doc = self._users.find_one({"_id": target}, USER_PROJECTION)
         self._cache.delete(user_key(user_id), RECENT_KEY)
         return to_user(doc) if doc is not None else None
 
