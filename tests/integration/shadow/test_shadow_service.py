@@ -1,0 +1,272 @@
+"""The shadow service against real upstreams and Redis: divergences, bounds, safety, load."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+
+from proxy.exchange import CapturedRequest
+from tests.integration.shadow.conftest import harness, stats
+
+pytestmark = pytest.mark.redis
+
+ROUTES = [
+    {"id": "list-rooms", "path": "/api/rooms", "stage": "shadow"},
+    {
+        "id": "list-users",
+        "path": "/api/users",
+        "stage": "shadow",
+        "compare": {"lists": "prefix"},
+    },
+    {
+        "id": "list-messages",
+        "path": "/api/rooms/{room_id}/messages",
+        "stage": "shadow",
+        "compare": {"lists": "suffix"},
+    },
+]
+
+
+def test_an_identical_modern_matches_with_bounded_lists(
+    upstream: Callable[..., str], redis_url: str, redis_prefix: str
+) -> None:
+    urls = {"legacy": upstream("legacy"), "modern": upstream("modern")}
+
+    async def scenario() -> None:
+        async with harness(redis_url, redis_prefix, urls, ROUTES) as h:
+            await h.mirror("list-rooms", "GET", "/api/rooms", times=3)
+            await h.mirror("list-users", "GET", "/api/users", times=3)
+            await h.mirror("list-messages", "GET", "/api/rooms/r1/messages", times=3)
+            for route_id in ("list-rooms", "list-users", "list-messages"):
+                status = await h.settle(route_id, lambda s: s["compared"] == 3)
+                assert status["matched"] == 3, status
+                assert status["mismatched"] == 0 and status["fields"] == []
+                assert status["match_rate"] == 1.0
+                assert status["latency"]["modern"]["samples"] == 3
+            assert await h.sink.diffs("list-users") == []
+            seen = await stats(h.session, urls["modern"])
+            assert seen["shadow-header"] == 9
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("divergence", "kind", "path", "at"),
+    [
+        ("changed", "changed", "[*].members[*].display_name", "[1].members[2].display_name"),
+        ("missing", "missing", "[*].topic", "[0].topic"),
+        ("reordered", "order", "$", "$"),
+        ("status", "status", "@status", "@status"),
+    ],
+)
+def test_each_divergence_is_caught_with_its_kind_and_path(
+    upstream: Callable[..., str],
+    redis_url: str,
+    redis_prefix: str,
+    divergence: str,
+    kind: str,
+    path: str,
+    at: str,
+) -> None:
+    urls = {"legacy": upstream("legacy"), "modern": upstream("modern", divergence)}
+
+    async def scenario() -> None:
+        async with harness(redis_url, redis_prefix, urls, ROUTES[:1]) as h:
+            await h.mirror("list-rooms", "GET", "/api/rooms", times=2)
+            status = await h.settle("list-rooms", lambda s: s["compared"] == 2)
+            assert status["mismatched"] == 2 and status["matched"] == 0
+            assert status["fields"][0]["path"] == path
+            assert status["fields"][0]["kinds"] == [kind]
+            samples = await h.sink.diffs("list-rooms")
+            assert {(s["kind"], s["path"]) for s in samples} == {(kind, path)}
+            assert at in {s["at"] for s in samples}
+            assert samples[0]["request"]["path"] == "/api/rooms"
+            assert "user-token-123" not in repr(samples)
+
+    asyncio.run(scenario())
+
+
+def test_a_bounded_list_without_its_rule_is_a_mismatch(
+    upstream: Callable[..., str], redis_url: str, redis_prefix: str
+) -> None:
+    urls = {"legacy": upstream("legacy"), "modern": upstream("modern")}
+    routes = [{"id": "list-users", "path": "/api/users", "stage": "shadow"}]
+
+    async def scenario() -> None:
+        async with harness(redis_url, redis_prefix, urls, routes) as h:
+            await h.mirror("list-users", "GET", "/api/users")
+            status = await h.settle("list-users", lambda s: s["compared"] == 1)
+            assert status["mismatched"] == 1
+            assert {f["path"] for f in status["fields"]} == {"[*]"}
+
+    asyncio.run(scenario())
+
+
+def test_noise_learning_hides_a_field_legacy_itself_changes(
+    upstream: Callable[..., str], redis_url: str, redis_prefix: str
+) -> None:
+    urls = {"legacy": upstream("legacy"), "modern": upstream("modern")}
+    routes = [
+        {
+            "id": "clock",
+            "path": "/api/clock",
+            "stage": "shadow",
+            "shadow": {"noise_rate": 1.0, "min_noise_samples": 5, "concurrency": 1},
+        }
+    ]
+
+    async def scenario() -> None:
+        async with harness(redis_url, redis_prefix, urls, routes) as h:
+            await h.mirror("clock", "GET", "/api/clock", times=20)
+            status = await h.settle("clock", lambda s: s["compared"] == 20)
+            assert status["noise"]["samples"] == 20 and not status["noise"]["learning"]
+            [noisy] = status["noisy_fields"]
+            assert noisy["path"] == "now" and noisy["treated_as_noise"] is True
+            assert [f["reported"] for f in status["fields"] if f["path"] == "now"] == [False]
+            # Only the comparisons judged while learning count as mismatches.
+            assert status["mismatched"] <= 5 and status["matched"] >= 15
+
+    asyncio.run(scenario())
+
+
+def test_unsafe_requests_never_reach_the_primary_modern(
+    upstream: Callable[..., str], redis_url: str, redis_prefix: str
+) -> None:
+    urls = {
+        "legacy": upstream("legacy"),
+        "modern": upstream("modern", "none", SHADOW_INSTANCE="counting"),
+        "shadow-db": upstream("modern", "none", SHADOW_INSTANCE="isolated"),
+    }
+    routes = [
+        {
+            "id": "rooms",
+            "path": "/api/rooms",
+            "methods": ["GET", "POST"],
+            "stage": "shadow",
+            "shadow": {"upstream": "shadow-db"},
+        },
+        {"id": "rooms-get", "path": "/api/rooms/{room_id}/messages", "stage": "shadow"},
+    ]
+
+    async def scenario() -> None:
+        async with harness(redis_url, redis_prefix, urls, routes) as h:
+            request, answer = await h.capture("rooms", "POST", "/api/rooms", body=b'{"name": "x"}')
+            route = h.config.route("rooms")
+            assert route is not None and h.sink.wants(route, "POST")
+            h.sink.submit(route, request, answer)
+            # A data path that wrongly submits a POST on a GET-only route is refused too.
+            get_only = h.config.route("rooms-get")
+            assert get_only is not None and not h.sink.wants(get_only, "POST")
+            h.sink.submit(get_only, request, answer)
+            await h.settle("rooms", lambda s: s["compared"] == 1)
+            refused = await h.settle("rooms-get", lambda s: s["skipped"] == 1)
+            assert list(refused["skipped_reasons"]) == [
+                "unsafe method never mirrored to the primary modern"
+            ]
+            assert (await stats(h.session, urls["shadow-db"])).get("POST /api/rooms") == 1
+            assert "POST /api/rooms" not in await stats(h.session, urls["modern"])
+
+    asyncio.run(scenario())
+
+
+def test_a_full_queue_drops_and_counts(
+    upstream: Callable[..., str], redis_url: str, redis_prefix: str
+) -> None:
+    urls = {"legacy": upstream("legacy"), "modern": upstream("modern")}
+    routes = [
+        {
+            "id": "list-rooms",
+            "path": "/api/rooms",
+            "stage": "shadow",
+            "shadow": {"queue_size": 2, "concurrency": 1},
+        }
+    ]
+
+    async def scenario() -> None:
+        async with harness(redis_url, redis_prefix, urls, routes) as h:
+            request, answer = await h.capture("list-rooms", "GET", "/api/rooms")
+            route = h.config.route("list-rooms")
+            assert route is not None
+            for _ in range(10):  # no await between submits: the lane cannot drain
+                h.sink.submit(route, request, answer)
+            status = await h.settle("list-rooms", lambda s: s["compared"] == 2)
+            assert status["dropped"] == 8 and status["matched"] == 2
+
+    asyncio.run(scenario())
+
+
+def test_a_slow_modern_counts_timeouts_and_submit_never_waits(
+    upstream: Callable[..., str], redis_url: str, redis_prefix: str
+) -> None:
+    urls = {"legacy": upstream("legacy"), "modern": upstream("modern", "slow")}
+    routes = [
+        {
+            "id": "list-rooms",
+            "path": "/api/rooms",
+            "stage": "shadow",
+            "shadow": {"timeout": 0.3, "concurrency": 4},
+        }
+    ]
+
+    async def scenario() -> None:
+        async with harness(redis_url, redis_prefix, urls, routes) as h:
+            request, answer = await h.capture("list-rooms", "GET", "/api/rooms")
+            route = h.config.route("list-rooms")
+            assert route is not None
+            results = [h.sink.submit(route, request, answer) for _ in range(4)]
+            # submit is synchronous: it returned before modern could even be called.
+            assert results == [None] * 4
+            assert "GET /api/rooms" not in await stats(h.session, urls["modern"])
+            status = await h.settle("list-rooms", lambda s: s["timeout"] == 4)
+            assert status["compared"] == 0 and status["ready_to_promote"] is False
+
+    asyncio.run(scenario())
+
+
+def test_an_unreachable_modern_counts_errors(
+    upstream: Callable[..., str], redis_url: str, redis_prefix: str
+) -> None:
+    from strangler.embedded_db import free_port
+
+    urls = {"legacy": upstream("legacy"), "modern": f"http://127.0.0.1:{free_port()}"}
+
+    async def scenario() -> None:
+        async with harness(redis_url, redis_prefix, urls, ROUTES[:1]) as h:
+            await h.mirror("list-rooms", "GET", "/api/rooms", times=2)
+            status = await h.settle("list-rooms", lambda s: s["modern_error"] == 2)
+            assert status["compared"] == 0
+
+    asyncio.run(scenario())
+
+
+def test_body_over_the_cap_is_skipped_with_its_reason(
+    upstream: Callable[..., str], redis_url: str, redis_prefix: str
+) -> None:
+    urls = {"legacy": upstream("legacy"), "modern": upstream("modern")}
+    routes = [
+        {
+            "id": "list-rooms",
+            "path": "/api/rooms",
+            "stage": "shadow",
+            "shadow": {"max_body_bytes": 64},
+        }
+    ]
+
+    async def scenario() -> None:
+        async with harness(redis_url, redis_prefix, urls, routes) as h:
+            request, answer = await h.capture("list-rooms", "GET", "/api/rooms")
+            route = h.config.route("list-rooms")
+            assert route is not None
+            h.sink.submit(route, request, answer)  # legacy's body was captured whole here
+            status = await h.settle("list-rooms", lambda s: s["skipped"] == 1)
+            assert status["skipped_reasons"] == {"modern body over 64 bytes": 1}
+            uncaptured = CapturedRequest(
+                "list-rooms", "GET", "/api/rooms", "", {}, (), None, "r", body_skipped="too big"
+            )
+            h.sink.submit(route, uncaptured, answer)
+            status = await h.settle("list-rooms", lambda s: s["skipped"] == 2)
+            assert status["skipped_reasons"]["too big"] == 1
+
+    asyncio.run(scenario())
