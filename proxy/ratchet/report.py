@@ -58,7 +58,7 @@ def _stages(summary: Summary) -> str:
 def _text(outcome: Outcome, baseline: str) -> str:
     lines = [f"ratchet: {headline(outcome)}", f"  stages: {_stages(outcome.summary)}"]
     for problem in outcome.problems:
-        lines.append(f"  ✗ [{problem.kind}] {problem.entry}: {problem.message}")
+        lines.append(f"  ✗ [{problem.kind}] {problem.message}")
         lines.append(f"      fix: {problem.fix}")
     if outcome.ok:
         lines.append(f"ok: the repository is at or ahead of {baseline}")
