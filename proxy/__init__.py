@@ -1,1 +1,22 @@
-"""placeholder"""
+"""The strangler-fig proxy: end users talk to it; it sends each endpoint to legacy or modern.
+
+How a request flows (`app.ProxyApp`, import string `proxy.app:app`):
+
+    ProxyApp.__call__ ── /_strangler/* ──> admin (Starlette: dashboard, status, metrics, reload)
+         │ http                              └─ admin.status / admin.metrics read `stats`
+         ├──> forwarding.Forwarder            match → choose target → stream → count
+         │      routing.RouteTable.match      routes.yaml compiled, most specific first
+         │      canary.choose_target          stage → legacy | modern; canary = sticky hash
+         │      headers.request_headers       hop-by-hop out, X-Forwarded-*, X-Request-ID
+         │      bodies.RequestBody / Tee      stream bodies; capture only for shadowing
+         │      upstreams.Upstreams           one aiohttp session per upstream per worker
+         │      exchange.ShadowSink           shadowed exchanges handed off (proxy.shadow)
+         └ websocket ──> websockets.WebSocketRelay   target fixed at the handshake
+
+Around the data path: `runtime.Runtime` (one worker's state, built in the lifespan
+from `settings.Settings`), `reload.Reloader` (file watch, SIGHUP, API, Redis fan-out;
+validate all, then swap one reference), `stats.Stats` (dict counters flushed to Redis
+so every worker reports the same totals), `config` (the routes.yaml schema and
+loader), `responses` (the proxy's own JSON errors). `shadow` compares modern's
+answers with legacy's; `ratchet` keeps the migration from sliding back in CI.
+"""

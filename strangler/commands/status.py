@@ -1,0 +1,110 @@
+"""`strangler status`: the proxy's migration status as a table (or the raw JSON)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from typing import Any
+
+import httpx
+
+from strangler.errors import CommandError
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+TIMEOUT = 5.0
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "status",
+        help="show the running proxy's migration status",
+        description=(
+            "Fetch /_strangler/api/status from a running proxy (sending "
+            "$STRANGLER_ADMIN_TOKEN when set) and print a summary table."
+        ),
+    )
+    parser.add_argument("--url", default=DEFAULT_URL, help="proxy base URL (default %(default)s)")
+    parser.add_argument("--json", action="store_true", help="print the raw JSON document")
+    parser.set_defaults(handler=run)
+
+
+def fetch_status(url: str, token: str | None) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    endpoint = url.rstrip("/") + "/_strangler/api/status"
+    try:
+        reply = httpx.get(endpoint, headers=headers, timeout=TIMEOUT)
+    except httpx.HTTPError as exc:
+        raise CommandError(f"cannot reach the proxy at {url}: {exc}") from None
+    if reply.status_code == 401:
+        raise CommandError(f"{endpoint} needs the admin token: set STRANGLER_ADMIN_TOKEN")
+    if reply.status_code != 200:
+        raise CommandError(f"{endpoint} answered {reply.status_code}: {reply.text[:200]}")
+    try:
+        document = reply.json()
+    except ValueError:
+        raise CommandError(f"{endpoint} did not answer JSON") from None
+    if not isinstance(document, dict):
+        raise CommandError(f"{endpoint} answered an unexpected document")
+    return document
+
+
+def render(status: dict[str, Any]) -> str:
+    config = status.get("config", {})
+    migration = status.get("migration", {})
+    lines = [
+        f"routes.yaml revision {config.get('revision')} ({config.get('source')}), "
+        f"loaded {config.get('loaded_at')}",
+        f"migrated: {migration.get('percent_routes')} % of {migration.get('routes_total')} routes, "
+        f"{migration.get('percent_traffic')} % of recent traffic",
+        "by stage: "
+        + ", ".join(f"{stage} {n}" for stage, n in migration.get("by_stage", {}).items()),
+    ]
+    error = config.get("last_error")
+    if error:
+        first = (str(error.get("message", "")).splitlines() or [""])[0]
+        lines.append(f"last refused file {error.get('revision')} at {error.get('at')}: {first}")
+    header = ("route", "stage", "legacy", "modern", "errors", "fallbacks", "p99 ms", "shadow")
+    rows = [header]
+    for route in status.get("routes", []):
+        shadow = route.get("shadow") or {}
+        rate = shadow.get("match_rate")
+        stage = route.get("stage", "")
+        if route.get("canary"):
+            stage += f" {route['canary'].get('percent')}%"
+        requests = route.get("requests", {})
+        p99 = route.get("latency_ms", {}).get("p99")
+        rows.append(
+            (
+                str(route.get("id")),
+                stage,
+                str(requests.get("legacy", 0)),
+                str(requests.get("modern", 0)),
+                str(route.get("errors", 0)),
+                str(route.get("fallbacks", 0)),
+                "-" if p99 is None else f"{p99:g}",
+                ""
+                if not shadow
+                else ("-" if rate is None else f"{100 * rate:.1f}% of {shadow.get('compared', 0)}"),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines.append("")
+    lines.extend(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+    unmapped = status.get("unmapped") or []
+    if unmapped:
+        lines.append("")
+        lines.append(
+            "unmapped (served by legacy): "
+            + ", ".join(f"{u['path']} ({u['requests']})" for u in unmapped[:10])
+        )
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    status = fetch_status(args.url, os.environ.get("STRANGLER_ADMIN_TOKEN") or None)
+    print(json.dumps(status, indent=2) if args.json else render(status))
+    return 0
