@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import parse_qsl
 
 from proxy.config.comparison import CompareRules
 from proxy.exchange import CapturedResponse
@@ -52,9 +53,13 @@ def differ_for(rules: CompareRules) -> JsonDiffer:
 
 
 def compare_responses(
-    legacy: CapturedResponse, modern: CapturedResponse, rules: CompareRules
+    legacy: CapturedResponse, modern: CapturedResponse, rules: CompareRules, query: str = ""
 ) -> Verdict:
-    """Compare two captured answers whose bodies are both present."""
+    """Compare two captured answers whose bodies are both present.
+
+    `query` is the request's query string: with `?fields=a,b` modern returns only
+    those fields (a declared difference), so legacy's answer is cut to them first.
+    """
     differ = differ_for(rules)
     if legacy.status != modern.status:
         if [legacy.status, modern.status] in rules.equivalent_statuses:
@@ -74,11 +79,28 @@ def compare_responses(
     if lb.kind != mb.kind:
         out.append(Difference("type", ROOT, ROOT, lb.kind, mb.kind))
     elif lb.kind == "json":
-        out.extend(differ.diff(lb.value, mb.value))
+        selected = _selected_fields(query)
+        legacy_value = _project(lb.value, selected) if selected else lb.value
+        out.extend(differ.diff(legacy_value, mb.value))
         out.extend(_pagination(lb.value, mb.value, modern, rules, differ))
     elif lb.value != mb.value and not differ.ignored(ROOT):
         out.append(Difference("changed", ROOT, ROOT, lb.value, mb.value))
     return Verdict(differences=out)
+
+
+def _selected_fields(query: str) -> set[str] | None:
+    values = [v for k, v in parse_qsl(query, keep_blank_values=True) if k == "fields"]
+    names = {name.strip() for value in values for name in value.split(",") if name.strip()}
+    return names or None
+
+
+def _project(value: object, fields: set[str]) -> object:
+    """Keep only `fields` of an object, or of each object item of a list."""
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if k in fields}
+    if isinstance(value, list):
+        return [_project(item, fields) if isinstance(item, dict) else item for item in value]
+    return value
 
 
 def _pagination(

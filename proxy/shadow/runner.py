@@ -17,6 +17,7 @@ import random
 from collections.abc import Callable
 
 import aiohttp
+import redis.exceptions
 
 from proxy.config import SAFE_METHODS, Route
 from proxy.exchange import CapturedRequest, CapturedResponse, ShadowDeps
@@ -105,17 +106,28 @@ class ShadowService:
         route = self._deps.routes().route(route_id)
         if route is None:
             return None
-        await self.flush()
-        counts, latency = await self.outcomes.read(route_id)
+        stale = None
+        try:
+            await self.flush()
+            counts, latency = await self.outcomes.read(route_id)
+        except (redis.exceptions.RedisError, OSError) as exc:
+            # Status must answer during a Redis outage: this worker's own view, marked.
+            counts, latency, stale = self.outcomes.counts(route_id), {}, str(exc)
         if not mirrors(route) and not counts:
             return None
         status = build_status(route, counts, latency)
         status["settings"] = self.settings_of(route)
+        if stale is not None:
+            status["stale"] = f"Redis unavailable, this worker's counts only: {stale}"
         return status
 
     async def diffs(self, route_id: str) -> list[dict[str, object]]:
-        await self.flush()
-        return await self.evidence.recent(route_id)
+        try:
+            await self.flush()
+            return await self.evidence.recent(route_id)
+        except (redis.exceptions.RedisError, OSError) as exc:
+            log.warning("shadow: cannot read evidence from Redis: %s", exc)
+            return []
 
     async def metrics(self) -> str:
         """Prometheus text lines built from the Redis-shared counts (every worker's)."""
@@ -230,11 +242,16 @@ class ShadowService:
         results = await asyncio.gather(*calls, return_exceptions=True)
         self.outcomes.latency(route.id, "legacy", item.legacy.elapsed)
         if learn and isinstance(results[1], CapturedResponse):
-            self._learn_noise(route, compare_responses(item.legacy, results[1], route.compare))
+            self._learn_noise(
+                route,
+                compare_responses(item.legacy, results[1], route.compare, request.query_string),
+            )
         modern = results[0]
         if isinstance(modern, CapturedResponse):
             self.outcomes.latency(route.id, "modern", modern.elapsed)
-            self._judge(item, compare_responses(item.legacy, modern, route.compare))
+            self._judge(
+                item, compare_responses(item.legacy, modern, route.compare, request.query_string)
+            )
         elif isinstance(modern, TimeoutError):
             self.outcomes.count(route.id, "timeout")
         elif isinstance(modern, BodyTooLarge):

@@ -91,3 +91,14 @@ def test_text_and_binary_bodies() -> None:
 
 def test_empty_bodies_agree() -> None:
     assert compare_responses(answer(b"", 204, ()), answer(b"", 204, ()), rules()).differences == []
+
+
+def test_field_selection_is_a_declared_difference() -> None:
+    legacy = answer([{"id": "a", "name": "x", "topic": "t"}])
+    modern = answer([{"id": "a", "name": "x"}])
+    assert compare_responses(legacy, modern, rules(), "fields=id,name").differences == []
+    assert [d.kind for d in compare_responses(legacy, modern, rules()).differences] == ["missing"]
+    wrong = answer([{"id": "a", "name": "y"}])
+    assert [
+        d.kind for d in compare_responses(legacy, wrong, rules(), "fields=id,name").differences
+    ] == ["changed"]
