@@ -1,0 +1,119 @@
+"""routes.yaml validation: every problem names its file, line and route."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from proxy.config import ConfigError, backward_moves, load_routes, parse_routes
+
+HEAD = """\
+version: 1
+upstreams:
+  legacy: {url: "http://127.0.0.1:8001"}
+  modern: {url: "http://127.0.0.1:8002"}
+routes:
+"""
+
+
+def problems_of(routes: str) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_routes(HEAD + textwrap.dedent(routes), source="routes.yaml")
+    return caught.value.problems
+
+
+def test_a_typo_in_a_key_names_the_file_line_and_route() -> None:
+    problems = problems_of(
+        """\
+        - id: list-rooms
+          path: /api/rooms
+          stage: legacy
+        - id: get-room
+          path: /api/rooms/{room_id}
+          stgae: modern
+        """
+    )
+    assert any(p.startswith("routes.yaml:9: route 'get-room': ") for p in problems), problems
+    assert any("stgae" in p for p in problems)
+
+
+def test_an_unknown_stage_is_refused_with_its_line() -> None:
+    problems = problems_of(
+        """\
+        - id: list-rooms
+          path: /api/rooms
+          stage: finished
+        """
+    )
+    assert len(problems) == 1
+    assert problems[0].startswith("routes.yaml:8: route 'list-rooms': stage")
+
+
+def test_overlapping_templates_are_refused() -> None:
+    problems = problems_of(
+        """\
+        - id: get-room
+          path: /api/rooms/{room_id}
+          stage: legacy
+        - id: get-room-again
+          path: /api/rooms/{id}
+          stage: modern
+        """
+    )
+    assert problems == [
+        "routes.yaml:9: route 'get-room-again': overlaps route 'get-room': "
+        "'/api/rooms/{id}' and '/api/rooms/{room_id}' match the same requests"
+    ]
+
+
+def test_same_shape_with_disjoint_methods_is_allowed() -> None:
+    loaded = parse_routes(
+        HEAD
+        + textwrap.dedent(
+            """\
+            - id: list-rooms
+              path: /api/rooms
+              stage: legacy
+            - id: create-room
+              methods: [POST]
+              path: /api/rooms
+              stage: modern
+            """
+        )
+    )
+    assert [r.id for r in loaded.config.routes] == ["list-rooms", "create-room"]
+
+
+def test_a_canary_needs_its_rule_and_a_key_name_for_cookies() -> None:
+    assert "stage canary needs" in " ".join(problems_of("- {id: a, path: /a, stage: canary}\n"))
+    assert "needs canary.key" in " ".join(
+        problems_of("- {id: a, path: /a, stage: canary, canary: {percent: 5, sticky: cookie}}\n")
+    )
+
+
+def test_shadowing_a_write_without_an_isolated_upstream_is_refused() -> None:
+    problems = problems_of("- {id: a, methods: [POST], path: /a, stage: shadow}\n")
+    assert "would write twice" in problems[0]
+
+
+def test_invalid_yaml_reports_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "routes.yaml"
+    path.write_text(HEAD + "  - id: [unclosed\n")
+    with pytest.raises(ConfigError) as caught:
+        load_routes(path)
+    assert caught.value.problems[0].startswith(f"{path}:")
+    assert "invalid YAML" in caught.value.problems[0]
+
+
+def test_backward_moves_need_a_rollback_reason() -> None:
+    old = parse_routes(HEAD + "  - {id: a, path: /a, stage: modern}\n").config
+    back = parse_routes(HEAD + "  - {id: a, path: /a, stage: legacy}\n").config
+    rolled = parse_routes(
+        HEAD + "  - {id: a, path: /a, stage: legacy, rollback: {reason: 'p99 regression'}}\n"
+    ).config
+    assert backward_moves(old, back) == [
+        "route 'a': stage moved back from modern to legacy without `rollback: {reason: …}`"
+    ]
+    assert backward_moves(old, rolled) == []

@@ -1,0 +1,68 @@
+"""Counters: buffered in-process, flushed with HINCRBY, read back summed."""
+
+from __future__ import annotations
+
+import asyncio
+
+import fakeredis
+import pytest
+
+from proxy.stats import LATENCY_BUCKETS, MAX_UNMAPPED, Stats, percentile
+
+
+def test_percentile_interpolates_within_a_bucket() -> None:
+    counts = [0] * (len(LATENCY_BUCKETS) + 1)
+    counts[LATENCY_BUCKETS.index(0.01)] = 100  # all between 5 ms and 10 ms
+    assert percentile(counts, 0.5) == 0.0075
+    assert percentile([0] * len(counts), 0.5) is None
+
+
+def test_two_workers_flush_into_the_same_totals() -> None:
+    async def scenario() -> None:
+        redis = fakeredis.FakeAsyncRedis()
+        one, two = Stats(redis, "t:"), Stats(redis, "t:")
+        for _ in range(3):
+            one.request("list-rooms", "legacy", 0.002)
+        two.request("list-rooms", "modern", 0.004)
+        two.error("list-rooms", "modern", 502)
+        two.fallback("list-rooms")
+        await one.flush()
+        snap = await two.snapshot()  # flushes its own buffer first
+        assert snap.requests == {("list-rooms", "legacy"): 3, ("list-rooms", "modern"): 1}
+        assert snap.errors == {("list-rooms", "modern", "502"): 1}
+        assert snap.fallbacks == {"list-rooms": 1}
+        assert snap.window == {"legacy": 3, "modern": 1}
+        assert sum(snap.latency[("list-rooms", "legacy")]) == 3
+        assert abs(snap.latency_sum[("list-rooms", "legacy")] - 0.006) < 1e-6
+
+    asyncio.run(scenario())
+
+
+def test_a_failed_flush_keeps_the_counts_for_next_time() -> None:
+    class Broken:
+        def pipeline(self, transaction: bool = False) -> object:
+            raise ConnectionError("redis away")
+
+    async def scenario() -> None:
+        stats = Stats(Broken(), "t:")  # type: ignore[arg-type]
+        stats.request("a", "legacy", 0.001)
+        with pytest.raises(ConnectionError):
+            await stats.flush()
+        redis = fakeredis.FakeAsyncRedis()
+        stats.redis = redis
+        await stats.flush()
+        assert await redis.hget("t:proxy:requests", "a|legacy") == b"1"
+
+    asyncio.run(scenario())
+
+
+def test_unmapped_paths_are_bounded_per_worker() -> None:
+    async def scenario() -> None:
+        stats = Stats(fakeredis.FakeAsyncRedis(), "t:")
+        for n in range(MAX_UNMAPPED + 50):
+            stats.unmapped(f"/crawl/{n}x")
+        snap = await stats.snapshot()
+        assert len(snap.unmapped) == MAX_UNMAPPED + 1
+        assert snap.unmapped["(other)"] == 50
+
+    asyncio.run(scenario())
