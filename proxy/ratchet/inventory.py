@@ -119,15 +119,34 @@ def _walk(routes: Iterable[Any], *, prefix: str) -> Iterator[Endpoint]:
         if isinstance(route, Mount):
             # A mounted sub-app or router: its routes live under the mount's path.
             yield from _walk(getattr(route, "routes", None) or [], prefix=prefix + route.path)
-            continue
-        path = _CONVERTOR.sub(r"{\1}", prefix + getattr(route, "path", ""))
-        if path in FRAMEWORK_PATHS:
-            continue
-        if isinstance(route, WebSocketRoute):
-            yield Endpoint.of(WS, path)
-        elif isinstance(route, Route):
-            for method in _without_implied_head(route.methods or {"GET"}):
-                yield Endpoint.of(method, path)
+        elif isinstance(route, Route | WebSocketRoute):
+            yield from _endpoints(route, prefix + route.path)
+        else:
+            yield from _included(route, prefix)
+
+
+def _included(route: Any, prefix: str) -> Iterator[Endpoint]:
+    """Routes of an `include_router`, which recent FastAPI keeps nested in a wrapper."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI copies included routes flat into `app.routes`
+        return
+    for context in iter_route_contexts([route]):
+        if context.path is not None:
+            yield from _endpoints(context.original_route, prefix + context.path, context.methods)
+
+
+def _endpoints(route: Any, path: str, methods: Iterable[str] | None = None) -> Iterator[Endpoint]:
+    from starlette.routing import WebSocketRoute
+
+    path = _CONVERTOR.sub(r"{\1}", path)
+    if path in FRAMEWORK_PATHS:
+        return
+    if isinstance(route, WebSocketRoute):
+        yield Endpoint.of(WS, path)
+        return
+    for method in _without_implied_head(methods or getattr(route, "methods", None) or {"GET"}):
+        yield Endpoint.of(method, path)
 
 
 def _without_implied_head(methods: Iterable[str]) -> list[str]:
