@@ -93,7 +93,7 @@ def message_json(message: Doc) -> Doc:
         "created_at": iso(message.get("created_at")),
         "edited_at": iso(message.get("edited_at")),
         "deleted": bool(message.get("deleted", False)),
-        "reactions": {emoji: list(ids) for emoji, ids in message.get("reactions", {}).items()},
+        "reactions": {emoji: list(ids) for emoji, ids in (message.get("reactions") or {}).items()},
     }
 
 

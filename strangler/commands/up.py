@@ -160,6 +160,11 @@ def run(args: argparse.Namespace) -> int:
                     env = _child_env(db.uri, planned)
                     _start(supervisor, [p for p in planned if p[0].name != "proxy"], env)
                     _start(supervisor, [p for p in planned if p[0].name == "proxy"], env)
+                    print(
+                        f"  seeded users log in as demo / {SEED_PASSWORD} (any seeded "
+                        "username works with that password)",
+                        flush=True,
+                    )
                     print("strangler up: ready. Press Ctrl-C to stop.", flush=True)
                     _watch(supervisor)
                 finally:
