@@ -49,7 +49,6 @@ def compare(
         summary=_summary(now),
         problems=tuple(sorted(problems, key=Problem.sort_key)),
         proposed=proposed,
-        had_baseline=recorded is not None,
     )
 
 

@@ -26,7 +26,14 @@ from proxy.config import PathTemplate, TemplateError
 from proxy.ratchet.loading import imports_from
 from proxy.ratchet.settings import RatchetConfigError, RatchetSettings
 
-__all__ = ["WS", "Endpoint", "endpoints_from_app", "endpoints_from_openapi", "load_inventory"]
+__all__ = [
+    "WS",
+    "Endpoint",
+    "endpoints_from_app",
+    "endpoints_from_openapi",
+    "load_inventory",
+    "without_implied_head",
+]
 
 WS = "WS"
 # FastAPI's own documentation pages are not part of the API being migrated.
@@ -107,7 +114,7 @@ def endpoints_from_openapi(source: str, *, root: Path) -> list[Endpoint]:
         if not isinstance(item, dict) or path in FRAMEWORK_PATHS:
             continue
         methods = {m.upper() for m in _OPENAPI_METHODS if m in item}
-        found.extend(Endpoint.of(method, path) for method in _without_implied_head(methods))
+        found.extend(Endpoint.of(method, path) for method in without_implied_head(methods))
     return _unique(found)
 
 
@@ -145,15 +152,15 @@ def _endpoints(route: Any, path: str, methods: Iterable[str] | None = None) -> I
     if isinstance(route, WebSocketRoute):
         yield Endpoint.of(WS, path)
         return
-    for method in _without_implied_head(methods or getattr(route, "methods", None) or {"GET"}):
+    for method in without_implied_head(methods or getattr(route, "methods", None) or {"GET"}):
         yield Endpoint.of(method, path)
 
 
-def _without_implied_head(methods: Iterable[str]) -> list[str]:
-    methods = {m.upper() for m in methods}
-    if "GET" in methods:
-        methods.discard("HEAD")  # Starlette adds HEAD to every GET route
-    return sorted(methods)
+def without_implied_head(methods: Iterable[str]) -> list[str]:
+    upper = {m.upper() for m in methods}
+    if "GET" in upper:
+        upper.discard("HEAD")  # Starlette adds HEAD to every GET route
+    return sorted(upper)
 
 
 def _unique(endpoints: Iterable[Endpoint]) -> list[Endpoint]:

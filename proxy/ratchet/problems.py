@@ -8,7 +8,7 @@ code. Kinds are listed in the order reports show them; `stale` is the only kind 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from proxy.ratchet.baseline import Baseline
@@ -106,14 +106,11 @@ class Outcome:
         summary: figures of the current state.
         problems: every offending entry, sorted by kind then entry.
         proposed: the baseline `ratchet update` would write.
-        had_baseline: False when there was no baseline to compare with (first update).
     """
 
     summary: Summary
     problems: tuple[Problem, ...]
     proposed: Baseline
-    had_baseline: bool = True
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def regressions(self) -> tuple[Problem, ...]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from proxy.config import ConfigError, Route, load_routes
 from proxy.ratchet.baseline import RouteEntry
 from proxy.ratchet.contracts import ContractsState, read_contracts
-from proxy.ratchet.inventory import WS, Endpoint, load_inventory
+from proxy.ratchet.inventory import WS, Endpoint, load_inventory, without_implied_head
 from proxy.ratchet.settings import RatchetConfigError, RatchetSettings
 
 __all__ = ["Snapshot", "endpoints_of", "route_entry", "take_snapshot"]
@@ -48,9 +48,10 @@ def take_snapshot(settings: RatchetSettings) -> Snapshot:
 def endpoints_of(route: Route) -> list[Endpoint]:
     """The endpoints a route claims: `WS` for a WebSocket route, else one per method.
 
-    HEAD is left out: Starlette serves it for every GET, so inventories drop it too.
+    HEAD beside GET is left out: Starlette serves it for every GET, so inventories
+    drop it too.
     """
-    methods = [WS] if route.websocket else [m for m in route.methods if m != "HEAD"]
+    methods = [WS] if route.websocket else without_implied_head(route.methods)
     return [Endpoint.of(method, route.path) for method in methods]
 
 

@@ -11,23 +11,19 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from proxy.ratchet import (
-    RatchetConfigError,
-    RatchetSettings,
-    check_repository,
-    load_settings,
-    migration_history,
-    render,
-    render_history,
-    update_repository,
-)
-from proxy.ratchet.history import HISTORY_FORMATS
-from proxy.ratchet.report import FORMATS, headline
 from strangler.errors import CommandError
 
+if TYPE_CHECKING:
+    from proxy.ratchet import RatchetSettings
+
 CONFIG_ERROR = 2
+# The same as proxy.ratchet's (a test pins them): repeated here because every
+# `strangler` command builds this parser, and importing the ratchet (import-linter,
+# pydantic, httpx) would slow all of them down.
+FORMATS = ("text", "markdown", "json")
+HISTORY_FORMATS = ("csv", "json")
 STALE_PREFIX = "not recorded in the baseline: "
 
 
@@ -73,6 +69,8 @@ def register(subparsers: Any) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from proxy.ratchet import RatchetConfigError, check_repository, render
+
     settings = _settings(args)
     try:
         outcome = check_repository(settings)
@@ -83,6 +81,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _update(args: argparse.Namespace) -> int:
+    from proxy.ratchet import RatchetConfigError, headline, render, update_repository
+
     settings = _settings(args)
     baseline = settings.relative(settings.baseline)
     try:
@@ -107,6 +107,8 @@ def _update(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
+    from proxy.ratchet import RatchetConfigError, migration_history, render_history
+
     settings = _settings(args)
     try:
         points = migration_history(settings)
@@ -117,6 +119,8 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _settings(args: argparse.Namespace) -> RatchetSettings:
+    from proxy.ratchet import RatchetConfigError, load_settings
+
     try:
         return load_settings(args.root)
     except RatchetConfigError as exc:

@@ -15,3 +15,12 @@ def test_public_names() -> None:
     ]  # fmt: skip
     for name in proxy.ratchet.__all__:
         assert getattr(proxy.ratchet, name) is not None
+
+
+def test_the_cli_offers_the_formats_the_ratchet_renders() -> None:
+    from proxy.ratchet.history import HISTORY_FORMATS
+    from proxy.ratchet.report import FORMATS
+    from strangler.commands import ratchet
+
+    assert ratchet.FORMATS == FORMATS
+    assert ratchet.HISTORY_FORMATS == HISTORY_FORMATS
