@@ -17,6 +17,7 @@ Endpoints:
   /upload                  reads the body as a stream; returns its size and SHA-256
   /slow?seconds=s          answers after s seconds
   /trivial                 a tiny JSON body (the benchmark's no-I/O upstream)
+  /api/flaky               500 when UPSTREAM_NAME is modern, else like /echo
   /ws/echo                 WebSocket echo; "close:<code>" closes with that code
   /ws/refuse               refuses the handshake (403)
 """
@@ -79,6 +80,8 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     query = parse_qs(scope["query_string"].decode())
     if path == "/trivial":
         await _send(send, 200, TRIVIAL, [(b"content-type", b"application/json")])
+    elif path == "/api/flaky" and NAME == b"modern":
+        await _json(send, 500, {"error": {"code": "internal", "message": "modern is flaky"}})
     elif path == "/healthz":
         await _json(send, 200, {"status": "ok"})
     elif path.startswith("/echo") or path.startswith("/api/"):

@@ -1,0 +1,123 @@
+"""Real upstreams and real proxies for the proxy's integration tests.
+
+Two instances of `tests.support.upstreams:app` play legacy and modern for the
+whole session; each test module starts the proxies it needs with its own
+routes.yaml (written to a temporary directory).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.servers import RunningServer, run_app
+
+UPSTREAM_APP = "tests.support.upstreams:app"
+PROXY_APP = "proxy.app:app"
+
+BASE_ROUTES = """\
+  - {id: echo, methods: [GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS], path: /echo, stage: legacy}
+  - {id: echo-deep, methods: [GET, POST], path: "/echo/{a}/{b}", stage: legacy}
+  - {id: limited, methods: [POST], path: /echo/limited, stage: legacy, max_body_bytes: 1000}
+  - {id: status, methods: [GET, POST], path: "/status/{code}", stage: legacy}
+  - {id: cookies, path: /cookies, stage: legacy}
+  - {id: redirect, path: /redirect, stage: legacy}
+  - {id: gzip, path: /gzip, stage: legacy}
+  - {id: bytes, path: "/bytes/{n}", stage: legacy}
+  - {id: chunked, path: /chunked, stage: legacy}
+  - {id: upload, methods: [POST, PUT], path: /upload, stage: legacy, max_body_bytes: 30000000}
+  - {id: slow, path: /slow, stage: legacy, timeout: 0.5}
+  - {id: on-modern, methods: [GET, POST], path: /api/modern, stage: modern}
+  - {id: flaky, path: /api/flaky, stage: modern, fallback: legacy}
+  - {id: canary, path: /api/canary, stage: canary, canary: {percent: 10, sticky: user}}
+  - {id: ws-echo, path: /ws/echo, websocket: true, stage: legacy}
+  - {id: ws-modern, path: /ws/modern/echo, websocket: true, stage: modern}
+  - {id: ws-refuse, path: /ws/refuse, websocket: true, stage: legacy}
+"""
+
+
+def routes_yaml(legacy: str, modern: str, routes: str = BASE_ROUTES, **upstream: str) -> str:
+    """A routes.yaml for the test upstreams; `routes` is the indented list body."""
+    extra = "".join(f"  {name}: {{url: {url!r}}}\n" for name, url in upstream.items())
+    head = f"""\
+        version: 1
+        upstreams:
+          legacy: {{url: {legacy!r}, timeout: 10}}
+          modern: {{url: {modern!r}, timeout: 10}}
+        """
+    return textwrap.dedent(head) + extra + "routes:\n" + routes
+
+
+@dataclass(frozen=True)
+class Upstreams:
+    legacy: RunningServer
+    modern: RunningServer
+
+
+@pytest.fixture(scope="session")
+def upstreams() -> Iterator[Upstreams]:
+    with (
+        run_app(UPSTREAM_APP, env={"UPSTREAM_NAME": "legacy"}) as legacy,
+        run_app(UPSTREAM_APP, env={"UPSTREAM_NAME": "modern"}) as modern,
+    ):
+        yield Upstreams(legacy, modern)
+
+
+@dataclass(frozen=True)
+class Proxy:
+    server: RunningServer
+    routes: Path
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def ws_url(self) -> str:
+        return self.server.ws_url
+
+
+@contextmanager
+def run_proxy(
+    routes_file: Path, text: str, *, env: Mapping[str, str] | None = None, workers: int = 1
+) -> Iterator[Proxy]:
+    routes_file.write_text(text)
+    # Start from a clean slate whatever the developer's shell exports.
+    environment = {
+        "STRANGLER_ROUTES": str(routes_file),
+        "REDIS_URL": "",
+        "STRANGLER_ADMIN_TOKEN": "",
+        "LEGACY_URL": "",
+        "MODERN_URL": "",
+        **(env or {}),
+    }
+    with run_app(
+        PROXY_APP, env=environment, ready_path="/_strangler/healthz", workers=workers
+    ) as server:
+        yield Proxy(server, routes_file)
+
+
+@pytest.fixture(scope="module")
+def proxy(upstreams: Upstreams, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
+    """A proxy over the test upstreams with BASE_ROUTES, no Redis, no admin token."""
+    path = tmp_path_factory.mktemp("proxy") / "routes.yaml"
+    with run_proxy(path, routes_yaml(upstreams.legacy.url, upstreams.modern.url)) as running:
+        yield running
+
+
+class NoCookies(CookieJar):
+    """A client jar that keeps nothing, so each request carries only what a test sets."""
+
+    def __init__(self) -> None:
+        super().__init__(policy=DefaultCookiePolicy(allowed_domains=[]))
+
+
+def client(**kwargs: object) -> httpx.Client:
+    return httpx.Client(cookies=NoCookies(), timeout=30, **kwargs)  # type: ignore[arg-type]
