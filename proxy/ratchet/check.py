@@ -23,7 +23,7 @@ from fractions import Fraction
 
 from proxy.config import STAGES, Route, Stage, stage_index
 from proxy.ratchet import staleness
-from proxy.ratchet.baseline import Baseline, RollbackEntry
+from proxy.ratchet.baseline import MIGRATED, Baseline, RollbackEntry
 from proxy.ratchet.inventory import Endpoint
 from proxy.ratchet.problems import Outcome, Problem, Summary
 from proxy.ratchet.state import Snapshot, endpoints_of, route_entry
@@ -110,13 +110,15 @@ def _stage_moves(now: Snapshot, base: Baseline, proposed: Baseline, today: date)
 def _share(now: Snapshot, recorded: Baseline) -> list[Problem]:
     # Each route counts at the stage it owes: a move back is already reported (or
     # excused) route by route, so what is left is routes removed or added unmigrated.
-    migrated = sum(_owed(r, recorded) in ("modern", "retired") for r in now.routes)
+    migrated = sum(_owed(r, recorded) in MIGRATED for r in now.routes)
     current = Fraction(migrated, len(now.routes)) if now.routes else Fraction(0)
     before = Fraction(recorded.migrated, len(recorded.routes)) if recorded.routes else Fraction(0)
     if current >= before:
         return []
     removed = sorted(set(recorded.routes) - {r.id for r in now.routes})
-    added = sorted(r.id for r in now.routes if r.id not in recorded.routes)
+    added = sorted(
+        r.id for r in now.routes if r.id not in recorded.routes and r.stage not in MIGRATED
+    )
     causes = [f"removed: {', '.join(removed)}"] if removed else []
     causes += [f"added before migrating: {', '.join(added)}"] if added else []
     return [Problem(
@@ -169,7 +171,7 @@ def _route_endpoints(route: Route, legacy: set[Endpoint], base: Baseline) -> lis
         return []
     dropped = [e for e in gone if e in base.legacy]
     names = ", ".join(map(str, gone))
-    if stage_index(route.stage) >= stage_index("modern"):
+    if route.stage in MIGRATED:
         recorded = base.routes.get(route.id)
         if len(dropped) == len(gone) or recorded == route_entry(route):
             return []  # legacy dropped it once modern served it: the goal
