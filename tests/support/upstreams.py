@@ -20,6 +20,7 @@ Endpoints:
   /api/flaky               500 when UPSTREAM_NAME is modern, else like /echo
   /ws/echo                 WebSocket echo; "close:<code>" closes with that code
   /ws/refuse               refuses the handshake (403)
+  /ws-closes               the close code each /ws/echo?id=… got from its client
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ CHUNK = 64 * 1024
 GZIP_TEXT = b'{"compressed": true, "filler": "' + b"x" * 2000 + b'"}'
 GZIP_BODY = gzip.compress(GZIP_TEXT, mtime=0)
 TRIVIAL = b'{"ok":true}'
+CLOSES: dict[str, int] = {}
+"""Close code each /ws/echo?id=… socket received from its client (shown by /ws-closes)."""
 
 
 def pattern(n: int) -> bytes:
@@ -82,6 +85,8 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await _send(send, 200, TRIVIAL, [(b"content-type", b"application/json")])
     elif path == "/api/flaky" and NAME == b"modern":
         await _json(send, 500, {"error": {"code": "internal", "message": "modern is flaky"}})
+    elif path == "/ws-closes":
+        await _json(send, 200, CLOSES)
     elif path == "/healthz":
         await _json(send, 200, {"status": "ok"})
     elif path.startswith("/echo") or path.startswith("/api/"):
@@ -202,6 +207,9 @@ async def _websocket(scope: Scope, receive: Receive, send: Send) -> None:
     while True:
         message = await receive()
         if message["type"] == "websocket.disconnect":
+            socket_id = parse_qs(scope["query_string"].decode()).get("id")
+            if socket_id:
+                CLOSES[socket_id[0]] = message.get("code", 1000)
             return
         text = message.get("text")
         if text is not None and text.startswith("close:"):
