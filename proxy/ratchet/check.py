@@ -224,4 +224,5 @@ def _summary(now: Snapshot) -> Summary:
         legacy_endpoints=len(now.legacy),
         exceptions=len(now.contracts.exceptions),
         rollbacks=rollbacks,
+        contracts=now.contracts.counted,
     )

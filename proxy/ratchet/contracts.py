@@ -32,6 +32,7 @@ from importlinter.contracts.protected import ProtectedContract
 from importlinter.domain.contract import Contract, InvalidContractOptions
 
 from proxy.ratchet.loading import imports_from
+from proxy.ratchet.settings import RatchetConfigError
 
 __all__ = ["BrokenContract", "ContractsState", "LayeringException", "read_contracts"]
 
@@ -92,11 +93,21 @@ def read_contracts(pyproject: Path, *, root: Path, package: str) -> ContractsSta
         options = read_user_options(str(pyproject))
     except FileNotFoundError:
         return ContractsState(counted=(), exceptions=frozenset(), broken=())
+    except KeyError as exc:  # import-linter's own message is just the key
+        raise RatchetConfigError(
+            f"{pyproject}: [tool.importlinter] needs {exc.args[0]}s"
+            if exc.args and exc.args[0] == "root_package"
+            else f"{pyproject}: [tool.importlinter] lacks {exc}"
+        ) from None
+    except Exception as exc:  # a malformed [tool.importlinter] table
+        raise RatchetConfigError(f"{pyproject}: cannot read [tool.importlinter]: {exc}") from None
     contracts = [c for c in options.contracts_options if _counts(c, package)]
     exceptions = frozenset(e for c in contracts for e in _exceptions(c))
     if not contracts:
         return ContractsState(counted=(), exceptions=exceptions, broken=())
     session = options.session_options
+    if not session.get("root_packages"):
+        raise RatchetConfigError(f"{pyproject}: [tool.importlinter] needs root_packages")
     try:
         with imports_from(root):
             graph = grimp.build_graph(

@@ -69,6 +69,7 @@ class Summary:
         by_stage: routes per stage, every stage present.
         legacy_endpoints: endpoints legacy serves now.
         exceptions: layering exceptions tolerated now.
+        contracts: ids of the layering contracts that count (those naming modern).
         rollbacks: `(route id, expires or None, reason)` per route with a rollback.
     """
 
@@ -78,6 +79,7 @@ class Summary:
     legacy_endpoints: int
     exceptions: int
     rollbacks: tuple[tuple[str, str | None, str], ...]
+    contracts: tuple[str, ...] = ()
 
     @property
     def percent(self) -> float:
@@ -91,6 +93,7 @@ class Summary:
             "by_stage": dict(self.by_stage),
             "legacy_endpoints": self.legacy_endpoints,
             "layering_exceptions": self.exceptions,
+            "contracts": sorted(self.contracts),
             "rollbacks": [
                 {"route": route, "expires": expires, "reason": reason}
                 for route, expires, reason in self.rollbacks

@@ -56,7 +56,12 @@ def _stages(summary: Summary) -> str:
 
 
 def _text(outcome: Outcome, baseline: str) -> str:
-    lines = [f"ratchet: {headline(outcome)}", f"  stages: {_stages(outcome.summary)}"]
+    summary = outcome.summary
+    lines = [
+        f"ratchet: {headline(outcome)}",
+        f"  stages: {_stages(summary)}; {_count(summary.legacy_endpoints, 'legacy endpoint')}; "
+        f"{_count(len(summary.contracts), 'layering contract')} checked",
+    ]
     for problem in outcome.problems:
         lines.append(f"  ✗ [{problem.kind}] {problem.message}")
         lines.append(f"      fix: {problem.fix}")

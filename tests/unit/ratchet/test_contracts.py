@@ -5,7 +5,10 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import pytest
+
 from proxy.ratchet.contracts import LayeringException, _chains, _counts, read_contracts
+from proxy.ratchet.settings import RatchetConfigError
 
 
 def test_a_contract_counts_when_it_names_the_package_or_a_submodule() -> None:
@@ -65,3 +68,13 @@ ignore_imports = ["{pkg}.api -> {pkg}.db"]
     assert [b.contract for b in state.broken] == ["layers"]
     assert "cannot be checked" in state.broken[0].details[0]
     assert state.exceptions == {LayeringException("no-db-in-api", f"{pkg}.api", f"{pkg}.db")}
+
+
+def test_contracts_without_root_packages_are_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.importlinter]\ninclude_external_packages = true\n"
+        '[[tool.importlinter.contracts]]\nname = "x"\ntype = "forbidden"\n'
+        'source_modules = ["modern.api"]\nforbidden_modules = ["pymongo"]\n'
+    )
+    with pytest.raises(RatchetConfigError, match="root_packages"):
+        read_contracts(tmp_path / "pyproject.toml", root=tmp_path, package="modern")
