@@ -90,7 +90,8 @@ def endpoints_from_app(import_string: str, *, root: Path) -> list[Endpoint]:
             module = importlib.import_module(module_name)
         except Exception as exc:  # any error in the app's own import is the user's to see
             raise RatchetConfigError(
-                f"cannot load legacy app {import_string!r}: {type(exc).__name__}: {exc}"
+                f"cannot load legacy app {import_string!r}: {type(exc).__name__}: "
+                + " ".join(str(exc).split())  # one line, even for a multi-line error
             ) from None
         app: Any = module
         for part in attribute.split("."):
