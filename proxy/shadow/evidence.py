@@ -83,6 +83,11 @@ class EvidenceStore:
     def _paths_key(self, route_id: str) -> str:
         return f"{self._prefix}shadow:{route_id}:evidence-paths"
 
+    def has_room(self, route_id: str, path: str, keep: int) -> bool:
+        """Whether another sample of this path fits before the next flush (saves building it)."""
+        queue = self._pending.get((route_id, path))
+        return queue is None or len(queue) < keep
+
     def add(self, sample: dict[str, object], keep: int) -> None:
         """Buffer a sample; at most `keep` per path wait in memory between flushes."""
         slot = (str(sample["route_id"]), str(sample["path"]))

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import aiohttp
 import redis.exceptions
@@ -23,9 +24,9 @@ from proxy.config import SAFE_METHODS, Route
 from proxy.exchange import CapturedRequest, CapturedResponse, ShadowDeps
 from proxy.shadow.compare import Verdict, compare_responses
 from proxy.shadow.controls import Overrides
-from proxy.shadow.evidence import EvidenceStore, make_sample
+from proxy.shadow.evidence import EvidenceStore
+from proxy.shadow.judge import Judge
 from proxy.shadow.lanes import Item, Lane
-from proxy.shadow.noise import NOISE_SAMPLES, diff_field, is_reported, noise_field
 from proxy.shadow.outcomes import OutcomeStore
 from proxy.shadow.replay import BodyTooLarge, replay
 from proxy.shadow.status import build_status, metrics_text
@@ -58,6 +59,10 @@ class ShadowService:
         self.outcomes = OutcomeStore(deps.redis, deps.key_prefix)
         self.evidence = EvidenceStore(deps.redis, deps.key_prefix)
         self.overrides = Overrides(deps.redis, deps.key_prefix)
+        self._judge = Judge(self.outcomes, self.evidence)
+        # One thread: comparisons are serialised, and share the GIL with the event loop
+        # in 5 ms slices instead of holding the loop for a whole multi-megabyte walk.
+        self._cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shadow-compare")
         self._lanes: dict[str, Lane] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
@@ -168,6 +173,7 @@ class ShadowService:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._lanes.clear()
+        self._cpu.shutdown(wait=False, cancel_futures=True)
         with contextlib.suppress(Exception):
             await self.flush()
 
@@ -228,6 +234,12 @@ class ShadowService:
             body_cap=item.route.shadow.max_body_bytes,
         )
 
+    async def _verdict(self, item: Item, other: CapturedResponse) -> Verdict:
+        """Compare off the event loop: a big body's decode and walk must not stall users."""
+        loop = asyncio.get_running_loop()
+        args = (item.legacy, other, item.route.compare, item.request.query_string)
+        return await loop.run_in_executor(self._cpu, compare_responses, *args)
+
     async def _compare(self, item: Item) -> None:
         route, request = item.route, item.request
         target = route.shadow.upstream or PRIMARY_MODERN
@@ -242,16 +254,11 @@ class ShadowService:
         results = await asyncio.gather(*calls, return_exceptions=True)
         self.outcomes.latency(route.id, "legacy", item.legacy.elapsed)
         if learn and isinstance(results[1], CapturedResponse):
-            self._learn_noise(
-                route,
-                compare_responses(item.legacy, results[1], route.compare, request.query_string),
-            )
+            self._judge.learn_noise(route, await self._verdict(item, results[1]))
         modern = results[0]
         if isinstance(modern, CapturedResponse):
             self.outcomes.latency(route.id, "modern", modern.elapsed)
-            self._judge(
-                item, compare_responses(item.legacy, modern, route.compare, request.query_string)
-            )
+            self._judge.judge(route, request, await self._verdict(item, modern))
         elif isinstance(modern, TimeoutError):
             self.outcomes.count(route.id, "timeout")
         elif isinstance(modern, BodyTooLarge):
@@ -261,31 +268,3 @@ class ShadowService:
             self.outcomes.count(route.id, "modern_error")
         elif isinstance(modern, BaseException):
             raise modern
-
-    def _learn_noise(self, route: Route, verdict: Verdict) -> None:
-        self.outcomes.count(route.id, NOISE_SAMPLES)
-        paths = {self.outcomes.bounded_path(route.id, d.path) for d in verdict.differences}
-        for path in paths:
-            self.outcomes.count(route.id, noise_field(path))
-
-    def _judge(self, item: Item, verdict: Verdict) -> None:
-        """Count the outcome; a difference is a mismatch only if its path beats the noise."""
-        route_id, settings = item.route.id, item.route.shadow
-        if verdict.intended:
-            self.outcomes.count(route_id, "intended")
-            return
-        by_path: dict[str, list] = {}
-        for diff in verdict.differences:
-            by_path.setdefault(self.outcomes.bounded_path(route_id, diff.path), []).append(diff)
-        for path, diffs in by_path.items():
-            self.outcomes.count(route_id, diff_field(path))
-            for kind in {d.kind for d in diffs}:
-                self.outcomes.count(route_id, f"kind:{kind}:{path}")
-        counts = self.outcomes.counts(route_id)
-        reported = [p for p in by_path if is_reported(p, counts, settings, pending=1)]
-        self.outcomes.count(route_id, "mismatched" if reported else "matched")
-        for path in reported:
-            for diff in by_path[path][:3]:  # a few per path per exchange is evidence enough
-                self.evidence.add(
-                    make_sample(route_id, diff, item.request), settings.reservoir_size
-                )

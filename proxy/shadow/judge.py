@@ -1,0 +1,63 @@
+"""From a comparison to an outcome: noise learning, per-path counts, evidence.
+
+Kept apart from the runner (which moves bytes) because this is the policy: every
+difference is counted at its path, but an exchange is `mismatched` only when one of
+its paths beats legacy's own noise (`noise.is_reported`); samples are kept for the
+reported paths only, so the evidence shows what needs fixing rather than noise.
+"""
+
+from __future__ import annotations
+
+from proxy.config import Route
+from proxy.exchange import CapturedRequest
+from proxy.shadow.compare import Verdict
+from proxy.shadow.diff import Difference
+from proxy.shadow.evidence import EvidenceStore, make_sample
+from proxy.shadow.noise import NOISE_SAMPLES, diff_field, is_reported, noise_field
+from proxy.shadow.outcomes import OutcomeStore
+
+__all__ = ["SAMPLES_PER_EXCHANGE", "Judge"]
+
+SAMPLES_PER_EXCHANGE = 3  # per path: a few concrete indexes are evidence enough
+
+
+class Judge:
+    """Records verdicts into the outcome counters and the evidence reservoirs."""
+
+    def __init__(self, outcomes: OutcomeStore, evidence: EvidenceStore) -> None:
+        self._outcomes = outcomes
+        self._evidence = evidence
+
+    def _by_path(self, route_id: str, diffs: list[Difference]) -> dict[str, list[Difference]]:
+        grouped: dict[str, list[Difference]] = {}
+        for diff in diffs:
+            grouped.setdefault(self._outcomes.bounded_path(route_id, diff.path), []).append(diff)
+        return grouped
+
+    def learn_noise(self, route: Route, verdict: Verdict) -> None:
+        """Count one legacy-vs-legacy comparison and the paths that differed in it."""
+        self._outcomes.count(route.id, NOISE_SAMPLES)
+        for path in self._by_path(route.id, verdict.differences):
+            self._outcomes.count(route.id, noise_field(path))
+
+    def judge(self, route: Route, request: CapturedRequest, verdict: Verdict) -> str:
+        """Count the exchange's outcome and differences; return the outcome."""
+        if verdict.intended:
+            self._outcomes.count(route.id, "intended")
+            return "intended"
+        by_path = self._by_path(route.id, verdict.differences)
+        for path, diffs in by_path.items():
+            self._outcomes.count(route.id, diff_field(path))
+            for kind in {d.kind for d in diffs}:
+                self._outcomes.count(route.id, f"kind:{kind}:{path}")
+        counts = self._outcomes.counts(route.id)
+        reported = [p for p in by_path if is_reported(p, counts, route.shadow, pending=1)]
+        outcome = "mismatched" if reported else "matched"
+        self._outcomes.count(route.id, outcome)
+        keep = route.shadow.reservoir_size
+        for path in reported:
+            for diff in by_path[path][:SAMPLES_PER_EXCHANGE]:
+                if not self._evidence.has_room(route.id, diff.path, keep):
+                    break
+                self._evidence.add(make_sample(route.id, diff, request), keep)
+        return outcome
