@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import sys
 import time
@@ -58,7 +59,7 @@ def register(subparsers: Any) -> None:
         )  # fmt: skip
     parser.add_argument(
         "--only", action="append", choices=list(SERVICES), metavar="APP",
-        help="start only this app (repeatable: --only legacy --only modern); default all",
+        help="start only this app: legacy, modern or proxy (repeatable); default all",
     )  # fmt: skip
     parser.add_argument(
         "--data-dir", type=Path, default=DEFAULT_DATA_DIR,
@@ -154,7 +155,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             with database(args.data_dir) as db:
                 where = f"embedded, pid {db.pid}, data in {args.data_dir}"
-                print(f"  database  {db.uri}  ({where if db.pid else 'MONGODB_URI'})", flush=True)
+                shown = _redact(db.uri)
+                print(f"  database  {shown}  ({where if db.pid else 'MONGODB_URI'})", flush=True)
                 _seed_if_empty(db.uri)
                 try:
                     env = _child_env(db.uri, planned)
@@ -175,6 +177,11 @@ def run(args: argparse.Namespace) -> int:
         except StackError as exc:
             raise CommandError(f"{exc}; stopped everything") from None
     return 0
+
+
+def _redact(uri: str) -> str:
+    """Hide the credentials of a `mongodb://user:password@host` URI."""
+    return re.sub(r"//[^@/]*@", "//***@", uri)
 
 
 def _watch(supervisor: Supervisor) -> None:
