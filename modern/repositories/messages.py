@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from pymongo import DESCENDING
 from pymongo.collection import Collection
@@ -43,7 +44,7 @@ class MongoMessages:
         }
         with storage_errors("insert message"):
             doc["_id"] = self._messages.insert_one(doc).inserted_id
-        self._cache.delete(count_key(room_id), latest_key(room_id))
+        self._cache.delete(latest_key(room_id))
         return to_message(doc)
 
     def get(self, message_id: str) -> Message | None:
@@ -87,27 +88,55 @@ class MongoMessages:
         self._cache.set_many({latest_key(room["id"]): {"limit": limit, "items": items}}, self._ttl)
         return items
 
-    def counts(self, room_ids: Sequence[str]) -> dict[str, int]:
-        """Messages per room (deleted ones too): cached, the rest by ONE `$group`."""
-        ids = list(dict.fromkeys(room_ids))
+    def counts(self, rooms: Sequence[Room]) -> dict[str, int]:
+        """Messages per room, deleted ones included (soft deletes never lower a count).
+
+        Cached as a snapshot `{n, last}`: `n` messages up to `last`, the newest
+        `created_at` counted. A room whose `last_message_at` is newer than its snapshot
+        only counts the messages after `last` (a range-bounded index scan), so posting —
+        through modern or legacy — needs no invalidation and no recount of the room.
+        Rooms without a snapshot are counted by ONE `$group` aggregation.
+        """
         found: dict[str, int] = {}
-        if self._ttl > 0:
-            cached = self._cache.get_many([count_key(rid) for rid in ids])
-            found = {rid: n for rid, n in zip(ids, cached, strict=True) if n is not None}
-        missing = [rid for rid in ids if rid not in found]
+        fresh: dict[str, dict[str, Any]] = {}
+        snapshots = (
+            self._cache.get_many([count_key(r["id"]) for r in rooms]) if self._ttl > 0 else []
+        )
+        for room, snap in zip(rooms, snapshots, strict=False):
+            newest = room["last_message_at"]
+            if snap is None or (snap["last"] is None and newest is not None):
+                continue  # counted below
+            if newest is None or newest <= snap["last"]:
+                found[room["id"]] = snap["n"]
+                continue
+            extra, last = self._count_since(room["id"], snap["last"])
+            fresh[room["id"]] = {"n": snap["n"] + extra, "last": last or snap["last"]}
+        missing = [r["id"] for r in rooms if r["id"] not in found and r["id"] not in fresh]
         if missing:
-            pipeline: list[Document] = [
-                {"$match": {"room_id": {"$in": oids(missing)}}},
-                {"$group": {"_id": "$room_id", "n": {"$sum": 1}}},
-            ]
-            with storage_errors("count messages"):
-                loaded = {
-                    str(doc["_id"]): int(doc["n"]) for doc in self._messages.aggregate(pipeline)
-                }
-            loaded = {rid: loaded.get(rid, 0) for rid in missing}
-            self._cache.set_many({count_key(rid): n for rid, n in loaded.items()}, self._ttl)
-            found.update(loaded)
+            fresh.update(self._count_all(missing))
+        self._cache.set_many({count_key(rid): snap for rid, snap in fresh.items()}, self._ttl)
+        found.update({rid: snap["n"] for rid, snap in fresh.items()})
         return found
+
+    def _count_all(self, room_ids: list[str]) -> dict[str, dict[str, Any]]:
+        pipeline: list[Document] = [
+            {"$match": {"room_id": {"$in": oids(room_ids)}}},
+            {"$group": {"_id": "$room_id", "n": {"$sum": 1}, "last": {"$max": "$created_at"}}},
+        ]
+        with storage_errors("count messages"):
+            rows = {str(doc["_id"]): doc for doc in self._messages.aggregate(pipeline)}
+        return {
+            rid: {"n": int(rows[rid]["n"]), "last": rows[rid]["last"]}
+            if rid in rows
+            else {"n": 0, "last": None}
+            for rid in room_ids
+        }
+
+    def _count_since(self, room_id: str, after: datetime) -> tuple[int, datetime | None]:
+        query = {"room_id": oid(room_id), "created_at": {"$gt": after}}
+        with storage_errors("count new messages"):
+            times = [doc["created_at"] for doc in self._messages.find(query, {"created_at": 1})]
+        return len(times), max(times, default=None)
 
     def _update(self, query: Document, changes: Document) -> Message | None:
         if query["_id"] is None:

@@ -45,7 +45,7 @@ class RoomsService:
     def list(self, cursor: str | None, limit: int) -> Page[dict[str, Any]]:
         after = decode_cursor(cursor, ROOM_CURSOR)
         page = make_page(self._rooms.list_page(None, after, limit + 1), limit, room_key)
-        counts = self._messages.counts([room["id"] for room in page.items])
+        counts = self._messages.counts(page.items)
         members = members_by_room(self._users, page.items)
         items = [
             {**room, "members": members[room["id"]], "message_count": counts.get(room["id"], 0)}

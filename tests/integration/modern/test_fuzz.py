@@ -35,7 +35,9 @@ JSON = st.recursive(
 )
 FIELD_NAMES = ["text", "emoji", "name", "topic", "username", "password", "display_name", "bio"]
 BODIES = (
-    st.dictionaries(st.sampled_from(FIELD_NAMES) | TEXT, JSON, max_size=4).map(lambda b: ("json", b))
+    st.dictionaries(st.sampled_from(FIELD_NAMES) | TEXT, JSON, max_size=4).map(
+        lambda b: ("json", b)
+    )
     | JSON.map(lambda b: ("json", b))
     | st.binary(max_size=40).map(lambda b: ("raw", b))
 )

@@ -210,8 +210,8 @@ class FakeMessages:
     def latest(self, room: Room, limit: int) -> list[Message]:
         return self.newest_page(room, None, limit)[::-1]
 
-    def counts(self, room_ids: Sequence[str]) -> dict[str, int]:
-        return {rid: sum(m["room_id"] == rid for m in self.rows.values()) for rid in room_ids}
+    def counts(self, rooms: Sequence[Room]) -> dict[str, int]:
+        return {r["id"]: sum(m["room_id"] == r["id"] for m in self.rows.values()) for r in rooms}
 
 
 class FakeEvents:

@@ -1,0 +1,277 @@
+"""Legacy vs modern, side by side on the same data: latency, payload, database operations.
+
+    .venv/bin/python scripts/bench_apps.py [--rounds 3] [--calls 3] [--timeout 120]
+                                           [--sizes case-study,small] [--out FILE]
+
+For each data set (the `case-study` preset — 5,000 users, 500 rooms, 200,000
+messages — and one 10x smaller, to show growth), seeded once into a data directory
+this script keeps under `.strangler/bench/`, it runs three variants as separate
+uvicorn processes on the same database: legacy, modern with its Redis cache, and
+modern with the cache off (MODERN_CACHE_TTL=0). Rounds alternate the variants
+(A B C A B C ...) per endpoint; each call records wall time, payload bytes and the
+database operations it caused, counted server-side from `serverStatus` opcounters
+(the bench is the only client between two readings; modern's and legacy's driver
+heartbeats may add one now and then). A legacy call that times out is recorded and
+that endpoint is not asked of legacy again (legacy is restarted: its handlers block
+the event loop, so it is still busy with the abandoned request).
+
+Prints what it ran on, a table (median and p95 ms, bytes, db ops, legacy/modern
+ratios) and writes the raw numbers as JSON. Figures are ratios between variants on
+this engine (SecantusDB, 2-27x slower than mongod), not production latencies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pymongo
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from strangler.embedded_db import free_port  # noqa: E402
+from strangler.seed import PRESETS, SEED_PASSWORD, config_for, seed_database  # noqa: E402
+from strangler.stack import Supervisor, database, uvicorn_command  # noqa: E402
+
+PACKAGES = ("fastapi", "starlette", "uvicorn", "pymongo", "redis", "SecantusDB")
+VARIANTS = ("legacy", "modern", "modern-nocache")
+ENDPOINTS = ("home", "rooms", "messages", "users", "search")
+OPCOUNTERS = ("insert", "query", "update", "delete", "getmore", "command")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3, help="A B C rounds (default 3)")
+    parser.add_argument("--calls", type=int, default=3, help="calls per variant per round")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per call")
+    parser.add_argument("--sizes", default="small,case-study", help="data sets, in order")
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    )
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench-results/apps.json")
+    return parser.parse_args()
+
+
+def data_set(name: str) -> Any:
+    big = PRESETS["case-study"]
+    if name == "case-study":
+        return big
+    return config_for("case-study", users=big.users // 10, rooms=big.rooms // 10,
+                      messages=big.messages // 10)  # fmt: skip
+
+
+def ensure_seeded(db: Any, config: Any) -> dict[str, int]:
+    counts = {name: db[name].estimated_document_count() for name in ("users", "rooms", "messages")}
+    wanted = {"users": config.users, "rooms": config.rooms, "messages": config.messages}
+    if counts != wanted:
+        print(f"seeding {wanted} (found {counts}) ...", flush=True)
+        started = time.perf_counter()
+        seed_database(db, config, drop=True)
+        print(f"seeded in {time.perf_counter() - started:.0f}s", flush=True)
+    return wanted
+
+
+def db_ops(db: Any) -> int:
+    counters = db.command("serverStatus")["opcounters"]
+    return sum(int(counters.get(name, 0)) for name in OPCOUNTERS)
+
+
+@dataclass
+class App:
+    """One variant: its uvicorn child, URL and login token."""
+
+    name: str
+    env: dict[str, str]
+    supervisor: Supervisor
+    url: str = ""
+    token: str = ""
+
+    def start(self) -> None:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        module = "legacy.app:app" if self.name == "legacy" else "modern.app:app"
+        command = uvicorn_command(module, host="127.0.0.1", port=port)
+        self.supervisor.spawn(self.name, command, {**os.environ, **self.env})
+        # Modern builds its indexes at start-up: the first start on a big set takes a while.
+        self.supervisor.wait_ready(self.name, self.url + "/healthz", timeout=1800)
+        body = {"username": "demo", "password": SEED_PASSWORD}
+        reply = httpx.post(self.url + "/api/auth/login", json=body, timeout=120)
+        reply.raise_for_status()
+        self.token = reply.json()["token"]
+
+
+def call(app: App, path: str, timeout: float, db: Any) -> dict[str, Any]:
+    before = db_ops(db)
+    started = time.perf_counter()
+    try:
+        reply = httpx.get(app.url + path, headers={"Authorization": f"Bearer {app.token}"},
+                          timeout=timeout)  # fmt: skip
+    except httpx.TimeoutException:
+        return {"ms": None, "timed_out_after": timeout}
+    ms = (time.perf_counter() - started) * 1000
+    ops = db_ops(db) - before - 1  # minus the first serverStatus itself
+    return {"ms": ms, "status": reply.status_code, "bytes": len(reply.content), "db_ops": ops}
+
+
+def target_paths(db: Any) -> dict[str, str]:
+    busiest = next(iter(db.messages.aggregate([
+        {"$group": {"_id": "$room_id", "n": {"$sum": 1}}}, {"$sort": {"n": -1}}, {"$limit": 1},
+    ])))  # fmt: skip
+    return {
+        "home": "/api/home",
+        "rooms": "/api/rooms",
+        "messages": f"/api/rooms/{busiest['_id']}/messages",
+        "users": "/api/users",
+        "search": "/api/search?q=an",
+    }
+
+
+def bench_size(size: str, args: argparse.Namespace) -> dict[str, Any]:
+    config = data_set(size)
+    with database(REPO_ROOT / ".strangler/bench" / size / "data") as info:
+        client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(info.uri)
+        db = client.get_default_database()
+        counts = ensure_seeded(db, config)
+        paths = target_paths(db)
+        prefix = f"bench-{uuid.uuid4().hex[:8]}:"
+        base = {"MONGODB_URI": info.uri, "REDIS_URL": args.redis_url, "REDIS_KEY_PREFIX": prefix}
+        supervisor = Supervisor()
+        apps = {
+            "legacy": App("legacy", {"MONGODB_URI": info.uri}, supervisor),
+            "modern": App("modern", {**base, "MODERN_CACHE_TTL": "300"}, supervisor),
+            "modern-nocache": App("modern-nocache", {**base, "MODERN_CACHE_TTL": "0",
+                                                     "MODERN_PROFILE_TTL": "0"}, supervisor),
+        }  # fmt: skip
+        runs: dict[str, dict[str, list[dict[str, Any]]]] = {
+            e: {v: [] for v in VARIANTS} for e in ENDPOINTS
+        }
+        try:
+            for app in apps.values():
+                app.start()
+            for round_number in range(1, args.rounds + 1):
+                for endpoint in ENDPOINTS:
+                    for variant in VARIANTS:
+                        if any(r["ms"] is None for r in runs[endpoint][variant]):
+                            continue  # timed out before: not asked again
+                        calls = 1 if variant == "legacy" else args.calls
+                        for _ in range(calls):
+                            run = call(apps[variant], paths[endpoint], args.timeout, db)
+                            runs[endpoint][variant].append(run)
+                            if run["ms"] is None:
+                                restart_legacy(apps, supervisor)
+                                break
+                        last = runs[endpoint][variant][-1]
+                        shown = "timeout" if last["ms"] is None else f"{last['ms']:.0f} ms"
+                        print(f"{size} r{round_number} {endpoint:<9} {variant:<15} {shown}",
+                              flush=True)  # fmt: skip
+        finally:
+            supervisor.stop_all()
+            client.close()
+            forget_cache(args.redis_url, prefix)
+    return {"data": counts, "paths": paths, "runs": runs}
+
+
+def forget_cache(url: str, prefix: str) -> None:
+    """Delete the keys the modern variants left in Redis (nothing if Redis is down)."""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1)
+        keys = list(client.scan_iter(match=prefix + "*", count=1000))
+        if keys:
+            client.delete(*keys)
+        client.close()
+    except redis.RedisError:
+        pass
+
+
+def restart_legacy(apps: dict[str, App], supervisor: Supervisor) -> None:
+    """Legacy is still busy with the abandoned call: restart it, keeping the others."""
+    for index, (name, process) in enumerate(supervisor.children):
+        if name == "legacy":
+            from strangler.stack import stop_group
+
+            stop_group(process)
+            del supervisor.children[index]
+            break
+    apps["legacy"].start()
+
+
+def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    done = [r for r in runs if r["ms"] is not None]
+    if not done:
+        return {"median_ms": None, "timeouts": len(runs)}
+    times = sorted(r["ms"] for r in done)
+    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+    return {
+        "median_ms": statistics.median(times), "p95_ms": p95, "min_ms": times[0],
+        "max_ms": times[-1], "bytes": int(statistics.median(r["bytes"] for r in done)),
+        "db_ops": int(statistics.median(r["db_ops"] for r in done)),
+        "timeouts": len(runs) - len(done), "n": len(done),
+    }  # fmt: skip
+
+
+def report(results: dict[str, Any]) -> None:
+    for size, result in results.items():
+        print(f"\n== {size}: {result['data']} ==")
+        header = (
+            f"{'endpoint':<9} {'variant':<15} {'median ms':>10} {'p95 ms':>9} {'spread ms':>17}"
+        )
+        print(header + f" {'bytes':>11} {'db ops':>7} {'legacy/this':>12}")
+        for endpoint, by_variant in result["runs"].items():
+            stats = {v: summary(r) for v, r in by_variant.items()}
+            legacy = stats["legacy"].get("median_ms")
+            for variant, s in stats.items():
+                if s["median_ms"] is None:
+                    print(f"{endpoint:<9} {variant:<15} {'timeout':>10}")
+                    continue
+                ratio = f"{legacy / s['median_ms']:11.1f}x" if legacy else f"{'>timeout':>12}"
+                spread = f"{s['min_ms']:.0f}-{s['max_ms']:.0f}"
+                print(f"{endpoint:<9} {variant:<15} {s['median_ms']:10.1f} {s['p95_ms']:9.1f} "
+                      f"{spread:>17} {s['bytes']:11,d} {s['db_ops']:7d} {ratio}")  # fmt: skip
+            result.setdefault("summary", {})[endpoint] = stats
+
+
+def environment() -> dict[str, Any]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    engine = "MONGODB_URI" if os.environ.get("MONGODB_URI") else "embedded SecantusDB"
+    return {
+        "cores": os.cpu_count(),
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "packages": versions,
+        "database": engine,
+    }
+
+
+def main() -> int:
+    args = parse_args()
+    env = environment()
+    print(json.dumps(env, indent=2), flush=True)
+    results = {size: bench_size(size, args) for size in args.sizes.split(",") if size}
+    report(results)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"environment": env, "results": results}, indent=2))
+    print(f"\nraw numbers: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
