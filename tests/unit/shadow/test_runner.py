@@ -122,3 +122,10 @@ def test_counts_reach_redis_on_flush() -> None:
     assert status["sampled_out"] == 3 and status["compared"] == 0
     assert status["ready_to_promote"] is False
     assert status["settings"]["sample_rate"] == 0.5  # type: ignore[index]
+
+
+def test_a_canary_answered_by_modern_is_skipped() -> None:
+    r = route(stage="canary", canary={"percent": 50}, shadow={"during_canary": True})
+    sink = service(r)
+    sink.submit(r, REQUEST, CapturedResponse(200, (), b"[]", 0.01, "modern"))
+    assert sink.outcomes.counts("r") == {"skipped": 1, "skipped:answered by modern": 1}

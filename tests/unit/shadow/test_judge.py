@@ -1,0 +1,55 @@
+"""The outcome policy: noise learned from legacy-vs-legacy differences hides those paths."""
+
+from __future__ import annotations
+
+import fakeredis
+
+from proxy.config import Route
+from proxy.exchange import CapturedRequest
+from proxy.shadow.compare import Verdict
+from proxy.shadow.diff import Difference
+from proxy.shadow.evidence import EvidenceStore
+from proxy.shadow.judge import Judge
+from proxy.shadow.outcomes import OutcomeStore
+
+ROUTE = Route.model_validate(
+    {"id": "clock", "path": "/api/clock", "stage": "shadow", "shadow": {"min_noise_samples": 10}}
+)
+REQUEST = CapturedRequest("clock", "GET", "/api/clock", "", {}, (), b"", "rid")
+
+
+def verdict(*paths: str) -> Verdict:
+    return Verdict(differences=[Difference("changed", p, p, 1, 2) for p in paths])
+
+
+def judge() -> tuple[Judge, OutcomeStore, EvidenceStore]:
+    client = fakeredis.FakeAsyncRedis()
+    outcomes, evidence = OutcomeStore(client, "t:"), EvidenceStore(client, "t:")
+    return Judge(outcomes, evidence), outcomes, evidence
+
+
+def test_a_field_changing_on_every_legacy_call_is_learned_as_noise() -> None:
+    j, outcomes, evidence = judge()
+    # While learning, the changing field is reported.
+    assert j.judge(ROUTE, REQUEST, verdict("now")) == "mismatched"
+    for _ in range(10):
+        j.learn_noise(ROUTE, verdict("now"))  # both legacy answers differ at `now`
+    assert j.judge(ROUTE, REQUEST, verdict("now")) == "matched"
+    assert j.judge(ROUTE, REQUEST, verdict("now", "name")) == "mismatched"
+    counts = outcomes.counts("clock")
+    assert counts["noise_samples"] == 10 and counts["noise:now"] == 10
+    assert counts["diff:now"] == 3 and counts["diff:name"] == 1
+    assert (counts["matched"], counts["mismatched"]) == (1, 2)
+    assert not evidence.has_room("clock", "name", 1)  # a sample of the real one waits
+
+
+def test_intended_is_not_a_comparison_of_fields() -> None:
+    j, outcomes, _ = judge()
+    assert j.judge(ROUTE, REQUEST, Verdict(intended=True)) == "intended"
+    assert outcomes.counts("clock") == {"intended": 1}
+
+
+def test_a_clean_exchange_matches() -> None:
+    j, outcomes, _ = judge()
+    assert j.judge(ROUTE, REQUEST, Verdict()) == "matched"
+    assert outcomes.counts("clock") == {"matched": 1}
