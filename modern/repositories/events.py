@@ -50,8 +50,16 @@ class RedisEventBus:
             self._publisher.publish(self.channel, envelope)
         except redis.RedisError as exc:
             log.warning("event bus unavailable, delivering locally only: %s", exc)
-            if self.local is not None:
-                self.local(room_id, text)
+            self._deliver_locally(room_id, text)
+
+    def _deliver_locally(self, room_id: str, text: str) -> None:
+        """Best effort: a live event must never fail the write that caused it."""
+        if self.local is None:
+            return
+        try:
+            self.local(room_id, text)
+        except Exception as exc:
+            log.warning("local delivery failed: %s", exc)
 
     async def run(self, deliver: Deliver) -> None:
         """Forward every event to `deliver(room_id, text)` until cancelled; reconnects."""
