@@ -116,6 +116,9 @@ class Reloader:
             outcome = ReloadOutcome("unchanged", revision)
             self.last_outcome = outcome
             return outcome
+        failure = self.last_failure
+        if failure is not None and failure.revision == revision:  # already refused, once
+            return ReloadOutcome("refused", revision, failure.problems)
         try:
             loaded = parse_routes(raw.decode("utf-8"), source=str(self.path))
         except UnicodeDecodeError as exc:

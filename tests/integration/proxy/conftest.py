@@ -104,7 +104,7 @@ def run_proxy(
         yield Proxy(server, routes_file)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def proxy(upstreams: Upstreams, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
     """A proxy over the test upstreams with BASE_ROUTES, no Redis, no admin token."""
     path = tmp_path_factory.mktemp("proxy") / "routes.yaml"
