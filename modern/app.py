@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 import anyio.from_thread
 from fastapi import FastAPI
 
-from modern.api import Hub, Services, build_router, install_error_handlers
+from modern.api import Hub, Services, install_error_handlers, install_routes
 from modern.repositories.clients import Storage, open_storage
 from modern.services import (
     AuthService,
@@ -66,7 +66,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app() -> FastAPI:
     app = FastAPI(title="modern social API", version="1.0", lifespan=lifespan)
     install_error_handlers(app)
-    app.include_router(build_router())
+    install_routes(app)
     return app
 
 

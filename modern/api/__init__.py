@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import FastAPI
 
 from modern.api import auth, health, home, live, messages, rooms, users
 from modern.api.deps import Services
@@ -18,11 +18,11 @@ from modern.api.errors import install_error_handlers
 from modern.api.live import Hub
 
 
-def build_router() -> APIRouter:
-    router = APIRouter()
+def install_routes(app: FastAPI) -> None:
+    """Add every endpoint flat (not `include_router`, which recent FastAPI nests in a
+    wrapper), so that `app.routes` lists each path and method for tooling to read."""
     for module in (health, auth, users, rooms, messages, home, live):
-        router.include_router(module.router)
-    return router
+        app.router.routes.extend(module.router.routes)
 
 
-__all__ = ["Hub", "Services", "build_router", "install_error_handlers"]
+__all__ = ["Hub", "Services", "install_error_handlers", "install_routes"]
