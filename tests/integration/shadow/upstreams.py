@@ -115,6 +115,26 @@ async def create_room(request: Request) -> Response:
     return _json({"id": "new", "name": body.get("name")}, 201)
 
 
+async def echo(request: Request) -> Response:
+    """What arrived, so a comparison proves the mirror repeats the user's request."""
+    await _seen(request)
+    wanted = ("authorization", "content-type", "x-custom")
+    return _json(
+        {
+            "method": request.method,
+            "path": request.url.path,
+            "query": request.url.query,
+            "body": (await request.body()).decode(),
+            "headers": {name: request.headers.get(name) for name in wanted},
+        }
+    )
+
+
+async def redirect(request: Request) -> Response:
+    await _seen(request)
+    return Response(status_code=302, headers={"location": "/api/rooms"})
+
+
 async def stats(request: Request) -> Response:
     return JSONResponse(dict(SEEN))
 
@@ -132,5 +152,7 @@ app = Starlette(
         Route("/api/users", users),
         Route("/api/rooms/{room_id}/messages", messages),
         Route("/api/clock", clock),
+        Route("/api/echo", echo, methods=["GET", "POST"]),
+        Route("/api/redirect", redirect),
     ]
 )
