@@ -15,6 +15,7 @@ trimmed to a sliding reservoir of the last `LATENCY_RESERVOIR` seconds values).
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter, defaultdict
 
 import redis.asyncio
@@ -37,6 +38,7 @@ OUTCOMES = (
 LATENCY_RESERVOIR = 500
 MAX_PATHS_PER_ROUTE = 500
 OTHER_PATHS = "(other paths)"
+REFRESH_INTERVAL = 0.5
 
 
 class OutcomeStore:
@@ -49,6 +51,7 @@ class OutcomeStore:
         self._latency: dict[tuple[str, str], list[float]] = defaultdict(list)
         self._totals: dict[str, dict[str, int]] = {}
         self._paths: dict[str, set[str]] = defaultdict(set)
+        self._refreshed = 0.0
 
     def counts_key(self, route_id: str) -> str:
         return f"{self._prefix}shadow:{route_id}:counts"
@@ -87,8 +90,9 @@ class OutcomeStore:
         pending, self._pending = self._pending, defaultdict(Counter)
         latency, self._latency = self._latency, defaultdict(list)
         routes = set(pending) | {route for route, _ in latency} | set(self._totals)
-        if not routes:
-            return
+        fresh = time.monotonic() - self._refreshed < REFRESH_INTERVAL
+        if not routes or (not pending and not latency and fresh):
+            return  # nothing to send, and the totals were read moments ago
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for route_id, counter in pending.items():
@@ -108,6 +112,7 @@ class OutcomeStore:
             for route_id, counter in pending.items():
                 self._pending[route_id].update(counter)
             return
+        self._refreshed = time.monotonic()
         for route_id, raw in zip(ordered, results[-len(ordered) :], strict=True):
             self._totals[route_id] = _decode_hash(raw)
 
