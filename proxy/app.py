@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from proxy.admin import build_admin
+from proxy.admin import AdminRoutes, build_admin
 from proxy.config import ConfigError
 from proxy.responses import send_error
 from proxy.runtime import Runtime, ShadowFactory
@@ -31,16 +31,22 @@ class ProxyApp:
     Parameters:
         shadow_factory: builds the shadow sink from `ShadowDeps` in the lifespan;
             None means `NoShadow`.
+        admin_routes: extra `/_strangler/` routes built from a sink getter (e.g.
+            `proxy.shadow.shadow_admin_routes`), behind the admin token.
         settings: configuration; None reads the environment at start-up.
     """
 
     def __init__(
-        self, *, shadow_factory: ShadowFactory | None = None, settings: Settings | None = None
+        self,
+        *,
+        shadow_factory: ShadowFactory | None = None,
+        admin_routes: AdminRoutes | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self.shadow_factory = shadow_factory
         self.settings = settings
         self.runtime: Runtime | None = None
-        self.admin = build_admin(lambda: self.runtime, ADMIN_PREFIX)
+        self.admin = build_admin(lambda: self.runtime, ADMIN_PREFIX, admin_routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -87,10 +93,16 @@ class ProxyApp:
 
 
 def create_app(
-    *, shadow_factory: ShadowFactory | None = None, settings: Settings | None = None
+    *,
+    shadow_factory: ShadowFactory | None = None,
+    admin_routes: AdminRoutes | None = None,
+    settings: Settings | None = None,
 ) -> ProxyApp:
-    """A proxy app; the lead wires the real shadow sink through `shadow_factory`."""
-    return ProxyApp(shadow_factory=shadow_factory, settings=settings)
+    """A proxy app; the real shadow sink is wired in through `shadow_factory`.
+
+    For example `create_app(shadow_factory=create_shadow, admin_routes=shadow_admin_routes)`.
+    """
+    return ProxyApp(shadow_factory=shadow_factory, admin_routes=admin_routes, settings=settings)
 
 
 app = create_app()

@@ -1,5 +1,5 @@
 """The `/_strangler/` admin app: dashboard, status, diffs, reload, metrics, health."""
 
-from proxy.admin.app import build_admin
+from proxy.admin.app import AdminRoutes, build_admin
 
-__all__ = ["build_admin"]
+__all__ = ["AdminRoutes", "build_admin"]

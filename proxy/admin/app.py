@@ -8,20 +8,21 @@ set, every endpoint except the two health checks needs `Authorization: Bearer
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from proxy.admin.dashboard import DASHBOARD_HTML
 from proxy.admin.metrics import CONTENT_TYPE, render_metrics
 from proxy.admin.status import build_status
+from proxy.exchange import ShadowSink
 from proxy.runtime import Runtime
 from proxy.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["build_admin"]
+__all__ = ["AdminRoutes", "build_admin"]
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
 
@@ -30,8 +31,21 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
-def build_admin(get_runtime: Callable[[], Runtime | None], prefix: str) -> ASGIApp:
-    """The admin ASGI app; `get_runtime` returns the worker's live state (None at start)."""
+AdminRoutes = Callable[[Callable[[], ShadowSink | None]], Sequence[BaseRoute]]
+"""Builds extra admin routes (e.g. `proxy.shadow.shadow_admin_routes`) from a sink getter."""
+
+
+def build_admin(
+    get_runtime: Callable[[], Runtime | None], prefix: str, extra: AdminRoutes | None = None
+) -> ASGIApp:
+    """The admin ASGI app; `get_runtime` returns the worker's live state (None at start).
+
+    `extra` routes are mounted beside the built-in ones, behind the same token.
+    """
+
+    def sink() -> ShadowSink | None:
+        runtime = get_runtime()
+        return runtime.sink if runtime is not None else None
 
     def runtime_or_503() -> Runtime | JSONResponse:
         runtime = get_runtime()
@@ -79,7 +93,11 @@ def build_admin(get_runtime: Callable[[], Runtime | None], prefix: str) -> ASGIA
         runtime = runtime_or_503()
         if isinstance(runtime, JSONResponse):
             return runtime
-        return Response(await render_metrics(runtime), media_type=CONTENT_TYPE)
+        text = await render_metrics(runtime)
+        shadow_metrics = getattr(runtime.sink, "metrics", None)  # the shadow sink's own families
+        if shadow_metrics is not None:
+            text += (await shadow_metrics()).encode()
+        return Response(text, media_type=CONTENT_TYPE)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -111,6 +129,7 @@ def build_admin(get_runtime: Callable[[], Runtime | None], prefix: str) -> ASGIA
             Route("/metrics", metrics, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            *(extra(sink) if extra is not None else ()),
         ]
     )
     return _Guard(starlette, get_runtime, prefix)
