@@ -59,25 +59,39 @@ class Upstreams:
         return self.urls[name]
 
     def session(self, name: str) -> aiohttp.ClientSession:
-        """The session of an upstream, created on first use (needs the running loop)."""
+        """The HTTP session of an upstream, created on first use (needs the running loop)."""
         session = self._sessions.get(name)
         if session is None:
             spec = self.specs.get(name)
-            pool = spec.pool_size if spec is not None else 100
-            connector = aiohttp.TCPConnector(
-                limit=pool, limit_per_host=0, keepalive_timeout=KEEPALIVE_TIMEOUT
+            session = self._sessions[name] = self._new_session(
+                spec.pool_size if spec is not None else 100
             )
-            session = aiohttp.ClientSession(
-                connector=connector,
-                cookie_jar=aiohttp.DummyCookieJar(),
-                auto_decompress=False,
-                skip_auto_headers=SKIP_AUTO_HEADERS,
-                timeout=aiohttp.ClientTimeout(total=None),
-                max_field_size=MAX_HEADER_FIELD,
-                max_line_size=MAX_HEADER_FIELD,
-            )
-            self._sessions[name] = session
         return session
+
+    def ws_session(self, name: str) -> aiohttp.ClientSession:
+        """The WebSocket session of an upstream: an open socket holds its connection for
+        as long as it lives, so sockets get their own unbounded pool and can never
+        starve HTTP requests of connections."""
+        key = "ws:" + name
+        session = self._sessions.get(key)
+        if session is None:
+            session = self._sessions[key] = self._new_session(0)
+        return session
+
+    @staticmethod
+    def _new_session(pool: int) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(
+            limit=pool, limit_per_host=0, keepalive_timeout=KEEPALIVE_TIMEOUT
+        )
+        return aiohttp.ClientSession(
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            auto_decompress=False,
+            skip_auto_headers=SKIP_AUTO_HEADERS,
+            timeout=aiohttp.ClientTimeout(total=None),
+            max_field_size=MAX_HEADER_FIELD,
+            max_line_size=MAX_HEADER_FIELD,
+        )
 
     def timeout(self, seconds: float) -> aiohttp.ClientTimeout:
         """A cached ClientTimeout for a whole-request limit in seconds."""

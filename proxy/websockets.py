@@ -84,14 +84,17 @@ class WebSocketRelay:
             url += "?" + scope["query_string"].decode("latin-1")
         headers = [(k, v) for k, v in fwd.headers if k.lower() not in _HANDSHAKE_HEADERS]
         try:
-            upstream = await self.upstreams.session(target).ws_connect(
-                URL(url, encoded=True),
-                protocols=scope.get("subprotocols") or (),
-                headers=headers,
-                autoclose=False,
-                autoping=True,
-                max_msg_size=MAX_MESSAGE,
-                timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=5.0),
+            upstream = await asyncio.wait_for(
+                self.upstreams.ws_session(target).ws_connect(
+                    URL(url, encoded=True),
+                    protocols=scope.get("subprotocols") or (),
+                    headers=headers,
+                    autoclose=False,
+                    autoping=True,
+                    max_msg_size=MAX_MESSAGE,
+                    timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=5.0),
+                ),
+                HANDSHAKE_TIMEOUT,
             )
         except aiohttp.WSServerHandshakeError as exc:
             self.stats.request(route_id, target, time.perf_counter() - started)
