@@ -90,8 +90,7 @@ class Forwarder:
         limit = DEFAULT_BODY_LIMIT
         if route is not None and route.max_body_bytes is not None:
             limit = route.max_body_bytes
-        capture = route is not None and target == "legacy" and self.sink.wants(route, method)
-        tee = Tee(self.sink.capture_limit(route)) if capture and route is not None else None
+        tee = self._tee(route, method) if route is not None and target == "legacy" else None
         body = RequestBody(receive, limit, tee)
         try:
             if fwd.content_length is not None and fwd.content_length > limit:
@@ -126,6 +125,15 @@ class Forwarder:
         self.stats.request(route_id, target, elapsed)
         if tee is not None and response_tee is not None and route is not None:
             self._submit(scope, route, params, fwd, tee, resp, response_tee, elapsed)
+
+    def _tee(self, route: Route, method: str) -> Tee | None:
+        """A body copier when the shadow sink wants this exchange, else None."""
+        try:
+            if self.sink.wants(route, method):
+                return Tee(self.sink.capture_limit(route))
+        except Exception:  # a broken sink must never break the user's request
+            log.exception("shadow sink failed to decide on route %s", route.id)
+        return None
 
     @staticmethod
     def _may_fall_back(route: Route, method: str, body: RequestBody) -> bool:
