@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -12,11 +13,22 @@ from pymongo.collection import Collection
 
 from modern.domain import User
 from modern.repositories.cache import Cache
-from modern.repositories.mongo import USER_PROJECTION, Document, oid, oids, storage_errors, to_user
+from modern.repositories.mongo import (
+    USER_PROJECTION,
+    Document,
+    find_by_ids,
+    oid,
+    oids,
+    storage_errors,
+    to_user,
+)
 from modern.repositories.scans import newest_first
 from modern.wire import now_ms
 
 RECENT_KEY = "home:recent_users"
+DIRECTORY_KEY = "users:directory"
+# Above this many users the directory is not cached (its reads would outweigh the gain).
+DIRECTORY_MAX = 20_000
 
 
 def user_key(user_id: str) -> str:
@@ -48,14 +60,14 @@ class MongoUsers:
         }
         with storage_errors("insert user"):
             doc["_id"] = self._users.insert_one(doc).inserted_id
-        self._cache.delete(RECENT_KEY)
+        self._cache.delete(RECENT_KEY, DIRECTORY_KEY)
         return to_user(doc)
 
     def get(self, user_id: str) -> User | None:
         return self.get_many([user_id]).get(user_id)
 
     def get_many(self, user_ids: Sequence[str]) -> dict[str, User]:
-        """Profiles by id: cached ones from one MGET, the rest from ONE `$in` query."""
+        """Profiles by id: cached ones from one MGET, the rest by `$in` (batched)."""
         ids = list(dict.fromkeys(user_ids))
         found: dict[str, User] = {}
         if self._profile_ttl > 0:
@@ -63,8 +75,7 @@ class MongoUsers:
             found = {uid: value for uid, value in zip(ids, cached, strict=True) if value}
         missing = oids([uid for uid in ids if uid not in found])
         if missing:
-            with storage_errors("find users"):
-                docs = list(self._users.find({"_id": {"$in": missing}}, USER_PROJECTION))
+            docs = find_by_ids(self._users, missing, USER_PROJECTION)
             loaded = {user["id"]: user for user in map(to_user, docs)}
             self._cache.set_many(
                 {user_key(uid): user for uid, user in loaded.items()}, self._profile_ttl
@@ -90,8 +101,29 @@ class MongoUsers:
         return to_user(doc) if doc is not None else None
 
     def list_page(self, after: str | None, limit: int) -> list[User]:
-        query = {"username": {"$gt": after}} if after is not None else {}
-        return self._sorted(query, limit)
+        """Username order. With the cache on, pages are cut from the cached directory of
+        (username, id) pairs and filled from cached profiles: SecantusDB walks the whole
+        username index for every `sort().limit()` (slower than legacy's plain scan), and
+        usernames never change, so only a registration invalidates the directory."""
+        directory = self._cache.remember(DIRECTORY_KEY, self._list_ttl, self._directory)["rows"]
+        if directory is None:
+            query = {"username": {"$gt": after}} if after is not None else {}
+            return self._sorted(query, limit)
+        start = bisect.bisect_right(directory, [after, "\uffff"]) if after is not None else 0
+        ids = [uid for _, uid in directory[start : start + limit]]
+        found = self.get_many(ids)
+        return [found[uid] for uid in ids if uid in found]
+
+    def _directory(self) -> dict[str, list[list[str]] | None]:
+        """`{"rows": every [username, id] in order}` from one narrow scan; rows None when
+        the cache is off or there are too many users (then pages walk the index)."""
+        if self._list_ttl <= 0:
+            return {"rows": None}
+        with storage_errors("list usernames"):
+            rows = list(self._users.find({}, {"username": 1}).limit(DIRECTORY_MAX + 1))
+        if len(rows) > DIRECTORY_MAX:
+            return {"rows": None}
+        return {"rows": sorted([row["username"], str(row["_id"])] for row in rows)}
 
     def search(self, q: str, after: str | None, limit: int) -> list[User]:
         pattern = {"$regex": re.escape(q), "$options": "i"}
