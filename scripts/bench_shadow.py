@@ -63,9 +63,9 @@ async def trivial_app(scope, receive, send) -> None:  # type: ignore[no-untyped-
 def shadowed_proxy():  # type: ignore[no-untyped-def]
     """The proxy app with the real shadow sink (uvicorn --factory)."""
     from proxy.app import create_app
-    from proxy.shadow import create_shadow
+    from proxy.shadow import create_shadow, shadow_admin_routes
 
-    return create_app(shadow_factory=create_shadow)
+    return create_app(shadow_factory=create_shadow, admin_routes=shadow_admin_routes)
 
 
 # -- the load generator (a separate process) ---------------------------------------------

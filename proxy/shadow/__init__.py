@@ -17,9 +17,10 @@ How an exchange flows through the package:
 - `status.py` turns the shared counts into `route_status()` (match rate, Wilson bound,
   `ready_to_promote`, noisy fields, latency) and Prometheus text (`stats.py`).
 
-Wiring (the proxy app): `sink = create_shadow(deps)` in the lifespan, `await
-sink.start()` / `await sink.stop()`; mount `shadow_admin_routes(lambda: sink)` in the
-admin app; append `await sink.metrics()` to `/_strangler/metrics`.
+Wiring (the proxy app): `create_app(shadow_factory=create_shadow,
+admin_routes=shadow_admin_routes)`; the app starts and stops the sink in its
+lifespan and appends `await sink.metrics()` (text built from the Redis counts) to
+`/_strangler/metrics`.
 """
 
 from __future__ import annotations

@@ -48,6 +48,9 @@ class OutcomeStore:
         self._redis = client
         self._prefix = key_prefix
         self._pending: dict[str, Counter[str]] = defaultdict(Counter)
+        # Deltas on their way to Redis: still counted by `counts()` until the totals
+        # read back in the same pipeline include them (else a judge would see a dip).
+        self._sending: dict[str, Counter[str]] = {}
         self._latency: dict[tuple[str, str], list[float]] = defaultdict(list)
         self._totals: dict[str, dict[str, int]] = {}
         self._paths: dict[str, set[str]] = defaultdict(set)
@@ -81,13 +84,15 @@ class OutcomeStore:
     def counts(self, route_id: str) -> dict[str, int]:
         """Totals as last read from Redis plus this worker's unflushed deltas."""
         merged = dict(self._totals.get(route_id, {}))
-        for field, amount in self._pending.get(route_id, {}).items():
-            merged[field] = merged.get(field, 0) + amount
+        for buffer in (self._sending, self._pending):
+            for field, amount in buffer.get(route_id, {}).items():
+                merged[field] = merged.get(field, 0) + amount
         return merged
 
     async def flush(self) -> None:
         """Send buffered deltas and latencies, then refresh totals of the routes touched."""
         pending, self._pending = self._pending, defaultdict(Counter)
+        self._sending = pending
         latency, self._latency = self._latency, defaultdict(list)
         routes = set(pending) | {route for route, _ in latency} | set(self._totals)
         fresh = time.monotonic() - self._refreshed < REFRESH_INTERVAL
@@ -111,10 +116,12 @@ class OutcomeStore:
             log.warning("shadow: cannot flush outcomes to Redis (kept for the next try): %s", exc)
             for route_id, counter in pending.items():
                 self._pending[route_id].update(counter)
+            self._sending = {}
             return
         self._refreshed = time.monotonic()
         for route_id, raw in zip(ordered, results[-len(ordered) :], strict=True):
             self._totals[route_id] = _decode_hash(raw)
+        self._sending = {}
 
     async def read(self, route_id: str) -> tuple[dict[str, int], dict[str, list[float]]]:
         """Shared totals and latency samples (seconds) per side, straight from Redis."""
@@ -123,9 +130,7 @@ class OutcomeStore:
             for side in ("legacy", "modern"):
                 pipe.lrange(self.latency_key(route_id, side), 0, LATENCY_RESERVOIR - 1)
             raw, legacy, modern = await pipe.execute()
-        totals = _decode_hash(raw)
-        self._totals[route_id] = totals
-        return totals, {"legacy": _floats(legacy), "modern": _floats(modern)}
+        return _decode_hash(raw), {"legacy": _floats(legacy), "modern": _floats(modern)}
 
 
 def _text(value: bytes | str) -> str:
