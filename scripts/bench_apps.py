@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import statistics
 import sys
 import time
@@ -262,6 +263,9 @@ def environment() -> dict[str, Any]:
 
 
 def main() -> int:
+    # Stop cleanly on SIGTERM too (children and the embedded server are stopped in
+    # `finally` blocks; a background job may have SIGINT ignored).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     args = parse_args()
     env = environment()
     print(json.dumps(env, indent=2), flush=True)
