@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import fakeredis
 import pymongo
 import redis
 import redis.asyncio as aioredis
 from pymongo.database import Database
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from modern.repositories.cache import Cache
 from modern.repositories.events import RedisEventBus
@@ -22,6 +25,13 @@ from modern.repositories.users import MongoUsers
 from modern.settings import Settings
 
 REDIS_TIMEOUT_SECONDS = 0.5
+# Fail fast instead of redis-py's retries with backoff (seconds per call during an
+# outage): the cache degrades to the database, the event bus to local delivery.
+NO_RETRY: dict[str, Any] = {
+    "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+    "socket_timeout": REDIS_TIMEOUT_SECONDS,
+    "retry": Retry(NoBackoff(), 0),
+}
 
 
 @dataclass
@@ -82,10 +92,6 @@ def _redis_clients(url: str | None) -> tuple[redis.Redis, aioredis.Redis]:
     if url is None:
         server = fakeredis.FakeServer()
         return fakeredis.FakeRedis(server=server), fakeredis.FakeAsyncRedis(server=server)
-    options = {
-        "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
-        "socket_timeout": REDIS_TIMEOUT_SECONDS,
-    }
-    return redis.Redis.from_url(url, **options), aioredis.Redis.from_url(
+    return redis.Redis.from_url(url, **NO_RETRY), aioredis.Redis.from_url(
         url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
     )
