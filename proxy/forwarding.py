@@ -118,12 +118,12 @@ class Forwarder:
             return
         response_tee = Tee(tee.cap) if tee is not None else None
         try:
-            await self._relay(resp, send, method, fwd.request_id, response_tee)
+            complete = await self._relay(resp, send, method, fwd.request_id, response_tee)
         finally:
             resp.release()
         elapsed = time.perf_counter() - started
         self.stats.request(route_id, target, elapsed)
-        if tee is not None and response_tee is not None and route is not None:
+        if complete and tee is not None and response_tee is not None and route is not None:
             self._submit(scope, route, params, fwd, tee, resp, response_tee, elapsed)
 
     def _tee(self, route: Route, method: str) -> Tee | None:
@@ -229,14 +229,14 @@ class Forwarder:
     @staticmethod
     async def _relay(
         resp: aiohttp.ClientResponse, send: Send, method: str, request_id: str, tee: Tee | None
-    ) -> None:
-        """Stream the upstream's response to the client, unchanged."""
+    ) -> bool:
+        """Stream the upstream's response to the client, unchanged; False if it broke off."""
         headers, _ = response_headers(resp.raw_headers, request_id)
         status = resp.status
         await send({"type": "http.response.start", "status": status, "headers": headers})
         if method == "HEAD" or status in _NO_BODY_STATUSES or status < 200:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
-            return
+            return True
         content = resp.content
         remaining = resp.content_length
         try:
@@ -250,14 +250,15 @@ class Forwarder:
                     remaining -= len(chunk)
                     if remaining <= 0:
                         await send({"type": "http.response.body", "body": chunk})
-                        return
+                        return True
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
         except (aiohttp.ClientError, TimeoutError) as exc:
             # Bytes already went to the client: leaving the response incomplete makes
             # the server cut the connection, which the client sees as a failure.
             log.warning("upstream failed mid-response (%s): %s", request_id, _describe(exc))
-            return
+            return False
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+        return True
 
     def _submit(
         self,

@@ -12,9 +12,9 @@ Everything else passes in arrival order with repeats kept (several `Set-Cookie`)
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
+from random import getrandbits
 
 __all__ = [
     "HOP_BY_HOP",
@@ -43,6 +43,10 @@ _DROP_REQUEST = HOP_BY_HOP | {
 }  # fmt: skip
 _DROP_RESPONSE = HOP_BY_HOP | {b"date", b"server"}
 REQUEST_ID = b"x-request-id"
+# Request headers the proxy reads, rewrites or drops; every other one passes as is.
+_SPECIAL_REQUEST = _DROP_REQUEST | {
+    b"host", b"content-length", b"authorization", b"cookie", REQUEST_ID,
+}  # fmt: skip
 _REQUEST_ID_OK = re.compile(rb"^[A-Za-z0-9._:+/=-]{1,128}$")
 
 
@@ -91,39 +95,44 @@ def request_headers(
 
     Raises ValueError for a Content-Length that is not a non-negative integer.
     """
-    raw = list(raw)
     out = ForwardedRequest()
-    drop = _DROP_REQUEST
-    if any(name.lower() == b"connection" for name, _ in raw):
-        drop = drop | _connection_named(raw)
     forwarded_for: list[str] = []
     host = ""
+    connection: bytes | None = None
     headers = out.headers
+    special = _SPECIAL_REQUEST
     for name, value in raw:
         lower = name.lower()
-        if lower == b"host":
-            host = value.decode("latin-1")
-        elif lower == b"content-length":
-            if not value.strip().isdigit():
-                raise ValueError(f"invalid Content-Length {value.decode('latin-1')!r}")
-            out.content_length = int(value)
-        elif lower == b"transfer-encoding":
-            out.chunked = b"chunked" in value.lower()
-        elif lower == b"authorization":
-            out.authorization = value
-        elif lower == b"cookie":
-            out.cookie = value if out.cookie is None else out.cookie + b"; " + value
-        elif lower == REQUEST_ID:
-            if not out.request_id and valid_request_id(value):
-                out.request_id = value.decode("ascii")
-            continue
-        elif lower == b"x-forwarded-for":
-            forwarded_for.append(value.decode("latin-1"))
-        if lower in drop:
-            continue
+        if lower in special:
+            if lower == b"host":
+                host = value.decode("latin-1")
+            elif lower == b"content-length":
+                if not value.strip().isdigit():
+                    raise ValueError(f"invalid Content-Length {value.decode('latin-1')!r}")
+                out.content_length = int(value)
+            elif lower == b"authorization":
+                out.authorization = value
+            elif lower == b"cookie":
+                out.cookie = value if out.cookie is None else out.cookie + b"; " + value
+            else:
+                if lower == b"transfer-encoding":
+                    out.chunked = b"chunked" in value.lower()
+                elif lower == b"connection":
+                    connection = value if connection is None else connection + b"," + value
+                elif lower == REQUEST_ID:
+                    if not out.request_id and valid_request_id(value):
+                        out.request_id = value.decode("ascii")
+                elif lower == b"x-forwarded-for":
+                    forwarded_for.append(value.decode("latin-1"))
+                continue  # dropped: hop-by-hop, or rewritten below
         headers.append((name.decode("latin-1"), value.decode("latin-1")))
+    if connection is not None:
+        named = _connection_named([(b"connection", connection)]) - _DROP_REQUEST
+        if named:  # rare: `Connection: keep-alive` names only what is dropped anyway
+            text = {n.decode("latin-1") for n in named}
+            headers[:] = [(n, v) for n, v in headers if n.lower() not in text]
     if not out.request_id:
-        out.request_id = os.urandom(16).hex()
+        out.request_id = f"{getrandbits(128):032x}"  # an id, not a secret: no syscall
     headers.append(("X-Request-ID", out.request_id))
     chain = ", ".join(forwarded_for)
     if client_host and not _ends_with(chain, client_host):

@@ -67,7 +67,7 @@ def build_admin(
         route_id = request.path_params["route_id"]
         if route_id not in runtime.table.by_id:
             return _error(404, "not_found", f"no route {route_id!r} in routes.yaml")
-        return JSONResponse({"route": route_id, "diffs": await runtime.sink.diffs(route_id)})
+        return JSONResponse(await runtime.sink.diffs(route_id))
 
     async def reload(request: Request) -> Response:
         runtime = runtime_or_503()

@@ -83,9 +83,7 @@ def test_metrics_are_prometheus_text(proxy: Proxy) -> None:
 
 def test_diffs_for_a_known_and_an_unknown_route(proxy: Proxy) -> None:
     with client() as http:
-        assert http.get(proxy.url + "/_strangler/api/routes/echo/diffs").json() == {
-            "route": "echo", "diffs": [],
-        }  # fmt: skip
+        assert http.get(proxy.url + "/_strangler/api/routes/echo/diffs").json() == []
         missing = http.get(proxy.url + "/_strangler/api/routes/nope/diffs")
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
 
