@@ -90,7 +90,7 @@ class ShadowService:
         if request.body is None:
             reason = request.body_skipped or "request body not captured"
         elif legacy.body is None:
-            reason = "legacy body not captured"
+            reason = f"legacy body over {route.shadow.max_body_bytes} bytes"
         elif legacy.upstream != "legacy":
             reason = f"answered by {legacy.upstream}"
         if reason is not None:

@@ -97,7 +97,7 @@ def test_uncaptured_bodies_are_skipped_with_their_reason() -> None:
     assert sink.outcomes.counts("r") == {
         "skipped": 2,
         "skipped:body over 10 bytes": 1,
-        "skipped:legacy body not captured": 1,
+        "skipped:legacy body over 1048576 bytes": 1,
     }
 
 
