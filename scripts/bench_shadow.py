@@ -176,6 +176,12 @@ def run_load(url: str, concurrency: int, seconds: float) -> dict[str, object]:
     return json.loads(done.stdout)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (less noisy than wall time here)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -272,7 +278,12 @@ def main(argv: list[str]) -> int:
                 for round_no in range(args.rounds):
                     order = ("shadowed", "plain") if round_no % 2 == 0 else ("plain", "shadowed")
                     for name in order:
+                        cpu_before = cpu_seconds(pid)
                         outcome = run_load(f"{proxy}/api/{name}", args.concurrency, args.seconds)
+                        used = cpu_seconds(pid) - cpu_before
+                        outcome["proxy_cpu_us_per_request"] = (
+                            used / max(int(outcome["requests"]), 1) * 1e6  # type: ignore[call-overload]
+                        )
                         runs.append({"round": round_no, "route": name, **outcome})
                         print(f"round {round_no} {name:>8}: {json.dumps(outcome)}")
                 medians = {
@@ -290,6 +301,12 @@ def main(argv: list[str]) -> int:
                 )
                 print(f"shadowed / plain, ratio of the medians: {overall:.2f}")
                 results["ratio_of_medians"] = overall
+                cpu = {
+                    name: [float(r["proxy_cpu_us_per_request"]) for r in runs if r["route"] == name]
+                    for name in ("shadowed", "plain")
+                }
+                print(f"proxy CPU µs per request, shadowed: {spread(cpu['shadowed'])}")
+                print(f"proxy CPU µs per request, plain:    {spread(cpu['plain'])}")
                 results["ratio_shadowed_over_plain"] = ratios
                 rss = [rss_mb(pid)]
                 rss_load = subprocess.Popen(
