@@ -121,3 +121,9 @@ class NoCookies(CookieJar):
 
 def client(**kwargs: object) -> httpx.Client:
     return httpx.Client(cookies=NoCookies(), timeout=30, **kwargs)  # type: ignore[arg-type]
+
+
+def fresh_connections() -> httpx.Client:
+    """A client that opens a new connection per request (so any worker may answer),
+    without paying for a new client (and its TLS context) each time."""
+    return client(limits=httpx.Limits(max_keepalive_connections=0))

@@ -8,7 +8,14 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.integration.proxy.conftest import Proxy, Upstreams, client, routes_yaml, run_proxy
+from tests.integration.proxy.conftest import (
+    Proxy,
+    Upstreams,
+    client,
+    fresh_connections,
+    routes_yaml,
+    run_proxy,
+)
 
 pytestmark = pytest.mark.redis
 
@@ -36,23 +43,22 @@ def workers(
         r.close()
 
 
-def fresh_status(proxy: Proxy) -> dict[str, object]:
+def fresh_status(http: httpx.Client, proxy: Proxy) -> dict[str, object]:
     """api/status over a new connection, so either worker may answer."""
-    with client() as http:
-        return dict(http.get(proxy.url + "/_strangler/api/status").json())
+    return dict(http.get(proxy.url + "/_strangler/api/status").json())
 
 
 def test_every_worker_reports_the_shared_totals(workers: tuple[Proxy, str]) -> None:
     proxy, _ = workers
+    http = fresh_connections()  # a new connection each time: both workers serve
     for n in range(60):
-        with client() as http:  # a new connection each time: both workers serve
-            assert http.get(proxy.url + ("/echo" if n % 2 else "/api/modern")).status_code == 200
+        assert http.get(proxy.url + ("/echo" if n % 2 else "/api/modern")).status_code == 200
     seen: dict[int, dict[str, int]] = {}
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and (len(seen) < 2 or not all(
         counts == {"legacy": 30, "modern": 30} for counts in seen.values()
     )):  # fmt: skip
-        status = fresh_status(proxy)
+        status = fresh_status(http, proxy)
         routes = {r["id"]: r for r in status["routes"]}  # type: ignore[attr-defined]
         seen[status["worker"]["pid"]] = {  # type: ignore[index]
             "legacy": routes["echo"]["requests"]["legacy"],
@@ -80,8 +86,9 @@ def test_an_api_reload_reaches_every_worker(
     assert outcome["result"] in ("applied", "unchanged")
     revisions: dict[int, str] = {}
     deadline = time.monotonic() + 15
+    http = fresh_connections()
     while time.monotonic() < deadline:
-        status = fresh_status(proxy)
+        status = fresh_status(http, proxy)
         revisions[status["worker"]["pid"]] = status["config"]["revision"]  # type: ignore[index]
         if len(revisions) == 2 and set(revisions.values()) == {outcome["revision"]}:
             break
