@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from proxy.exchange import CapturedRequest
+from proxy.shadow.controls import ShadowOverride
 from tests.integration.shadow.conftest import harness, stats
 
 pytestmark = pytest.mark.redis
@@ -268,5 +269,35 @@ def test_body_over_the_cap_is_skipped_with_its_reason(
             h.sink.submit(route, uncaptured, answer)
             status = await h.settle("list-rooms", lambda s: s["skipped"] == 2)
             assert status["skipped_reasons"]["too big"] == 1
+
+    asyncio.run(scenario())
+
+
+def test_concurrency_is_capped_per_route_and_adjustable_at_runtime(
+    upstream: Callable[..., str], redis_url: str, redis_prefix: str
+) -> None:
+    urls = {
+        "legacy": upstream("legacy"),
+        "modern": upstream("modern", "slow", SHADOW_SLOW_SECONDS="0.3"),
+    }
+    routes = [
+        {"id": "list-rooms", "path": "/api/rooms", "stage": "shadow", "shadow": {"concurrency": 2}}
+    ]
+
+    async def scenario() -> None:
+        async with harness(redis_url, redis_prefix, urls, routes) as h:
+            request, answer = await h.capture("list-rooms", "GET", "/api/rooms")
+            route = h.config.route("list-rooms")
+            assert route is not None
+            for _ in range(6):  # all queued at once: only the cap limits the overlap
+                h.sink.submit(route, request, answer)
+            await h.settle("list-rooms", lambda s: s["compared"] == 6)
+            assert (await stats(h.session, urls["modern"]))["max-in-flight"] == 2
+            await h.sink.overrides.apply("list-rooms", ShadowOverride(concurrency=3))
+            for _ in range(6):
+                h.sink.submit(route, request, answer)
+            status = await h.settle("list-rooms", lambda s: s["compared"] == 12)
+            assert (await stats(h.session, urls["modern"]))["max-in-flight"] == 3
+            assert status["settings"]["concurrency"] == 3
 
     asyncio.run(scenario())

@@ -67,7 +67,12 @@ async def _seen(request: Request) -> None:
     if request.headers.get("x-strangler-shadow") == "1":
         SEEN["shadow-header"] += 1
     if DIVERGENCE == "slow" and request.url.path.startswith("/api/"):
-        await asyncio.sleep(SLOW_SECONDS)
+        SEEN["in-flight"] += 1
+        SEEN["max-in-flight"] = max(SEEN["max-in-flight"], SEEN["in-flight"])
+        try:
+            await asyncio.sleep(SLOW_SECONDS)
+        finally:
+            SEEN["in-flight"] -= 1
 
 
 async def rooms(request: Request) -> Response:
