@@ -189,17 +189,23 @@ class Reloader:
             self.reload("file change")
 
     async def _listen(self, redis: redis.asyncio.Redis, channel: str) -> None:
+        lost = False
         while True:
             pubsub = redis.pubsub()
             try:
                 await pubsub.subscribe(channel)
+                if lost:
+                    log.warning("reload subscription restored")
+                    lost = False
                 async for message in pubsub.listen():
                     if message.get("type") == "message" and not _from_me(message["data"]):
                         self.reload("peer request")
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Redis restarted: resubscribe after a pause
-                log.warning("reload subscription lost: %s", exc)
+                if not lost:
+                    log.warning("reload subscription lost (the file watch still works): %s", exc)
+                lost = True
                 await asyncio.sleep(1.0)
             finally:
                 with contextlib.suppress(Exception):

@@ -167,12 +167,19 @@ class Stats:
             await self.flush()
 
     async def _run(self) -> None:
+        failing = False
         while True:
             await asyncio.sleep(FLUSH_INTERVAL)
             try:
                 await self.flush()
             except Exception as exc:  # Redis away: keep counting, retry next tick
-                log.warning("stats flush to Redis failed: %s", exc)
+                if not failing:
+                    log.warning("stats flush to Redis failed (counts kept, retrying): %s", exc)
+                failing = True
+            else:
+                if failing:
+                    log.warning("stats flush to Redis works again")
+                failing = False
 
     async def flush(self) -> None:
         """Write the buffered counts to Redis; on failure they are kept for next time."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Sequence
 
+from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -120,7 +121,12 @@ def build_admin(
             status_code=200 if ready else 503,
         )
 
+    async def shared_state_down(request: Request, exc: Exception) -> Response:
+        # Counters and shadow outcomes live in Redis; without it there is nothing true to say.
+        return _error(503, "shared_state_unavailable", f"Redis is unavailable: {exc}")
+
     starlette = Starlette(
+        exception_handlers={RedisError: shared_state_down, ConnectionError: shared_state_down},
         routes=[
             Route("/", dashboard, methods=["GET"]),
             Route("/api/status", status, methods=["GET"]),
@@ -130,7 +136,7 @@ def build_admin(
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             *(extra(sink) if extra is not None else ()),
-        ]
+        ],
     )
     return _Guard(starlette, get_runtime, prefix)
 
