@@ -113,3 +113,17 @@ def test_readiness_follows_the_upstreams(
         assert reply.status_code == 503
         assert reply.json()["upstreams"]["legacy"] == "ok"
         assert "unreachable" in reply.json()["upstreams"]["modern"]
+
+
+def test_redis_down_breaks_no_request_and_status_says_why(
+    upstreams: Upstreams, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    path = tmp_path_factory.mktemp("no-redis") / "routes.yaml"
+    env = {"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
+    text = routes_yaml(upstreams.legacy.url, upstreams.modern.url)
+    with run_proxy(path, text, env=env) as lonely, client() as http:
+        assert http.get(lonely.url + "/echo").status_code == 200
+        status = http.get(lonely.url + "/_strangler/api/status")
+        assert status.status_code == 503
+        assert status.json()["error"]["code"] == "shared_state_unavailable"
+        assert http.get(lonely.url + "/_strangler/healthz").status_code == 200
