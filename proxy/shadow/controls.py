@@ -55,6 +55,13 @@ class Overrides:
     def of(self, route_id: str) -> dict[str, float]:
         return dict(self._values.get(route_id, {}))
 
+    def sample_rate(self, route: Route) -> float:
+        """The sample rate alone: asked on the data path for every eligible request."""
+        values = self._values.get(route.id)
+        if values is None or "sample_rate" not in values:
+            return route.shadow.sample_rate
+        return values["sample_rate"]
+
     def effective(self, route: Route) -> Effective:
         values = self._values.get(route.id)
         settings = route.shadow

@@ -76,7 +76,7 @@ class ShadowService:
             return False
         if method.upper() not in SAFE_METHODS and not _isolated(route):
             return False
-        rate = self.overrides.effective(route).sample_rate
+        rate = self.overrides.sample_rate(route)
         if rate < 1.0 and self._random() >= rate:
             self.outcomes.count(route.id, "sampled_out")
             return False
@@ -100,10 +100,10 @@ class ShadowService:
             self.outcomes.count(route.id, "dropped")
             return
         lane = self._lane(route)
-        try:
-            lane.queue.put_nowait(Item(route, request, legacy))
-        except asyncio.QueueFull:
+        if lane.queue.full():  # the common case under overload: no item, no exception
             self.outcomes.count(route.id, "dropped")
+            return
+        lane.queue.put_nowait(Item(route, request, legacy))
 
     # -- status -------------------------------------------------------------------------
 
