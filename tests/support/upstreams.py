@@ -30,9 +30,15 @@ import gzip
 import hashlib
 import json
 import os
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 from urllib.parse import parse_qs
 
-from proxy.types import Receive, Scope, Send
+# Plain ASGI types: this app stands in for someone else's service, so it owes the
+# proxy nothing, not even its type aliases.
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 NAME = os.environ.get("UPSTREAM_NAME", "upstream").encode()
 CHUNK = 64 * 1024
