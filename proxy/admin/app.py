@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 from redis.exceptions import RedisError
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -125,8 +126,18 @@ def build_admin(
         # Counters and shadow outcomes live in Redis; without it there is nothing true to say.
         return _error(503, "shared_state_unavailable", f"Redis is unavailable: {exc}")
 
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 400
+        detail = exc.detail if isinstance(exc, HTTPException) else str(exc)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(status, "bad_request")
+        return _error(status, code, f"{request.method} {request.url.path}: {detail}")
+
     starlette = Starlette(
-        exception_handlers={RedisError: shared_state_down, ConnectionError: shared_state_down},
+        exception_handlers={
+            HTTPException: http_error,
+            RedisError: shared_state_down,
+            ConnectionError: shared_state_down,
+        },
         routes=[
             Route("/", dashboard, methods=["GET"]),
             Route("/api/status", status, methods=["GET"]),

@@ -127,3 +127,12 @@ def test_redis_down_breaks_no_request_and_status_says_why(
         assert status.status_code == 503
         assert status.json()["error"]["code"] == "shared_state_unavailable"
         assert http.get(lonely.url + "/_strangler/healthz").status_code == 200
+
+
+def test_admin_mistakes_get_json_errors(proxy: Proxy) -> None:
+    with client() as http:
+        missing = http.get(proxy.url + "/_strangler/api/nothing")
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+        wrong = http.get(proxy.url + "/_strangler/api/reload")
+        assert wrong.status_code == 405
+        assert wrong.json()["error"]["code"] == "method_not_allowed"
