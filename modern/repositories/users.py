@@ -130,7 +130,7 @@ class MongoUsers:
         query: Document = {"$or": [{"username": pattern}, {"display_name": pattern}]}
         if after is not None:
             query["username"] = {"$gt": after}
-        return self._sorted(query, limit, sort_here=True)
+        return self._matching(query, limit)
 
     def recent(self, limit: int) -> list[User]:
         """By `last_seen_at` descending (never seen last), ties by id; cached."""
@@ -147,25 +147,23 @@ class MongoUsers:
         )  # fmt: skip
         return [to_user(doc) for doc in docs]
 
-    def _sorted(self, query: Document, limit: int, *, sort_here: bool = False) -> list[User]:
+    def _sorted(self, query: Document, limit: int) -> list[User]:
         """One page in username order, in two steps: the page's ids from a narrow
-        projection of (username, _id), then the profiles by id (cache, then ONE `$in`).
+        projection of (username, _id), then the profiles by id (cache first).
 
         SecantusDB fetches the whole index range before `limit` applies, so the wide
-        first step is kept as narrow as it can be. With `sort_here` (regex searches,
-        which scan the collection anyway) the ids are sorted here instead of walking
-        the username index.
+        first step is kept as narrow as it can be.
         """
-        keys = {"username": 1, "_id": 1}
         with storage_errors("list users"):
-            if sort_here:
-                rows = sorted(
-                    self._users.find(query, keys), key=lambda d: (d["username"], d["_id"])
-                )
-                rows = rows[:limit]
-            else:
-                cursor = self._users.find(query, keys).sort([("username", 1), ("_id", 1)])
-                rows = list(cursor.limit(limit))
-        ids = [str(row["_id"]) for row in rows]
+            cursor = self._users.find(query, {"username": 1}).sort([("username", 1), ("_id", 1)])
+            ids = [str(row["_id"]) for row in cursor.limit(limit)]
         found = self.get_many(ids)
         return [found[uid] for uid in ids if uid in found]
+
+    def _matching(self, query: Document, limit: int) -> list[User]:
+        """A regex search scans the collection anyway (no index serves an unanchored,
+        case-insensitive pattern): one pass, sorted here, without an index walk."""
+        with storage_errors("search users"):
+            docs = list(self._users.find(query, USER_PROJECTION))
+        docs.sort(key=lambda doc: (doc["username"], doc["_id"]))
+        return [to_user(doc) for doc in docs[:limit]]
