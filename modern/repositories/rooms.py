@@ -86,7 +86,8 @@ class MongoRooms:
         return self._update(room_id, {"$pull": {"member_ids": oid(user_id)}})
 
     def touch_last_message(self, room_id: str, at: datetime) -> None:
-        self._update(room_id, {"$set": {"last_message_at": at}})
+        # $max, not $set: of two concurrent posts the older must not win the last write.
+        self._update(room_id, {"$max": {"last_message_at": at}})
 
     def popular(self, exclude_member: str, limit: int) -> list[Room]:
         """Rooms `exclude_member` is not in, most members first, ties by id."""
