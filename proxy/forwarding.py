@@ -114,6 +114,7 @@ class Forwarder:
         except UpstreamFailed as exc:
             self.stats.error(route_id, target, exc.status)
             self.stats.request(route_id, target, time.perf_counter() - started)
+            log.warning("%s %s → %d (%s): %s", method, route_id, exc.status, fwd.request_id, exc)
             await send_error(send, exc.status, exc.code, exc.message, fwd.request_id)
             return
         response_tee = Tee(tee.cap) if tee is not None else None
