@@ -11,6 +11,7 @@ leave an orphan server behind.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import signal
@@ -26,11 +27,11 @@ from pymongo.errors import PyMongoError
 
 __all__ = [
     "DEFAULT_START_TIMEOUT",
+    "MEMORY",
     "EmbeddedDatabaseError",
     "EmbeddedMongo",
-    "MEMORY",
-    "free_port",
     "find_launcher",
+    "free_port",
 ]
 
 MEMORY = ":memory:"
@@ -196,7 +197,5 @@ class EmbeddedMongo:
 
 
 def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, sig)
-    except ProcessLookupError:
-        pass
