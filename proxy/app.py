@@ -16,6 +16,7 @@ from proxy.config import ConfigError
 from proxy.responses import send_error
 from proxy.runtime import Runtime, ShadowFactory
 from proxy.settings import Settings
+from proxy.shadow import create_shadow, shadow_admin_routes
 from proxy.types import Receive, Scope, Send
 
 __all__ = ["ADMIN_PREFIX", "ProxyApp", "app", "create_app"]
@@ -105,4 +106,6 @@ def create_app(
     return ProxyApp(shadow_factory=shadow_factory, admin_routes=admin_routes, settings=settings)
 
 
-app = create_app()
+# The served app compares shadowed routes; `create_app()` alone gives a proxy without
+# shadowing (tests of the data path use that).
+app = create_app(shadow_factory=create_shadow, admin_routes=shadow_admin_routes)

@@ -60,14 +60,6 @@ async def trivial_app(scope, receive, send) -> None:  # type: ignore[no-untyped-
     await send({"type": "http.response.body", "body": body})
 
 
-def shadowed_proxy():  # type: ignore[no-untyped-def]
-    """The proxy app with the real shadow sink (uvicorn --factory)."""
-    from proxy.app import create_app
-    from proxy.shadow import create_shadow, shadow_admin_routes
-
-    return create_app(shadow_factory=create_shadow, admin_routes=shadow_admin_routes)
-
-
 # -- the load generator (a separate process) ---------------------------------------------
 
 
@@ -126,9 +118,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(
-    app: str, env: dict[str, str], *, factory: bool = False, ready: str = "/healthz"
-) -> Iterator[tuple[str, int]]:
+def serve(app: str, env: dict[str, str], *, ready: str = "/healthz") -> Iterator[tuple[str, int]]:
     """Run `uvicorn app` (from scripts/) on a free loopback port; yield (url, pid)."""
     import httpx
 
@@ -137,8 +127,6 @@ def serve(
         sys.executable, "-m", "uvicorn", app, "--app-dir", str(REPO / "scripts"),
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
     ]  # fmt: skip
-    if factory:
-        command.append("--factory")
     process = subprocess.Popen(
         command,
         cwd=REPO,
@@ -267,12 +255,7 @@ def main(argv: list[str]) -> int:
         routes.write_text(routes_yaml(legacy, modern))
         env = {"STRANGLER_ROUTES": str(routes), "STRANGLER_ADMIN_TOKEN": "", **extra_env}
         try:
-            with serve(
-                "bench_shadow:shadowed_proxy", env, factory=True, ready="/_strangler/healthz"
-            ) as (
-                proxy,
-                pid,
-            ):
+            with serve("proxy.app:app", env, ready="/_strangler/healthz") as (proxy, pid):
                 for name in ("shadowed", "plain"):  # warm-up: connections, caches; discarded
                     run_load(f"{proxy}/api/{name}", args.concurrency, 1)
                 for round_no in range(args.rounds):

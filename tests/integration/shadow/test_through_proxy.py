@@ -71,7 +71,7 @@ def test_shadowed_routes_compare_behind_the_users_back(
         "STRANGLER_ADMIN_TOKEN": "",
     }
     with (
-        run_app("tests.integration.shadow.proxy_app:app", env=env) as proxy,
+        run_app("proxy.app:app", env=env) as proxy,
         httpx.Client(base_url=proxy.url, timeout=10) as client,
     ):
         direct = httpx.get(legacy + "/api/rooms").json()
