@@ -19,16 +19,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
 from contextlib import ExitStack
-from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from benchkit import environment  # scripts/ is on sys.path when run as a script
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -181,22 +180,6 @@ def seed_modern(url: str, rooms: int = 20) -> tuple[str, int]:
 # -- the run ------------------------------------------------------------------------------
 
 
-def environment() -> dict[str, Any]:
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return {
-        "cpus": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "packages": versions,
-        "load_average_at_start": os.getloadavg(),
-    }
-
-
 def summarise(samples: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in ("rps", "p50_ms", "p99_ms"):
@@ -231,7 +214,7 @@ def main() -> int:
     import tempfile
 
     with_modern = not args.skip_modern and (REPO_ROOT / "modern" / "app.py").exists()
-    env_info = environment()
+    env_info = environment(PACKAGES)
     print(f"bench_proxy on {env_info['cpus']} cores, {env_info['platform']}")
     print(f"Python {env_info['python']}; " + ", ".join(
         f"{name} {version}" for name, version in env_info["packages"].items()

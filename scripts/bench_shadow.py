@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import signal
 import socket
 import statistics
@@ -34,6 +33,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+
+from benchkit import environment  # scripts/ is on sys.path when run as a script
 
 REPO = Path(__file__).resolve().parents[1]
 ROOMS = json.dumps(
@@ -213,19 +214,6 @@ def cleanup_redis(url: str | None, prefix: str | None) -> None:
         client.delete(*keys)
 
 
-def environment() -> dict[str, object]:
-    from importlib.metadata import version
-
-    return {
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "aiohttp": version("aiohttp"),
-        "uvicorn": version("uvicorn"),
-        "redis": version("redis"),
-    }
-
-
 def spread(values: list[float]) -> str:
     return f"median {statistics.median(values):.2f} (min {min(values):.2f}, max {max(values):.2f})"
 
@@ -240,7 +228,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.rounds < 3 or not 0 < args.seconds <= 60 or not 0 < args.rss_seconds <= 600:
         parser.error("--rounds ≥ 3, 0 < --seconds ≤ 60, 0 < --rss-seconds ≤ 600")
-    info = environment()
+    info = environment(("aiohttp", "uvicorn", "redis"))
     print("ran on:", json.dumps(info))
     extra_env, redis_url = redis_env()
     print("shared state:", "Redis " + redis_url if redis_url else "in-process (fakeredis)")

@@ -21,16 +21,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pymongo
+from benchkit import environment  # scripts/ is on sys.path when run as a script
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -121,24 +120,6 @@ def call(legacy: Legacy, path: str, token: str, timeout: float) -> dict[str, Any
             "items": items}  # fmt: skip
 
 
-def environment(counts: dict[str, int], room: tuple[str, int, int]) -> dict[str, Any]:
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return {
-        "cores": os.cpu_count(),
-        "machine": platform.machine(),
-        "python": platform.python_version(),
-        "packages": versions,
-        "database": "MONGODB_URI" if os.environ.get("MONGODB_URI") else "embedded SecantusDB",
-        "data": counts,
-        "largest_room": {"id": room[0], "members": room[1], "messages": room[2]},
-    }
-
-
 def main() -> int:
     args = parse_args()
     with database(args.data_dir) as db_info:
@@ -149,7 +130,11 @@ def main() -> int:
             room = largest_room(db)
         finally:
             client.close()
-        env = environment(counts, room)
+        env = environment(
+            PACKAGES,
+            data=counts,
+            largest_room={"id": room[0], "members": room[1], "messages": room[2]},
+        )
         print(json.dumps(env, indent=2), flush=True)
         paths = {"home": "/api/home", "rooms": "/api/rooms",
                  "messages": f"/api/rooms/{room[0]}/messages"}  # fmt: skip

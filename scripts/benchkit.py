@@ -1,0 +1,33 @@
+"""What every benchmark script prints and records about the machine it ran on.
+
+DESIGN.md §8: a figure counts only beside what it ran on (cores, Python and library
+versions, data size), because these machines are shared and noisy.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Iterable
+from importlib import metadata
+from typing import Any
+
+
+def environment(packages: Iterable[str], **extra: Any) -> dict[str, Any]:
+    """Cores, platform, Python, the named packages' versions (None if absent), load, extras."""
+    versions: dict[str, str | None] = {}
+    for name in packages:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "cores": os.cpu_count(),
+        "machine": platform.machine(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "packages": versions,
+        "load_average_at_start": os.getloadavg(),
+        "database": "MONGODB_URI" if os.environ.get("MONGODB_URI") else "embedded SecantusDB",
+        **extra,
+    }
