@@ -14,4 +14,9 @@ A request flows straight from a handler to pymongo and back: the handler reads
 `await request.json()` without validation, authenticates with `db.current_user`,
 queries the collections (synchronously, on the event loop), applies the business
 rules inline, sorts in memory and answers a `JSONResponse`.
+
+LEGACY: each handler repeats its own preamble (authenticate, look the room or message
+up, answer 401/404) rather than sharing a dependency, the way the original grew one
+copied handler at a time; and `ObjectId(<path id>)` on a malformed id raises, which
+ends in a plain 500. Both are kept on purpose: they are what the rewrite replaces.
 """
