@@ -24,6 +24,7 @@ from modern.services import (
     RoomsService,
     SearchService,
     UsersService,
+    Views,
 )
 from modern.settings import Settings
 
@@ -32,13 +33,14 @@ log = logging.getLogger("modern")
 
 def build_services(storage: Storage) -> Services:
     users, rooms, messages = storage.users, storage.rooms, storage.messages
+    views = Views(storage.views)
     return Services(
-        auth=AuthService(users, storage.sessions),
-        users=UsersService(users, rooms),
-        rooms=RoomsService(rooms, users, messages),
-        messages=MessagesService(messages, rooms, storage.events),
-        home=HomeService(users, rooms, messages),
-        search=SearchService(users, rooms),
+        auth=AuthService(users, storage.sessions, rooms=rooms, views=views),
+        users=UsersService(users, rooms, views),
+        rooms=RoomsService(rooms, users, messages, views),
+        messages=MessagesService(messages, rooms, storage.events, views),
+        home=HomeService(users, rooms, messages, views),
+        search=SearchService(users, rooms, views),
     )
 
 

@@ -1,14 +1,32 @@
 """Rendering to the wire: timestamps as `YYYY-MM-DDTHH:MM:SS.mmmZ`, compact JSON.
 
 Used by the API for replies and by services for live events, so that both agree with
-legacy byte for byte.
+legacy byte for byte. `Raw` marks JSON rendered once and cached (a room summary with
+its members, a history page): `dumps` splices it in as is instead of decoding and
+re-encoding megabytes per request.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import secrets
 from datetime import UTC, datetime
 from typing import Any
+
+
+class Raw(bytes):
+    """Already rendered JSON (UTF-8), spliced verbatim into the output of `dumps`."""
+
+    def value(self) -> Any:
+        """The decoded JSON (timestamps stay strings: they render to themselves)."""
+        return json.loads(self)
+
+
+# A Raw value is first written as a marker string, then replaced by its bytes. The
+# marker carries a per-process secret, so no user text can forge one.
+_MARK = f"\x00raw-{secrets.token_hex(8)}-"
+_MARKED = re.compile(rb'"\\u0000raw-' + _MARK[5:].encode() + rb'(\d+)"')
 
 
 def format_timestamp(value: datetime) -> str:
@@ -31,7 +49,21 @@ def _default(value: object) -> Any:
 
 
 def dumps(content: object) -> bytes:
-    """Compact JSON exactly as Starlette's JSONResponse writes it, datetimes rendered."""
-    return json.dumps(
-        content, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_default
+    """Compact JSON exactly as Starlette's JSONResponse writes it, datetimes rendered,
+    `Raw` parts spliced in unchanged."""
+    if isinstance(content, Raw):
+        return bytes(content)
+    fragments: list[bytes] = []
+
+    def default(value: object) -> Any:
+        if isinstance(value, Raw):
+            fragments.append(value)
+            return f"{_MARK}{len(fragments) - 1}"
+        return _default(value)
+
+    out = json.dumps(
+        content, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=default
     ).encode("utf-8")
+    if fragments:
+        out = _MARKED.sub(lambda match: fragments[int(match[1])], out)
+    return out

@@ -9,7 +9,7 @@ from fastapi import Request, Response
 
 from modern.errors import ValidationFailed
 from modern.services import Page
-from modern.wire import dumps
+from modern.wire import Raw, dumps
 
 
 def select(fields: str | None, allowed: Collection[str]) -> list[str] | None:
@@ -27,6 +27,8 @@ def select(fields: str | None, allowed: Collection[str]) -> list[str] | None:
 def _pick(item: Any, names: list[str] | None) -> Any:
     if names is None:
         return item
+    if isinstance(item, Raw):  # a cached rendering: decoded only when fields are picked
+        item = item.value()
     return {name: item[name] for name in names if name in item}
 
 
@@ -50,10 +52,17 @@ def page_reply(
     allowed: Collection[str],
     one: bool = False,
 ) -> Response:
-    """A list reply (or, with `one`, the page's single object) with a next-page Link."""
+    """A list reply (or, with `one`, the page's single object) with a next-page Link.
+
+    `page.items` may be one `Raw` list (a cached rendering), sent as is without fields."""
     names = select(fields, allowed)
-    items = [_pick(item, names) for item in page.items]
-    response = Response(dumps(items[0] if one else items), media_type="application/json")
+    listed = page.items.value() if isinstance(page.items, Raw) and names else page.items
+    if isinstance(listed, Raw):
+        body = dumps(listed)
+    else:
+        items = [_pick(item, names) for item in listed]
+        body = dumps(items[0] if one else items)
+    response = Response(body, media_type="application/json")
     link(request, response, page.next_cursor)
     return response
 

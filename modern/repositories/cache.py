@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -87,6 +87,40 @@ class Cache:
             self._client.delete(*(self._prefix + key for key in keys))
         except redis.RedisError as exc:
             self._outage(exc)
+
+    def get_fields(self, pairs: Sequence[tuple[str, str]]) -> list[bytes | None]:
+        """Raw hash fields `(key, field)` in order, from one pipelined round trip."""
+        if not pairs or not self._up():
+            return [None] * len(pairs)
+        try:
+            with self._client.pipeline(transaction=False) as pipe:
+                for key, field in pairs:
+                    pipe.hget(self._prefix + key, field)
+                raws: list[bytes | None] = pipe.execute()
+        except redis.RedisError as exc:
+            self._outage(exc)
+            return [None] * len(pairs)
+        found = sum(raw is not None for raw in raws)
+        self.hits += found
+        self.misses += len(pairs) - found
+        return raws
+
+    def set_fields(self, values: Mapping[tuple[str, str], bytes], ttl: int) -> None:
+        """Store raw hash fields. A hash expires `ttl` seconds after its first field
+        (EXPIRE NX): later fields never extend the life of older ones."""
+        if not values or ttl <= 0 or not self._up():
+            return
+        try:
+            with self._client.pipeline(transaction=False) as pipe:
+                for (key, field), raw in values.items():
+                    pipe.hset(self._prefix + key, field, raw)
+                    pipe.expire(self._prefix + key, ttl, nx=True)
+                pipe.execute()
+        except redis.RedisError as exc:
+            self._outage(exc)
+
+    def delete_all(self, keys: Iterable[str]) -> None:
+        self.delete(*dict.fromkeys(keys))
 
     def remember(self, key: str, ttl: int, load: Callable[[], T]) -> T:
         """The cached value of `key`, or `load()` stored for `ttl` seconds."""

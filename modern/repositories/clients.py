@@ -22,6 +22,7 @@ from modern.repositories.monitoring import SlowQueryListener
 from modern.repositories.rooms import MongoRooms
 from modern.repositories.sessions import MongoSessions
 from modern.repositories.users import MongoUsers
+from modern.repositories.views import RedisViews
 from modern.settings import Settings
 
 REDIS_TIMEOUT_SECONDS = 0.5
@@ -46,6 +47,7 @@ class Storage:
     sessions: MongoSessions
     rooms: MongoRooms
     messages: MongoMessages
+    views: RedisViews
     events: RedisEventBus
     redis_sync: redis.Redis
     redis_async: aioredis.Redis
@@ -81,6 +83,7 @@ def open_storage(settings: Settings) -> Storage:
         sessions=MongoSessions(database["sessions"]),
         rooms=MongoRooms(database["rooms"], cache, list_ttl=settings.cache_ttl),
         messages=MongoMessages(database["messages"], cache, summary_ttl=settings.cache_ttl),
+        views=RedisViews(cache, settings.cache_ttl),
         events=RedisEventBus(redis_sync, redis_async, prefix),
         redis_sync=redis_sync,
         redis_async=redis_async,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from pymongo.collection import Collection
 
 from modern.domain import Key, Room
 from modern.repositories.cache import Cache
-from modern.repositories.mongo import Document, oid, storage_errors, to_room
+from modern.repositories.mongo import Document, find_by_ids, oid, oids, storage_errors, to_room
 from modern.repositories.scans import newest_first
 from modern.wire import now_ms
 
@@ -51,6 +52,11 @@ class MongoRooms:
         with storage_errors("find room"):
             doc = self._rooms.find_one({"_id": target})
         return to_room(doc) if doc is not None else None
+
+    def get_many(self, room_ids: Sequence[str]) -> dict[str, Room]:
+        """Rooms by id (batched `$in`); unknown ids are left out."""
+        docs = find_by_ids(self._rooms, oids(list(dict.fromkeys(room_ids))))
+        return {room["id"]: room for room in map(to_room, docs)}
 
     def list_page(self, member_id: str | None, after: Key | None, limit: int) -> list[Room]:
         """By `last_message_at` descending (none last), ties by id ascending."""

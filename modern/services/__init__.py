@@ -2,7 +2,8 @@
 
 Services take and return `modern.domain` dicts with string ids, enforce the rules of
 docs/wire-contract.md (who may post, edit, react; orderings; bounds) and raise
-`modern.errors` domain errors. No web framework, driver or cache import lives here.
+`modern.errors` domain errors. `views.py` decides which bounded pages are cached
+rendered and which writes drop them. No web framework, driver or cache import lives here.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from modern.services.pagination import Page
 from modern.services.rooms import RoomsService
 from modern.services.search import SearchService
 from modern.services.users import UsersService
+from modern.services.views import Views
 
 __all__ = [
     "AuthService",
@@ -23,4 +25,5 @@ __all__ = [
     "RoomsService",
     "SearchService",
     "UsersService",
+    "Views",
 ]

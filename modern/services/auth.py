@@ -8,18 +8,30 @@ from datetime import timedelta
 from modern.domain import User
 from modern.errors import Conflict, DuplicateKeyError, Unauthorized
 from modern.services.passwords import hash_password, verify_password
-from modern.services.ports import SessionStore, UserStore
+from modern.services.ports import RoomStore, SessionStore, UserStore
+from modern.services.users import profile_changed
+from modern.services.views import Views
 from modern.wire import now_ms
 
 SESSION_LIFETIME = timedelta(days=30)
 
 
 class AuthService:
-    """Parameters: users, sessions — the stores; tokens are `secrets.token_urlsafe(32)`."""
+    """Parameters: users, sessions — the stores; tokens are `secrets.token_urlsafe(32)`;
+    rooms, views — to drop the views a login changes (`last_seen_at` is in profiles)."""
 
-    def __init__(self, users: UserStore, sessions: SessionStore) -> None:
+    def __init__(
+        self,
+        users: UserStore,
+        sessions: SessionStore,
+        *,
+        rooms: RoomStore | None = None,
+        views: Views | None = None,
+    ) -> None:
         self._users = users
         self._sessions = sessions
+        self._rooms = rooms
+        self._views = views or Views()
 
     def register(self, username: str, password: str, display_name: str | None) -> tuple[User, str]:
         now = now_ms()
@@ -32,6 +44,7 @@ class AuthService:
             )
         except DuplicateKeyError:
             raise Conflict(f"username {username!r} is taken") from None
+        self._views.user_registered()
         return user, self._open_session(user["id"])
 
     def login(self, username: str, password: str) -> tuple[User, str]:
@@ -41,6 +54,8 @@ class AuthService:
         user = self._users.update(found[0]["id"], {"last_seen_at": now_ms()})
         if user is None:  # deleted between the two calls
             raise Unauthorized("wrong username or password")
+        if self._rooms is not None:
+            profile_changed(self._views, self._rooms, user["id"])
         return user, self._open_session(user["id"])
 
     def logout(self, token: str) -> None:

@@ -10,24 +10,33 @@ from modern.errors import Conflict, Forbidden, NotFound
 from modern.services.pagination import Page
 from modern.services.ports import EventPublisher, MessageStore, RoomStore
 from modern.services.rooms import history_page
+from modern.services.views import Views
 from modern.wire import now_ms
 
 MAX_REACTION_RETRIES = 5
 
 
 class MessagesService:
-    """Parameters: messages, rooms — the stores; events — where live events go."""
+    """Parameters: messages, rooms — the stores; events — where live events go;
+    views — rendered-view cache, told about every write."""
 
-    def __init__(self, messages: MessageStore, rooms: RoomStore, events: EventPublisher) -> None:
+    def __init__(
+        self,
+        messages: MessageStore,
+        rooms: RoomStore,
+        events: EventPublisher,
+        views: Views | None = None,
+    ) -> None:
         self._messages = messages
         self._rooms = rooms
         self._events = events
+        self._views = views or Views()
 
     def history(self, room_id: str, cursor: str | None, limit: int) -> Page[Message]:
         room = self._rooms.get(room_id)
         if room is None:
             raise NotFound(f"no room {room_id!r}")
-        return history_page(self._messages, room, cursor, limit)
+        return history_page(self._messages, self._views, room, cursor, limit)
 
     def post(self, room_id: str, author: User, text: str) -> Message:
         room = self._rooms.get(room_id)
@@ -39,6 +48,7 @@ class MessagesService:
             room_id=room_id, author_id=author["id"], text=text, now=now_ms()
         )
         self._rooms.touch_last_message(room_id, message["created_at"])
+        self._views.message_posted(room)
         self._broadcast("message.created", message)
         return message
 
@@ -82,6 +92,8 @@ class MessagesService:
         return message
 
     def _broadcast(self, kind: str, message: Message, **extra: Any) -> Message:
+        if kind != "message.created":
+            self._views.message_changed(message["room_id"])
         event = {"type": kind, "room_id": message["room_id"], "message": message, **extra}
         self._events.publish(message["room_id"], event)
         return message

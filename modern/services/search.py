@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from modern.domain import Key
 from modern.services.pagination import decode_cursor, encode_cursor
 from modern.services.ports import RoomStore, UserStore
+from modern.services.views import SEARCH, Views
 
 SEARCH_CURSOR = ("str?", "str?", "id?")
 
@@ -14,19 +16,25 @@ class SearchService:
     """Parameters: users, rooms — the stores.
 
     Both lists are bounded by `limit`; one cursor carries where each stopped (None for
-    a list already exhausted), so the next page continues both.
+    a list already exhausted), so the next page continues both. Replies are cached
+    rendered (views) until a registration, profile change or new room.
     """
 
-    def __init__(self, users: UserStore, rooms: RoomStore) -> None:
+    def __init__(self, users: UserStore, rooms: RoomStore, views: Views | None = None) -> None:
         self._users = users
         self._rooms = rooms
+        self._views = views or Views()
 
-    def search(
-        self, q: str | None, cursor: str | None, limit: int
-    ) -> tuple[dict[str, Any], str | None]:
+    def search(self, q: str | None, cursor: str | None, limit: int) -> tuple[Any, str | None]:
         position = decode_cursor(cursor, SEARCH_CURSOR)
         if not q:
             return {"users": [], "rooms": []}, None
+        key = (SEARCH, f"{limit}:{cursor or ''}:{q}")
+        return self._views.paged(key, lambda: self._search(q, position, limit))
+
+    def _search(
+        self, q: str, position: Key | None, limit: int
+    ) -> tuple[dict[str, Any], str | None]:
         users: list[Any] = []
         rooms: list[Any] = []
         if position is None or position[0] is not None:

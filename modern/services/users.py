@@ -10,14 +10,20 @@ from modern.errors import NotFound
 from modern.services.pagination import Page, decode_cursor, make_page
 from modern.services.ports import RoomStore, UserStore
 from modern.services.rooms import room_key
+from modern.services.views import Views, home_group, order_of
+from modern.wire import Raw
+
+# A member's rooms are read whole anyway (see MongoRooms._member_page).
+ALL_ROOMS = 1_000_000
 
 
 class UsersService:
-    """Parameters: users, rooms — the stores."""
+    """Parameters: users, rooms — the stores; views — rendered-view cache."""
 
-    def __init__(self, users: UserStore, rooms: RoomStore) -> None:
+    def __init__(self, users: UserStore, rooms: RoomStore, views: Views | None = None) -> None:
         self._users = users
         self._rooms = rooms
+        self._views = views or Views()
 
     def list(self, cursor: str | None, limit: int) -> Page[User]:
         after = decode_cursor(cursor, ["str"])
@@ -35,10 +41,28 @@ class UsersService:
         user = self._users.update(user_id, changes) if changes else self._users.get(user_id)
         if user is None:
             raise NotFound(f"no user {user_id!r}")
+        if changes:
+            profile_changed(self._views, self._rooms, user_id)
         return user
 
-    def rooms_of(self, user_id: str, cursor: str | None, limit: int) -> Page[Room]:
+    def rooms_of(self, user_id: str, cursor: str | None, limit: int) -> Page[Raw]:
+        """The user's rooms: the page's order lives with the user's home views (the same
+        writes change it), each plain room is a view of its room."""
         after = decode_cursor(cursor, ["datetime?", "id"])
         self.get(user_id)
-        rows = self._rooms.list_page(user_id, after, limit + 1)
-        return make_page(rows, limit, room_key)
+        loaded: dict[str, Room] = {}
+
+        def load_order() -> dict[str, Any]:
+            page = make_page(self._rooms.list_page(user_id, after, limit + 1), limit, room_key)
+            loaded.update((room["id"], room) for room in page.items)
+            return {"rows": order_of(page.items), "next": page.next_cursor}
+
+        key = (home_group(user_id), f"page:{limit}:{cursor or ''}")
+        order = self._views.json(key, load_order)
+        items = self._views.rooms(self._rooms, order["rows"], "plain", list, loaded)
+        return Page(items, order["next"])
+
+
+def profile_changed(views: Views, rooms: RoomStore, user_id: str) -> None:
+    """Drop the views that show this user's profile: their rooms' members, search."""
+    views.profile_changed(room["id"] for room in rooms.list_page(user_id, None, ALL_ROOMS))

@@ -115,6 +115,9 @@ class FakeRooms:
     def get(self, room_id: str) -> Room | None:
         return self.rows.get(room_id)
 
+    def get_many(self, room_ids: Sequence[str]) -> dict[str, Room]:
+        return {rid: self.rows[rid] for rid in room_ids if rid in self.rows}
+
     def list_page(self, member_id: str | None, after: Key | None, limit: int) -> list[Room]:
         rooms = sorted(
             (r for r in self.rows.values() if member_id is None or member_id in r["member_ids"]),

@@ -1,0 +1,162 @@
+"""Which rendered views exist, how they are keyed and which writes drop them.
+
+Bounded pages are cached rendered (JSON bytes, `modern.wire.Raw`) so that a read at
+any data size is a couple of Redis round trips and a splice, not a database scan plus
+a re-encoding of every member profile. Groups (one Redis hash each) and their fields:
+
+    room:<id>      summary:<t>             an item of GET /api/rooms (members, count)
+                   home:<t>                an item of home's `rooms` (latest messages)
+                   history:<t>:<limit>:<cursor>   a history page (next cursor + items)
+    rooms:order    <limit>:<cursor>        GET /api/rooms page: [[room id, t], ...]
+    home:<uid>     rooms                   the user's home rooms: [[room id, t], ...]
+    search         <limit>:<cursor>:<q>    a search reply (next cursor + object)
+
+`<t>` is the room's `last_message_at` (ms), so a post — through modern or through
+legacy — re-keys a room's views by itself. The rules below drop what modern's own
+writes change; what legacy changes otherwise is fresh within the cache TTL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from modern.domain import Room
+from modern.services.ports import RoomStore, ViewCache
+from modern.wire import Raw, dumps
+
+ROOM_ORDER = "rooms:order"
+SEARCH = "search"
+ViewKey = tuple[str, str]
+Order = list[tuple[str, str]]
+
+
+def stamp(at: datetime | None) -> str:
+    """A room's activity stamp: `last_message_at` in ms, `-` for none."""
+    return "-" if at is None else str(int(at.timestamp() * 1000))
+
+
+def room_group(room_id: str) -> str:
+    return f"room:{room_id}"
+
+
+def home_group(user_id: str) -> str:
+    return f"home:{user_id}"
+
+
+def order_of(rooms: Iterable[Room]) -> Order:
+    return [(room["id"], stamp(room["last_message_at"])) for room in rooms]
+
+
+class Views:
+    """Parameters: cache — where rendered views live; None (the default) caches and
+    renders nothing: services then return plain domain values (unit tests, no Redis)."""
+
+    def __init__(self, cache: ViewCache | None = None) -> None:
+        self._cache = cache
+
+    # -- reading and filling ------------------------------------------------------------
+
+    def get_many(self, keys: Sequence[ViewKey]) -> list[Raw | None]:
+        if self._cache is None or not keys:
+            return [None] * len(keys)
+        return [Raw(raw) if raw is not None else None for raw in self._cache.get_many(keys)]
+
+    def put_many(self, values: dict[ViewKey, bytes]) -> None:
+        if self._cache is not None and values:
+            self._cache.put_many(values)
+
+    def json(self, key: ViewKey, load: Callable[[], Any]) -> Any:
+        """A small cached JSON value (an order, a next cursor), or `load()` stored."""
+        (cached,) = self.get_many([key])
+        if cached is not None:
+            return cached.value()
+        value = load()
+        self.put_many({key: dumps(value)})
+        return value
+
+    def paged(
+        self, key: ViewKey, load: Callable[[], tuple[Any, str | None]]
+    ) -> tuple[Any, str | None]:
+        """A rendered page (`Raw`) and its next cursor, cached as `<cursor>\\n<JSON>`.
+        Without a cache, `load()`'s content as it is (nothing is rendered twice)."""
+        if self._cache is None:
+            return load()
+        (cached,) = self.get_many([key])
+        if cached is not None:
+            cursor, _, body = cached.partition(b"\n")
+            return Raw(body), cursor.decode() or None
+        content, next_cursor = load()
+        rendered = Raw(dumps(content))
+        self.put_many({key: (next_cursor or "").encode() + b"\n" + rendered})
+        return rendered, next_cursor
+
+    def rendered(
+        self, keys: Sequence[ViewKey], build: Callable[[list[int]], dict[int, Any]]
+    ) -> list[Any]:
+        """Views for `keys`, in order; the missing ones (by position) come from `build`
+        and are stored. A position `build` leaves out is left out. Without a cache,
+        `build`'s items as they are."""
+        if self._cache is None:
+            return list(build(list(range(len(keys)))).values())
+        found = self.get_many(keys)
+        missing = [i for i, raw in enumerate(found) if raw is None]
+        if missing:
+            built = {i: Raw(dumps(item)) for i, item in build(missing).items()}
+            found = [built.get(i) if raw is None else raw for i, raw in enumerate(found)]
+            self.put_many({keys[i]: raw for i, raw in built.items()})
+        return [raw for raw in found if raw is not None]
+
+    def rooms(
+        self,
+        store: RoomStore,
+        order: Sequence[Sequence[str]],
+        field: str,
+        build: Callable[[list[Room]], list[Any]],
+        loaded: dict[str, Room],
+    ) -> list[Any]:
+        """One rendered view per room of `order` (`[room id, stamp]` pairs), from the
+        `field` views of the rooms' groups; missing ones are built from `loaded` rooms
+        (the ones this request already read) or one batched lookup."""
+        keys = [(room_group(room_id), f"{field}:{at}") for room_id, at in order]
+
+        def missing_items(missing: list[int]) -> dict[int, Any]:
+            need = [order[i][0] for i in missing if order[i][0] not in loaded]
+            if need:
+                loaded.update(store.get_many(need))
+            present = [i for i in missing if order[i][0] in loaded]
+            items = build([loaded[order[i][0]] for i in present])
+            return dict(zip(present, items, strict=True))
+
+        return self.rendered(keys, missing_items)
+
+    # -- what each write changes ---------------------------------------------------------
+
+    def _drop(self, groups: Iterable[str]) -> None:
+        if self._cache is not None:
+            self._cache.drop(groups)
+
+    def message_posted(self, room: Room) -> None:
+        """History, latest messages, count and activity order of the room; every member's
+        home order (the room moves up)."""
+        self._drop([room_group(room["id"]), ROOM_ORDER, *map(home_group, room["member_ids"])])
+
+    def message_changed(self, room_id: str) -> None:
+        """An edit, deletion or reaction: the room's history and latest messages."""
+        self._drop([room_group(room_id)])
+
+    def membership_changed(self, room_id: str, user_id: str) -> None:
+        """Join or leave: the room's `member_ids` and members; the user's home rooms."""
+        self._drop([room_group(room_id), home_group(user_id)])
+
+    def room_created(self, owner_id: str) -> None:
+        self._drop([ROOM_ORDER, home_group(owner_id), SEARCH])
+
+    def profile_changed(self, room_ids: Iterable[str]) -> None:
+        """A profile (or `last_seen_at`) change: the member lists of the user's rooms
+        and search results."""
+        self._drop([SEARCH, *map(room_group, room_ids)])
+
+    def user_registered(self) -> None:
+        self._drop([SEARCH])
