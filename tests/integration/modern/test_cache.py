@@ -62,7 +62,10 @@ def test_a_redis_outage_degrades_to_direct_reads(redis_down_server: RunningServe
         url = f"{redis_down_server.ws_url}/ws/rooms/{room['id']}?token={me.token}"
         (event,) = asyncio.run(_listen_then(url, lambda: api.post(me, room["id"], "hi"), 1))
         assert event["message"]["text"] == "hi"  # delivered locally without Redis
-        for path in ["/api/home", "/api/rooms", "/api/users", f"/api/rooms/{room['id']}"]:
+        paths = ["/api/home", "/api/rooms", "/api/users", f"/api/rooms/{room['id']}",
+                 f"/api/rooms/{room['id']}/messages", f"/api/users/{me.id}/rooms",
+                 "/api/search?q=offline"]  # fmt: skip
+        for path in paths:
             assert api.get(me, path).status_code == 200, path
         home = api.get(me, "/api/home").json()
         assert [m["text"] for m in home["rooms"][0]["latest_messages"]] == ["hi"]
