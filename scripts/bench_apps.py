@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/bench_apps.py [--rounds 3] [--calls 3] [--timeout 120]
                                            [--sizes case-study,small] [--out FILE]
+                                           [--mix-size small] [--mix-requests 100]
 
 For each data set (the `case-study` preset — 5,000 users, 500 rooms, 200,000
 messages — and one 10x smaller, to show growth), seeded once into a data directory
@@ -15,8 +16,17 @@ heartbeats may add one now and then). A legacy call that times out is recorded a
 that endpoint is not asked of legacy again (legacy is restarted: its handlers block
 the event loop, so it is still busy with the abandoned request).
 
-Prints what it ran on, a table (median and p95 ms, bytes, db ops, legacy/modern
-ratios) and writes the raw numbers as JSON. Figures are ratios between variants on
+Then, on the `--mix-size` data set, a read-heavy mix (90% reads over home, rooms,
+messages, users, user profile and user rooms; 10% writes: post a message, toggle a
+reaction), the same seeded sequence for modern with and without its cache, in
+alternating rounds: database operations per request (opcounters) and the reduction
+the cache brings. The mix's writes are undone afterwards (posted messages deleted,
+reactions and rooms' activity restored) so the seeded set stays as it was.
+
+Prints what it ran on, a table per data set (median and p95 ms, bytes, db ops,
+legacy/modern ratios), the growth table (large/small median and bytes per endpoint
+and variant; the acceptance bound is 1.5x for modern) and the mix, and writes the
+raw numbers as JSON. Figures are ratios between variants on
 this engine (SecantusDB, 2-27x slower than mongod), not production latencies.
 """
 
@@ -26,12 +36,14 @@ import argparse
 import json
 import os
 import platform
+import random
 import signal
 import statistics
 import sys
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -48,7 +60,10 @@ from strangler.stack import Supervisor, database, uvicorn_command  # noqa: E402
 
 PACKAGES = ("fastapi", "starlette", "uvicorn", "pymongo", "redis", "SecantusDB")
 VARIANTS = ("legacy", "modern", "modern-nocache")
-ENDPOINTS = ("home", "rooms", "messages", "users", "search")
+ENDPOINTS = ("home", "rooms", "messages", "users", "search", "user_rooms")
+MODERN_VARIANTS = ("modern", "modern-nocache")
+GROWTH_BOUND = 1.5
+MIX_WRITE_SHARE = 0.1
 OPCOUNTERS = ("insert", "query", "update", "delete", "getmore", "command")
 
 
@@ -62,6 +77,9 @@ def parse_args() -> argparse.Namespace:
         "--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     )
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench-results/apps.json")
+    parser.add_argument("--mix-size", default="small", help="data set of the mix ('' = none)")
+    parser.add_argument("--mix-requests", type=int, default=100, help="requests per mix round")
+    parser.add_argument("--mix-rounds", type=int, default=2, help="A B rounds of the mix")
     return parser.parse_args()
 
 
@@ -113,12 +131,14 @@ class App:
         self.token = reply.json()["token"]
 
 
-def call(app: App, path: str, timeout: float, db: Any) -> dict[str, Any]:
+def call(
+    app: App, path: str, timeout: float, db: Any, method: str = "GET", body: Any = None
+) -> dict[str, Any]:
     before = db_ops(db)
     started = time.perf_counter()
     try:
-        reply = httpx.get(app.url + path, headers={"Authorization": f"Bearer {app.token}"},
-                          timeout=timeout)  # fmt: skip
+        reply = httpx.request(method, app.url + path, json=body, timeout=timeout,
+                              headers={"Authorization": f"Bearer {app.token}"})  # fmt: skip
     except httpx.TimeoutException:
         return {"ms": None, "timed_out_after": timeout}
     ms = (time.perf_counter() - started) * 1000
@@ -130,12 +150,14 @@ def target_paths(db: Any) -> dict[str, str]:
     busiest = next(iter(db.messages.aggregate([
         {"$group": {"_id": "$room_id", "n": {"$sum": 1}}}, {"$sort": {"n": -1}}, {"$limit": 1},
     ])))  # fmt: skip
+    demo = db.users.find_one({"username": "demo"}, {"_id": 1})
     return {
         "home": "/api/home",
         "rooms": "/api/rooms",
         "messages": f"/api/rooms/{busiest['_id']}/messages",
         "users": "/api/users",
         "search": "/api/search?q=an",
+        "user_rooms": f"/api/users/{demo['_id']}/rooms",
     }
 
 
@@ -175,13 +197,96 @@ def bench_size(size: str, args: argparse.Namespace) -> dict[str, Any]:
                                 break
                         last = runs[endpoint][variant][-1]
                         shown = "timeout" if last["ms"] is None else f"{last['ms']:.0f} ms"
-                        print(f"{size} r{round_number} {endpoint:<9} {variant:<15} {shown}",
+                        print(f"{size} r{round_number} {endpoint:<10} {variant:<15} {shown}",
                               flush=True)  # fmt: skip
+            mix = run_mix(apps, db, args) if size == args.mix_size else None
         finally:
             supervisor.stop_all()
             client.close()
             forget_cache(args.redis_url, prefix)
-    return {"data": counts, "paths": paths, "runs": runs}
+    return {"data": counts, "paths": paths, "runs": runs, "mix": mix}
+
+
+MIX_READS = ("home", "rooms", "messages", "users", "profile", "user_rooms")
+Step = tuple[str, str, str, Any]  # kind, method, path, JSON body
+
+
+def mix_plan(db: Any, requests: int, seed: int = 7) -> tuple[list[Step], dict[str, Any]]:
+    """The same seeded sequence for every variant, and what it will write (to undo)."""
+    demo = db.users.find_one({"username": "demo"}, {"_id": 1})["_id"]
+    rooms = list(db.rooms.find({"member_ids": demo}, {"last_message_at": 1}))
+    targets = {
+        room["_id"]: db.messages.find_one({"room_id": room["_id"], "deleted": False})
+        for room in rooms
+    }
+    users = [str(u["_id"]) for u in db.users.find({}, {"_id": 1}).limit(200)]
+    rng = random.Random(seed)
+    reads: dict[str, Any] = {
+        "home": lambda: "/api/home",
+        "rooms": lambda: "/api/rooms",
+        "messages": lambda: f"/api/rooms/{rng.choice(rooms)['_id']}/messages",
+        "users": lambda: "/api/users",
+        "profile": lambda: f"/api/users/{rng.choice(users)}",
+        "user_rooms": lambda: f"/api/users/{demo}/rooms",
+    }
+    plan: list[Step] = []
+    for index in range(requests):
+        if rng.random() >= MIX_WRITE_SHARE:
+            kind = rng.choice(MIX_READS)
+            plan.append((kind, "GET", reads[kind](), None))
+            continue
+        room = rng.choice(rooms)
+        target = targets[room["_id"]]
+        if rng.random() < 0.5 or target is None:
+            path = f"/api/rooms/{room['_id']}/messages"
+            plan.append(("post", "POST", path, {"text": f"mix message {index}"}))
+        else:
+            path = f"/api/messages/{target['_id']}/reactions"
+            plan.append(("react", "POST", path, {"emoji": "👍"}))
+    undo = {"author": demo, "rooms": rooms, "messages": [t for t in targets.values() if t]}
+    return plan, undo
+
+
+def undo_mix(db: Any, undo: dict[str, Any], since: Any) -> None:
+    """Delete the mix's messages; restore reactions and rooms' activity as seeded."""
+    db.messages.delete_many({"author_id": undo["author"], "created_at": {"$gte": since}})
+    for message in undo["messages"]:
+        reactions = message.get("reactions") or {}
+        db.messages.update_one({"_id": message["_id"]}, {"$set": {"reactions": reactions}})
+    for room in undo["rooms"]:
+        at = room.get("last_message_at")
+        db.rooms.update_one({"_id": room["_id"]}, {"$set": {"last_message_at": at}})
+
+
+def run_mix(apps: dict[str, App], db: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """Rounds alternate the variants (A B A B); each runs the whole plan."""
+    plan, undo = mix_plan(db, args.mix_requests)
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    rounds: dict[str, list[dict[str, Any]]] = {v: [] for v in MODERN_VARIANTS}
+    try:
+        for round_number in range(1, args.mix_rounds + 1):
+            for variant in MODERN_VARIANTS:
+                app = apps[variant]
+                headers = {"Authorization": f"Bearer {app.token}"}
+                times: list[float] = []
+                errors = 0
+                with httpx.Client(base_url=app.url, headers=headers, timeout=args.timeout) as http:
+                    before = db_ops(db)
+                    for _, method, path, body in plan:
+                        started = time.perf_counter()
+                        reply = http.request(method, path, json=body)
+                        times.append((time.perf_counter() - started) * 1000)
+                        errors += reply.status_code >= 400
+                    ops = db_ops(db) - before - 1
+                rounds[variant].append({"requests": len(plan), "db_ops": ops, "errors": errors,
+                                        "ms": times})  # fmt: skip
+                print(f"mix r{round_number} {variant:<15} {ops / len(plan):6.2f} db ops/request, "
+                      f"median {statistics.median(times):.1f} ms, {errors} errors",
+                      flush=True)  # fmt: skip
+    finally:
+        undo_mix(db, undo, since)
+    kinds = {kind: sum(step[0] == kind for step in plan) for kind in (*MIX_READS, "post", "react")}
+    return {"plan": kinds, "rounds": rounds}
 
 
 def forget_cache(url: str, prefix: str) -> None:
@@ -228,7 +333,7 @@ def report(results: dict[str, Any]) -> None:
     for size, result in results.items():
         print(f"\n== {size}: {result['data']} ==")
         header = (
-            f"{'endpoint':<9} {'variant':<15} {'median ms':>10} {'p95 ms':>9} {'spread ms':>17}"
+            f"{'endpoint':<10} {'variant':<15} {'median ms':>10} {'p95 ms':>9} {'spread ms':>17}"
         )
         print(header + f" {'bytes':>11} {'db ops':>7} {'legacy/this':>12}")
         for endpoint, by_variant in result["runs"].items():
@@ -236,13 +341,63 @@ def report(results: dict[str, Any]) -> None:
             legacy = stats["legacy"].get("median_ms")
             for variant, s in stats.items():
                 if s["median_ms"] is None:
-                    print(f"{endpoint:<9} {variant:<15} {'timeout':>10}")
+                    print(f"{endpoint:<10} {variant:<15} {'timeout':>10}")
                     continue
                 ratio = f"{legacy / s['median_ms']:11.1f}x" if legacy else f"{'>timeout':>12}"
                 spread = f"{s['min_ms']:.0f}-{s['max_ms']:.0f}"
-                print(f"{endpoint:<9} {variant:<15} {s['median_ms']:10.1f} {s['p95_ms']:9.1f} "
+                print(f"{endpoint:<10} {variant:<15} {s['median_ms']:10.1f} {s['p95_ms']:9.1f} "
                       f"{spread:>17} {s['bytes']:11,d} {s['db_ops']:7d} {ratio}")  # fmt: skip
             result.setdefault("summary", {})[endpoint] = stats
+
+
+def report_growth(results: dict[str, Any]) -> dict[str, Any]:
+    """Large / small median and bytes per endpoint and variant (first and last size)."""
+    sizes = list(results)
+    if len(sizes) < 2:
+        return {}
+    small, large = results[sizes[0]]["summary"], results[sizes[-1]]["summary"]
+    print(f"\n== growth {sizes[0]} -> {sizes[-1]} (modern's bound: {GROWTH_BOUND}x) ==")
+    print(f"{'endpoint':<10} {'variant':<15} {'small ms':>9} {'large ms':>9} {'growth':>7} "
+          f"{'small bytes':>12} {'large bytes':>12} {'bytes x':>8}  verdict")  # fmt: skip
+    growth: dict[str, Any] = {}
+    for endpoint in ENDPOINTS:
+        for variant in VARIANTS:
+            a, b = small[endpoint][variant], large[endpoint][variant]
+            if a.get("median_ms") is None or b.get("median_ms") is None:
+                print(f"{endpoint:<10} {variant:<15} {'timeout':>9}")
+                continue
+            ratio, size_ratio = b["median_ms"] / a["median_ms"], b["bytes"] / max(a["bytes"], 1)
+            verdict = "-" if variant == "legacy" else (
+                "ok" if ratio <= GROWTH_BOUND else "OVER")  # fmt: skip
+            growth.setdefault(endpoint, {})[variant] = {"growth": ratio, "bytes_growth": size_ratio}
+            print(f"{endpoint:<10} {variant:<15} {a['median_ms']:9.1f} {b['median_ms']:9.1f} "
+                  f"{ratio:6.2f}x {a['bytes']:12,d} {b['bytes']:12,d} {size_ratio:7.1f}x  "
+                  f"{verdict}")  # fmt: skip
+    return growth
+
+
+def report_mix(results: dict[str, Any]) -> dict[str, Any]:
+    """Database operations per request with and without the cache, and the reduction."""
+    out: dict[str, Any] = {}
+    for size, result in results.items():
+        mix = result.get("mix")
+        if not mix:
+            continue
+        print(f"\n== read-heavy mix on {size}: {mix['plan']} ==")
+        per: dict[str, float] = {}
+        for variant, rounds in mix["rounds"].items():
+            requests = sum(r["requests"] for r in rounds)
+            per[variant] = sum(r["db_ops"] for r in rounds) / requests
+            times = [t for r in rounds for t in r["ms"]]
+            spread = [round(r["db_ops"] / r["requests"], 2) for r in rounds]
+            print(f"{variant:<15} {per[variant]:6.2f} db ops/request (rounds {spread}), "
+                  f"median {statistics.median(times):.1f} ms, "
+                  f"errors {sum(r['errors'] for r in rounds)}")  # fmt: skip
+        cut = 1 - per["modern"] / per["modern-nocache"] if per.get("modern-nocache") else None
+        if cut is not None:
+            print(f"the cache cuts database operations by {cut:.0%} (bound: >= 50%)")
+        out[size] = {"ops_per_request": per, "reduction": cut}
+    return out
 
 
 def environment() -> dict[str, Any]:
@@ -271,8 +426,11 @@ def main() -> int:
     print(json.dumps(env, indent=2), flush=True)
     results = {size: bench_size(size, args) for size in args.sizes.split(",") if size}
     report(results)
+    growth = report_growth(results)
+    mix = report_mix(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"environment": env, "results": results}, indent=2))
+    everything = {"environment": env, "results": results, "growth": growth, "mix": mix}
+    args.out.write_text(json.dumps(everything, indent=2))
     print(f"\nraw numbers: {args.out}")
     return 0
 
