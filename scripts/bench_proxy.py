@@ -19,6 +19,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -98,7 +100,11 @@ def load_main(args: argparse.Namespace) -> int:
     return 0
 
 
-def measure(url: str, concurrency: int, seconds: float, headers: dict[str, str]) -> dict[str, Any]:
+def measure(
+    url: str, concurrency: int, seconds: float, headers: dict[str, str], loadgen: str
+) -> dict[str, Any]:
+    if loadgen == "wrk":
+        return measure_wrk(url, concurrency, seconds, headers)
     command = [
         sys.executable, __file__, "--load", url, "--concurrency", str(concurrency),
         "--seconds", str(seconds), "--max-requests", "500000",
@@ -107,6 +113,52 @@ def measure(url: str, concurrency: int, seconds: float, headers: dict[str, str])
         command += ["--header", f"{name}:{value}"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True)
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+_WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def measure_wrk(
+    url: str, concurrency: int, seconds: float, headers: dict[str, str]
+) -> dict[str, Any]:
+    """The same measurement with wrk (C, one thread): it leaves more CPU to what is measured.
+
+    A warm-up run of WARMUP seconds opens the connections first and is discarded.
+    """
+    base = ["wrk", "-t1", f"-c{concurrency}", "--latency", "--timeout", "10s"]
+    for name, value in headers.items():
+        base += ["-H", f"{name}: {value}"]
+    warm = max(1, round(WARMUP))
+    subprocess.run([*base, f"-d{warm}s", url], capture_output=True, timeout=warm + 30, check=True)
+    done = subprocess.run(
+        [*base, f"-d{max(1, round(seconds))}s", url],
+        capture_output=True, text=True, timeout=seconds + 60, check=True,
+    )  # fmt: skip
+    out = done.stdout
+    latency = {
+        match.group(1): float(match.group(2)) * _WRK_UNITS[match.group(3)]
+        for match in re.finditer(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    }
+    count = re.search(r"(\d+) requests in ([\d.]+)(ms|s)", out)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    if count is None or "50" not in latency:
+        raise RuntimeError(f"could not read wrk's output:\n{out}")
+    requests = int(count.group(1))
+    elapsed = float(count.group(2)) / (1000 if count.group(3) == "ms" else 1)
+    errors = int(non_2xx.group(1)) if non_2xx else 0
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    return {
+        "requests": requests,
+        "errors": errors,
+        "seconds": round(elapsed, 3),
+        "rps": round(requests / elapsed, 1) if elapsed > 0 else 0.0,
+        "p50_ms": round(latency["50"], 3),
+        "p99_ms": round(latency.get("99", latency["50"]), 3),
+    }
 
 
 # -- the services -------------------------------------------------------------------------
@@ -201,6 +253,12 @@ def main() -> int:
     parser.add_argument(
         "--out", default=None, help="JSON file (default bench-results/proxy-<time>.json)"
     )
+    parser.add_argument(
+        "--loadgen",
+        choices=("wrk", "aiohttp"),
+        default="wrk" if shutil.which("wrk") else "aiohttp",
+        help="load generator process (default wrk when installed: apt-get install wrk)",
+    )
     parser.add_argument("--load", help=argparse.SUPPRESS)
     parser.add_argument("--concurrency", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--max-requests", type=int, default=500000, help=argparse.SUPPRESS)
@@ -215,13 +273,15 @@ def main() -> int:
 
     with_modern = not args.skip_modern and (REPO_ROOT / "modern" / "app.py").exists()
     env_info = environment(PACKAGES)
-    print(f"bench_proxy on {env_info['cpus']} cores, {env_info['platform']}")
+    print(f"bench_proxy on {env_info['cores']} cores, {env_info['platform']}")
     print(f"Python {env_info['python']}; " + ", ".join(
         f"{name} {version}" for name, version in env_info["packages"].items()
     ))  # fmt: skip
     print(f"load average at start: {env_info['load_average_at_start']}")
+    print(f"load generator: {args.loadgen} (a separate process, loopback only)")
     results: dict[str, Any] = {
         "environment": env_info, "rounds": args.rounds, "seconds": args.seconds,
+        "loadgen": args.loadgen,
         "samples": [], "summary": {},
     }  # fmt: skip
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
@@ -252,7 +312,8 @@ def run_rounds(
         for concurrency in CONCURRENCY:
             for round_no in range(args.rounds):
                 for variant in VARIANTS:
-                    sample = measure(bases[variant] + path, concurrency, args.seconds, headers)
+                    url = bases[variant] + path
+                    sample = measure(url, concurrency, args.seconds, headers, args.loadgen)
                     sample.update(
                         target=target, concurrency=concurrency, variant=variant, round=round_no
                     )
