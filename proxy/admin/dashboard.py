@@ -85,10 +85,12 @@ async function refresh() {
   document.getElementById("routes").innerHTML = status.routes.map((r) => {
     const sh = r.shadow;
     const match = sh && sh.match_rate !== null && sh.match_rate !== undefined
-      ? (100 * sh.match_rate).toFixed(1) + " % of " + sh.compared : (sh ? "no samples" : "");
+      ? (100 * sh.match_rate).toFixed(1) + " % of " + sh.compared +
+        (sh.ready_to_promote ? " — ready to promote" : "")
+      : (sh ? "no samples" : "");
     const stage = r.stage + (r.canary ? " " + r.canary.percent + " %" : "");
     return "<tr>" + cell(r.id) + '<td><span class="stage ' + esc(r.stage) + '">' + esc(stage) +
-      "</span></td>" + cell(r.methods.join(" ")) + cell(r.path) +
+      "</span></td>" + cell(r.websocket ? "WS" : r.methods.join(" ")) + cell(r.path) +
       cell(r.requests.legacy, "num") + cell(r.requests.modern, "num") + cell(r.errors, "num") +
       cell(r.fallbacks, "num") + cell(num(r.latency_ms.p50), "num") +
       cell(num(r.latency_ms.p99), "num") + cell(match) + "</tr>";
