@@ -33,7 +33,8 @@ class Settings:
         redis_url: REDIS_URL; None means an in-process fakeredis stand-in (one process).
         redis_key_prefix: REDIS_KEY_PREFIX, prepended to every cache key and channel.
         slow_query_ms: MODERN_SLOW_QUERY_MS, database commands slower than this are logged.
-        cache_ttl: MODERN_CACHE_TTL seconds for home parts and room summaries; 0 turns
+        cache_ttl: MODERN_CACHE_TTL seconds for home parts, room summaries and rendered
+            views (services/views.py: room list, history, home, user rooms, search); 0 turns
             the cache off (reads go to the database; used by parity tests and benches).
         profile_ttl: MODERN_PROFILE_TTL seconds for cached user profiles (0 = off).
     """

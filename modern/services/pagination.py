@@ -17,6 +17,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from modern.domain import Key
 from modern.errors import BadRequest
+from modern.wire import Raw
 
 T = TypeVar("T")
 Kind = Literal["datetime", "datetime?", "str", "str?", "id", "id?"]
@@ -26,9 +27,10 @@ _MAX_CURSOR_CHARS = 1024
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    """One page of a list: its items and the cursor of the next page (None at the end)."""
+    """One page of a list: its items and the cursor of the next page (None at the end).
+    `items` may be rendered already: a list of `Raw` items, or one `Raw` JSON array."""
 
-    items: list[T]
+    items: list[T] | Raw
     next_cursor: str | None = None
 
 

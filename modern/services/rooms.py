@@ -10,7 +10,7 @@ from modern.services.members import members_by_room
 from modern.services.pagination import Page, decode_cursor, make_page
 from modern.services.ports import MessageStore, RoomStore, UserStore
 from modern.services.views import ROOM_ORDER, Views, order_of, room_group, stamp
-from modern.wire import Raw, now_ms
+from modern.wire import now_ms
 
 ROOM_CURSOR = ("datetime?", "id")
 MESSAGE_CURSOR = ("datetime", "id")
@@ -60,7 +60,7 @@ class RoomsService:
             raise NotFound(f"no room {room_id!r}")
         return room
 
-    def list(self, cursor: str | None, limit: int) -> Page[Raw]:
+    def list(self, cursor: str | None, limit: int) -> Page[Any]:
         """Rooms by activity with members and counts: the page's order and each room's
         rendered summary are views, so only rooms changed since are rebuilt."""
         after = decode_cursor(cursor, ROOM_CURSOR)

@@ -11,7 +11,6 @@ from modern.services.pagination import Page, decode_cursor, make_page
 from modern.services.ports import RoomStore, UserStore
 from modern.services.rooms import room_key
 from modern.services.views import Views, home_group, order_of
-from modern.wire import Raw
 
 # A member's rooms are read whole anyway (see MongoRooms._member_page).
 ALL_ROOMS = 1_000_000
@@ -45,7 +44,7 @@ class UsersService:
             profile_changed(self._views, self._rooms, user_id)
         return user
 
-    def rooms_of(self, user_id: str, cursor: str | None, limit: int) -> Page[Raw]:
+    def rooms_of(self, user_id: str, cursor: str | None, limit: int) -> Page[Any]:
         """The user's rooms: the page's order lives with the user's home views (the same
         writes change it), each plain room is a view of its room."""
         after = decode_cursor(cursor, ["datetime?", "id"])
