@@ -71,14 +71,12 @@ class RequestBody:
         self.too_large = False
         self.gone = False
 
-    async def start(self, expected: bool) -> None:
-        """Read the first message; a body in one piece becomes `data`.
+    async def start(self) -> None:
+        """Read the first message of a body the headers announced; one piece becomes `data`.
 
-        Raises BodyTooLarge or ClientGone.
+        A request without Content-Length or chunked encoding has no body: the caller
+        sets `data = b""` instead of calling this. Raises BodyTooLarge or ClientGone.
         """
-        if not expected:
-            self.data = b""
-            return
         message = await self._receive()
         if message["type"] == "http.disconnect":
             self.gone = True

@@ -12,7 +12,7 @@ the shadow sink's methods are synchronous and non-blocking.
 from __future__ import annotations
 
 import logging
-import time
+from time import perf_counter
 
 import aiohttp
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random
@@ -66,8 +66,9 @@ class Forwarder:
         self.sink = sink
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, table: RouteTable) -> None:
-        started = time.perf_counter()
+        started = perf_counter()
         method: str = scope["method"]
+        path: str = scope["path"]
         client = scope.get("client")
         try:
             fwd = request_headers(
@@ -76,26 +77,31 @@ class Forwarder:
         except ValueError as exc:
             await send_error(send, 400, "bad_request", str(exc), "-")
             return
-        matched = table.match(method, scope["path"])
+        matched = table.match(method, path)
         route: Route | None
+        limit = DEFAULT_BODY_LIMIT
+        tee: Tee | None = None
         if matched is None:
             route, params, route_id, target = None, {}, UNMAPPED_ROUTE, "legacy"
-            self.stats.unmapped(unmapped_key(scope["path"]))
+            self.stats.unmapped(unmapped_key(path))
         else:
             route, params = matched
             route_id = route.id
             target = choose_target(
                 route, scope, params, authorization=fwd.authorization, cookie=fwd.cookie
             )
-        limit = DEFAULT_BODY_LIMIT
-        if route is not None and route.max_body_bytes is not None:
-            limit = route.max_body_bytes
-        tee = self._tee(route, method) if route is not None and target == "legacy" else None
+            if route.max_body_bytes is not None:
+                limit = route.max_body_bytes
+            if target == "legacy":
+                tee = self._tee(route, method)
         body = RequestBody(receive, limit, tee)
         try:
-            if fwd.content_length is not None and fwd.content_length > limit:
-                raise BodyTooLarge
-            await body.start(bool(fwd.content_length) or fwd.chunked)
+            if fwd.content_length or fwd.chunked:
+                if fwd.content_length is not None and fwd.content_length > limit:
+                    raise BodyTooLarge
+                await body.start()
+            else:  # no body: nothing to read, no coroutine to run
+                body.data = b""
             fallback = route is not None and self._may_fall_back(route, method, body)
             if fallback and route is not None and target == "modern":
                 if await self._try_modern(scope, send, route, fwd, body, started):
@@ -107,13 +113,13 @@ class Forwarder:
             return
         except BodyTooLarge:
             self.stats.error(route_id, target, 413)
-            self.stats.request(route_id, target, time.perf_counter() - started)
+            self.stats.request(route_id, target, perf_counter() - started)
             message = f"request body over this route's limit of {limit} bytes"
             await send_error(send, 413, "payload_too_large", message, fwd.request_id)
             return
         except UpstreamFailed as exc:
             self.stats.error(route_id, target, exc.status)
-            self.stats.request(route_id, target, time.perf_counter() - started)
+            self.stats.request(route_id, target, perf_counter() - started)
             log.warning("%s %s → %d (%s): %s", method, route_id, exc.status, fwd.request_id, exc)
             await send_error(send, exc.status, exc.code, exc.message, fwd.request_id)
             return
@@ -122,7 +128,7 @@ class Forwarder:
             complete = await self._relay(resp, send, method, fwd.request_id, response_tee)
         finally:
             resp.release()
-        elapsed = time.perf_counter() - started
+        elapsed = perf_counter() - started
         self.stats.request(route_id, target, elapsed)
         if complete and tee is not None and response_tee is not None and route is not None:
             self._submit(scope, route, params, fwd, tee, resp, response_tee, elapsed)
@@ -168,7 +174,7 @@ class Forwarder:
             await self._relay(resp, send, scope["method"], fwd.request_id, None)
         finally:
             resp.release()
-        self.stats.request(route.id, "modern", time.perf_counter() - started)
+        self.stats.request(route.id, "modern", perf_counter() - started)
         return True
 
     async def _open(
@@ -181,32 +187,43 @@ class Forwarder:
     ) -> aiohttp.ClientResponse:
         """Send the request upstream and return once the response head has arrived."""
         upstreams = self.upstreams
-        seconds = route.timeout if route is not None and route.timeout else None
-        seconds = seconds or upstreams.default_timeout(target)
+        seconds = (route.timeout if route is not None else None) or upstreams.default_timeout(
+            target
+        )
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         query: bytes = scope["query_string"]
-        url = upstreams.url(target) + raw_path.decode("latin-1")
+        text = upstreams.url(target) + raw_path.decode("latin-1")
         if query:
-            url += "?" + query.decode("latin-1")
+            text += "?" + query.decode("latin-1")
+        # encoded=True: the client's percent-encoding goes upstream byte for byte.
+        url = URL(text, encoded=True)
         session = upstreams.session(target)
-        method = scope["method"]
-
-        async def attempt() -> aiohttp.ClientResponse:
-            return await session.request(
-                method,
-                _encoded(url),
-                headers=fwd.headers,
-                data=body.payload(),
-                allow_redirects=False,
-                timeout=upstreams.timeout(seconds),
-            )
-
+        method: str = scope["method"]
+        timeout = upstreams.timeout(seconds)
         try:
             try:
-                return await attempt()
+                return await session.request(
+                    method,
+                    url,
+                    headers=fwd.headers,
+                    data=body.payload(),
+                    allow_redirects=False,
+                    timeout=timeout,
+                )
             except _RETRYABLE:
                 if method not in IDEMPOTENT_METHODS or not body.replayable:
                     raise
+
+            async def attempt() -> aiohttp.ClientResponse:
+                return await session.request(
+                    method,
+                    url,
+                    headers=fwd.headers,
+                    data=body.payload(),
+                    allow_redirects=False,
+                    timeout=timeout,
+                )
+
             retrying = AsyncRetrying(
                 stop=stop_after_attempt(RETRY_ATTEMPTS - 1),
                 wait=wait_random(0.005, 0.025),
@@ -299,11 +316,6 @@ class Forwarder:
             self.sink.submit(route, request, response)
         except Exception:  # a broken sink must never break the user's response
             log.exception("shadow sink refused an exchange for route %s", route.id)
-
-
-def _encoded(url: str) -> URL:
-    # encoded=True: the client's percent-encoding goes upstream byte for byte.
-    return URL(url, encoded=True)
 
 
 def _describe(exc: BaseException) -> str:

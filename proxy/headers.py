@@ -158,21 +158,34 @@ def response_headers(
     """End-to-end response headers for ASGI, and whether X-Request-ID was present.
 
     The request id is appended when the upstream did not echo it, so the client can
-    always quote it.
+    always quote it. One pass over the headers; a `Connection` header (rare from an
+    HTTP/1.1 upstream) names more headers to drop, possibly ones already passed, so
+    it restarts the pass with those added.
     """
-    raw = list(raw)
-    drop = _DROP_RESPONSE
-    if any(name.lower() == b"connection" for name, _ in raw):
-        drop = drop | _connection_named(raw)
+    raw = raw if isinstance(raw, (list, tuple)) else list(raw)
+    out, seen_id = _filter_response(raw, _DROP_RESPONSE)
+    if out is None:
+        out, seen_id = _filter_response(raw, _DROP_RESPONSE | _connection_named(raw))
+        assert out is not None
+    if not seen_id:
+        out.append((REQUEST_ID, request_id.encode("ascii")))
+    return out, seen_id
+
+
+def _filter_response(
+    raw: list[tuple[bytes, bytes]] | tuple[tuple[bytes, bytes], ...], drop: frozenset[bytes]
+) -> tuple[list[tuple[bytes, bytes]] | None, bool]:
+    """Headers not in `drop`; (None, False) when a Connection header needs a second pass."""
     out: list[tuple[bytes, bytes]] = []
     seen_id = False
-    for name, value in raw:
-        lower = name.lower()
+    restart = drop is _DROP_RESPONSE
+    for pair in raw:
+        lower = pair[0].lower()
         if lower in drop:
+            if restart and lower == b"connection":
+                return None, False
             continue
         if lower == REQUEST_ID:
             seen_id = True
-        out.append((name, value))
-    if not seen_id:
-        out.append((REQUEST_ID, request_id.encode("ascii")))
+        out.append(pair)
     return out, seen_id

@@ -7,7 +7,8 @@ Two upstreams: a trivial ASGI app that does no I/O (`tests.support.upstreams:app
 `GET /trivial`), which isolates the proxy's cost, and modern's room list
 (`GET /api/rooms` with a token, on the embedded database with a few rooms), which
 shows the cost on a real endpoint. Each is measured direct, through a 1-worker
-proxy and through a 2-worker proxy, at concurrency 1 and 64. Every round runs the
+proxy and through a 2-worker proxy (run with `strangler.stack.UVICORN_OPTIONS`, as
+`strangler up` runs it), at concurrency 1 and 64. Every round runs the
 three variants back to back (A B C A B C …), and each measurement is a separate
 load-generator process (this script with `--load`: asyncio + aiohttp + uvloop,
 bounded by time and request count, loopback only). Prints what it ran on, medians
@@ -29,7 +30,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from benchkit import environment  # scripts/ is on sys.path when run as a script
+from bench_proxy_cpu import serve, serve_options  # scripts/ is on sys.path as a script
+from benchkit import environment
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -198,11 +200,18 @@ def start_services(stack: ExitStack, with_modern: bool, tmp: Path) -> dict[str, 
     )
     env = {"STRANGLER_ROUTES": str(routes), "REDIS_URL": "", "STRANGLER_ADMIN_TOKEN": "",
            "LEGACY_URL": "", "MODERN_URL": ""}  # fmt: skip
-    for workers in (1, 2):
-        server = stack.enter_context(
-            run_app("proxy.app:app", env=env, workers=workers, ready_path="/_strangler/healthz")
+    for workers in (1, 2):  # with the uvicorn options `strangler up` runs the proxy with
+        url, _ = stack.enter_context(
+            serve(
+                "proxy.app:app",
+                env,
+                REPO_ROOT,
+                serve_options(),
+                workers=workers,
+                ready_path="/_strangler/healthz",
+            )
         )
-        info[f"proxy-{workers}w"] = server.url
+        info[f"proxy-{workers}w"] = url
     return info
 
 

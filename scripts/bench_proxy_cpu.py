@@ -100,22 +100,29 @@ def cpu_seconds(pid: int) -> float:
 
 @contextmanager
 def serve(
-    app: str, env: dict[str, str], cwd: Path, uvicorn_args: list[str]
+    app: str,
+    env: dict[str, str],
+    cwd: Path,
+    uvicorn_args: list[str],
+    *,
+    workers: int = 1,
+    ready_path: str = PATH,
 ) -> Iterator[tuple[str, int]]:
-    """uvicorn with one worker (the server is the process itself); yields (url, pid)."""
+    """uvicorn on a free loopback port; yields (url, pid). With one worker the server
+    is that process itself, so its /proc/<pid>/stat is the server's CPU."""
     from strangler.embedded_db import free_port
     from tests.support.servers import _wait_ready, stop_process_group
 
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-               "--workers", "1", *uvicorn_args]  # fmt: skip
+               "--workers", str(workers), *uvicorn_args]  # fmt: skip
     child_env = {**os.environ, **env, "PYTHONPATH": f"{cwd}{os.pathsep}{SCRIPTS}"}
     process = subprocess.Popen(
         command, cwd=cwd, env=child_env, stdin=subprocess.DEVNULL, start_new_session=True
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(process, url + PATH, 30.0)
+        _wait_ready(process, url + ready_path, 30.0)
         yield url, process.pid
     finally:
         stop_process_group(process)
@@ -197,11 +204,11 @@ def main() -> int:
         )
         proxy_env = {"STRANGLER_ROUTES": str(routes), "REDIS_URL": "",
                      "STRANGLER_ADMIN_TOKEN": "", "LEGACY_URL": "", "MODERN_URL": ""}  # fmt: skip
+        bare_env = {"BARE_UPSTREAM": trivial.url}
         servers = {
             "ours": stack.enter_context(serve("proxy.app:app", proxy_env, REPO_ROOT, uvicorn_args)),
             "bare": stack.enter_context(
-                serve("bench_proxy_cpu:bare_app", {"BARE_UPSTREAM": trivial.url}, REPO_ROOT,
-                      uvicorn_args)  # fmt: skip
+                serve("bench_proxy_cpu:bare_app", bare_env, REPO_ROOT, uvicorn_args)
             ),
         }
         if args.baseline:

@@ -27,7 +27,7 @@ async def drain(stream: AsyncIterator[bytes]) -> bytes:
 def test_a_body_in_one_message_is_kept_whole_and_replayable() -> None:
     async def scenario() -> None:
         body = RequestBody(receiver({"type": "http.request", "body": b"abc"}), 10, None)
-        await body.start(True)
+        await body.start()
         assert body.replayable and body.payload() == b"abc"
 
     asyncio.run(scenario())
@@ -37,7 +37,7 @@ def test_a_streamed_body_is_counted_against_the_limit() -> None:
     async def scenario() -> None:
         chunks = [{"type": "http.request", "body": b"x" * 4, "more_body": True}] * 3
         body = RequestBody(receiver(*chunks, {"type": "http.request", "body": b""}), 10, None)
-        await body.start(True)
+        await body.start()
         assert not body.replayable
         with pytest.raises(BodyTooLarge):
             await drain(body.payload())  # type: ignore[arg-type]
@@ -53,7 +53,7 @@ def test_a_streamed_body_passes_unchanged_and_is_teed_up_to_the_cap() -> None:
         messages[-1]["more_body"] = False
         tee = Tee(4)
         body = RequestBody(receiver(*messages), 100, tee)
-        await body.start(True)
+        await body.start()
         assert await drain(body.payload()) == b"abcdef"  # type: ignore[arg-type]
         assert tee.value() is None and tee.skipped == "body over 4 bytes"
         small = Tee(10)
@@ -70,7 +70,7 @@ def test_a_client_that_leaves_mid_body_is_noticed() -> None:
             {"type": "http.disconnect"},
         ]
         body = RequestBody(receiver(*messages), 100, None)
-        await body.start(True)
+        await body.start()
         with pytest.raises(ClientGone):
             await drain(body.payload())  # type: ignore[arg-type]
         assert body.gone

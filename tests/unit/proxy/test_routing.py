@@ -74,3 +74,14 @@ def test_unmapped_keys_fold_ids_so_the_list_stays_bounded() -> None:
     assert unmapped_key("/api/pins") == "/api/pins"
     long = unmapped_key("/" + "/".join("abcdefghijklmnop"))
     assert long.count("/") == 9 and long.endswith("…")
+
+
+def test_compiled_matching_agrees_with_the_template_on_every_route() -> None:
+    paths = ["/", "/api/users", "/api/users/me", "/api/users/42", "/api/users/42/rooms",
+             "/api/x/1/rooms", "/api/users/", "/api//1/rooms", "/ws/rooms/7", "/api"]  # fmt: skip
+    buckets = [*TABLE._http.values(), *TABLE._ws.values()]
+    for compiled in (c for bucket in buckets for c in bucket):
+        for path in paths:
+            parts = path[1:].split("/") if path != "/" else []
+            if len(parts) == len(compiled.template.segments):
+                assert compiled.match(parts) == compiled.template.match(parts), (compiled, path)
