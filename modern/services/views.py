@@ -6,14 +6,19 @@ a re-encoding of every member profile. Groups (one Redis hash each) and their fi
 
     room:<id>      summary:<t>             an item of GET /api/rooms (members, count)
                    home:<t>                an item of home's `rooms` (latest messages)
+                   plain:<t>               an item of GET /api/users/{id}/rooms
+                   members                 the members of GET /api/rooms/{id}
                    history:<t>:<limit>:<cursor>   a history page (next cursor + items)
     rooms:order    <limit>:<cursor>        GET /api/rooms page: [[room id, t], ...]
     home:<uid>     rooms                   the user's home rooms: [[room id, t], ...]
+                   page:<limit>:<cursor>   GET /api/users/{uid}/rooms page order
     search         <limit>:<cursor>:<q>    a search reply (next cursor + object)
 
-`<t>` is the room's `last_message_at` (ms), so a post — through modern or through
-legacy — re-keys a room's views by itself. The rules below drop what modern's own
-writes change; what legacy changes otherwise is fresh within the cache TTL.
+`<t>` is the room's `last_message_at` (ms) as the request read it, so a post — through
+modern or through legacy — re-keys that room's views by itself. The rules below drop
+what modern's own writes change. What legacy writes change otherwise (an edit, a
+join, a profile, and the cached orders after a legacy post) is fresh within the cache
+TTL (MODERN_CACHE_TTL), as with the rest of the cache.
 """
 
 from __future__ import annotations
