@@ -20,6 +20,12 @@ in turn, reading the server process's user+sys CPU from /proc/<pid>/stat before 
 after, and prints µs of CPU per request and the ratio ours/bare (the bare forwarder
 absorbs the machine's noise: both see the same upstream and load generator). Prints
 medians and spread, and writes the raw numbers as JSON.
+
+CPU time still moves with contention (±15% between rounds here when other work
+runs). For a count immune to it, run a variant under `valgrind --tool=callgrind`
+(uvicorn with the same options), `callgrind_control -z <pid>` after a warm-up,
+`wrk -t1 -c1 -d20s`, stop the server, and divide the dump's `summary:` (instructions
+executed, shutdown included) by the requests wrk counted.
 """
 
 from __future__ import annotations
