@@ -89,3 +89,18 @@ def test_response_keeps_every_set_cookie_and_drops_hops_date_server() -> None:
         (b"x-request-id", b"rid"),
     ]
     assert had_id is False
+
+
+def test_response_connection_drops_the_headers_it_names_even_those_before_it() -> None:
+    out, had_id = response_headers(
+        (
+            (b"X-Hop", b"1"),
+            (b"X-Request-ID", b"up"),
+            (b"Connection", b"close, X-Hop, X-Later"),
+            (b"X-Later", b"2"),
+            (b"Content-Type", b"text/plain"),
+        ),
+        "rid",
+    )
+    assert out == [(b"X-Request-ID", b"up"), (b"Content-Type", b"text/plain")]
+    assert had_id is True
