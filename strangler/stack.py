@@ -84,9 +84,9 @@ def port_in_use(port: int, host: str = LOOPBACK) -> bool:
 UVICORN_OPTIONS: tuple[str, ...] = (
     "--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--no-access-log",
 )  # fmt: skip
-"""uvloop and httptools, as DESIGN.md §2 requires; no access log (a line per request
-costs the proxy about a tenth of its CPU; the proxy's own counters and 502/504 logs
-stay)."""
+"""uvloop and httptools, as DESIGN.md §2 requires; no access log (a formatted line per
+request is CPU spent on every request; the proxy's own counters and its 502/504 log
+lines stay)."""
 
 
 def uvicorn_command(app: str, *, host: str, port: int, workers: int = 1) -> list[str]:
