@@ -269,6 +269,9 @@ class Forwarder:
                     if remaining <= 0:
                         await send({"type": "http.response.body", "body": chunk})
                         return True
+                elif content.at_eof():  # the body's end came with it: one send, not two
+                    await send({"type": "http.response.body", "body": chunk})
+                    return True
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
         except (aiohttp.ClientError, TimeoutError) as exc:
             # Bytes already went to the client: leaving the response incomplete makes
