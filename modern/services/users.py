@@ -10,7 +10,7 @@ from modern.errors import NotFound
 from modern.services.pagination import Page, decode_cursor, make_page
 from modern.services.ports import RoomStore, UserStore
 from modern.services.rooms import room_key
-from modern.services.views import Views, home_group, order_of
+from modern.services.views import USERS, Views, home_group, order_of
 
 # A member's rooms are read whole anyway (see MongoRooms._member_page).
 ALL_ROOMS = 1_000_000
@@ -24,10 +24,18 @@ class UsersService:
         self._rooms = rooms
         self._views = views or Views()
 
-    def list(self, cursor: str | None, limit: int) -> Page[User]:
+    def list(self, cursor: str | None, limit: int) -> Page[Any]:
+        """Username order; each page is a rendered view until a registration or a
+        profile change."""
         after = decode_cursor(cursor, ["str"])
-        rows = self._users.list_page(after[0] if after else None, limit + 1)
-        return make_page(rows, limit, lambda user: (user["username"],))
+
+        def load() -> tuple[Any, str | None]:
+            rows = self._users.list_page(after[0] if after else None, limit + 1)
+            page = make_page(rows, limit, lambda user: (user["username"],))
+            return page.items, page.next_cursor
+
+        items, next_cursor = self._views.paged((USERS, f"{limit}:{cursor or ''}"), load)
+        return Page(items, next_cursor)
 
     def get(self, user_id: str) -> User:
         user = self._users.get(user_id)

@@ -13,6 +13,7 @@ a re-encoding of every member profile. Groups (one Redis hash each) and their fi
     home:<uid>     rooms                   the user's home rooms: [[room id, t], ...]
                    page:<limit>:<cursor>   GET /api/users/{uid}/rooms page order
     search         <limit>:<cursor>:<q>    a search reply (next cursor + object)
+    users          <limit>:<cursor>        a GET /api/users page (next cursor + items)
 
 `<t>` is the room's `last_message_at` (ms) as the request read it, so a post — through
 modern or through legacy — re-keys that room's views by itself. The rules below drop
@@ -33,6 +34,7 @@ from modern.wire import Raw, dumps
 
 ROOM_ORDER = "rooms:order"
 SEARCH = "search"
+USERS = "users"
 ViewKey = tuple[str, str]
 Order = list[tuple[str, str]]
 
@@ -159,9 +161,9 @@ class Views:
         self._drop([ROOM_ORDER, home_group(owner_id), SEARCH])
 
     def profile_changed(self, room_ids: Iterable[str]) -> None:
-        """A profile (or `last_seen_at`) change: the member lists of the user's rooms
-        and search results."""
-        self._drop([SEARCH, *map(room_group, room_ids)])
+        """A profile (or `last_seen_at`) change: the member lists of the user's rooms,
+        search results and the user directory."""
+        self._drop([SEARCH, USERS, *map(room_group, room_ids)])
 
     def user_registered(self) -> None:
-        self._drop([SEARCH])
+        self._drop([SEARCH, USERS])

@@ -29,7 +29,11 @@ ENDPOINTS = [
 ]  # fmt: skip
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | TEXT,
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | TEXT,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
     max_leaves=8,
 )

@@ -189,3 +189,22 @@ def test_fields_pick_from_cached_pages(api: Api) -> None:
         assert texts == [{"text": "x"}]
         found = api.get(alice, "/api/search", q="fields-room", fields="rooms").json()
         assert list(found) == ["rooms"]
+
+
+def test_the_user_directory_follows_registrations_and_profiles(api: Api, views: Any) -> None:
+    alice = api.register("vn")
+
+    def listed() -> dict[str, Any]:
+        users, reply = {}, api.get(alice, "/api/users", limit=100)
+        while True:
+            users.update({u["id"]: u for u in reply.json()})
+            if "next" not in reply.links:
+                return users
+            reply = api.http.get(reply.links["next"]["url"], headers=alice.headers)
+
+    assert alice.id in listed()
+    assert views("users")
+    bob = api.register("vo")
+    assert bob.id in listed()
+    api.http.patch("/api/users/me", json={"bio": "new bio"}, headers=bob.headers)
+    assert listed()[bob.id]["bio"] == "new bio"

@@ -8,7 +8,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from modern import wire
-from modern.services.views import ROOM_ORDER, SEARCH, Views, home_group, room_group, stamp
+from modern.services.views import (
+    ROOM_ORDER,
+    SEARCH,
+    USERS,
+    Views,
+    home_group,
+    room_group,
+    stamp,
+)
 from modern.wire import Raw, dumps
 
 
@@ -100,8 +108,8 @@ def test_each_write_drops_the_groups_it_changes() -> None:
         room_group("r1"),
         room_group("r1"), home_group("u3"),
         ROOM_ORDER, home_group("u1"), SEARCH,
-        SEARCH, room_group("r1"), room_group("r2"),
-        SEARCH,
+        SEARCH, USERS, room_group("r1"), room_group("r2"),
+        SEARCH, USERS,
     ]  # fmt: skip
 
 
