@@ -42,5 +42,12 @@ class Message(TypedDict):
     reactions: dict[str, list[str]]
 
 
+class RoomRef(TypedDict):
+    """What history needs of a room: a Room without its (possibly long) member list."""
+
+    id: str
+    last_message_at: datetime | None
+
+
 # A keyset position: the sort values of the last item a page returned.
 Key = tuple[Any, ...]

@@ -9,7 +9,7 @@ from typing import Any
 from pymongo import DESCENDING
 from pymongo.collection import Collection
 
-from modern.domain import Key, Message, Room
+from modern.domain import Key, Message, Room, RoomRef
 from modern.repositories.cache import Cache
 from modern.repositories.mongo import Document, oid, oids, storage_errors, to_message
 from modern.repositories.scans import newest_first
@@ -69,7 +69,7 @@ class MongoMessages:
         current = {"_id": oid(message["id"]), "reactions": stored}
         return self._update(current, {"reactions": reactions})
 
-    def newest_page(self, room: Room, before: Key | None, limit: int) -> list[Message]:
+    def newest_page(self, room: RoomRef, before: Key | None, limit: int) -> list[Message]:
         """Newest first, strictly older than `before`, in bounded windows back from the
         room's last activity."""
         position = (before[0], oid(before[1])) if before is not None else None

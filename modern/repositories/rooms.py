@@ -10,7 +10,7 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.collection import Collection
 
-from modern.domain import Key, Room
+from modern.domain import Key, Room, RoomRef
 from modern.repositories.cache import Cache
 from modern.repositories.mongo import Document, find_by_ids, oid, oids, storage_errors, to_room
 from modern.repositories.scans import newest_first
@@ -52,6 +52,18 @@ class MongoRooms:
         with storage_errors("find room"):
             doc = self._rooms.find_one({"_id": target})
         return to_room(doc) if doc is not None else None
+
+    def get_ref(self, room_id: str) -> RoomRef | None:
+        """Id and activity only: a big room's `member_ids` (thousands of ids) would cost
+        more to decode than the history page it anchors."""
+        target = oid(room_id)
+        if target is None:
+            return None
+        with storage_errors("find room"):
+            doc = self._rooms.find_one({"_id": target}, {"last_message_at": 1})
+        if doc is None:
+            return None
+        return {"id": str(doc["_id"]), "last_message_at": doc.get("last_message_at")}
 
     def get_many(self, room_ids: Sequence[str]) -> dict[str, Room]:
         """Rooms by id (batched `$in`); unknown ids are left out."""

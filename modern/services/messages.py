@@ -33,7 +33,7 @@ class MessagesService:
         self._views = views or Views()
 
     def history(self, room_id: str, cursor: str | None, limit: int) -> Page[Message]:
-        room = self._rooms.get(room_id)
+        room = self._rooms.get_ref(room_id)
         if room is None:
             raise NotFound(f"no room {room_id!r}")
         return history_page(self._messages, self._views, room, cursor, limit)

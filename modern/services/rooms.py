@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from modern.domain import Key, Room
+from modern.domain import Key, Room, RoomRef
 from modern.errors import NotFound
 from modern.services.members import members_by_room
 from modern.services.pagination import Page, decode_cursor, make_page
@@ -22,7 +22,7 @@ def room_key(room: Room) -> Key:
 
 
 def history_page(
-    messages: MessageStore, views: Views, room: Room, cursor: str | None, limit: int
+    messages: MessageStore, views: Views, room: RoomRef, cursor: str | None, limit: int
 ) -> Page[Any]:
     """The newest `limit` messages before the cursor, oldest first; `next` goes older.
     The page is one rendered view of the room (dropped by any write to its messages)."""

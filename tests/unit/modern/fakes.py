@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from modern.domain import Key, Message, Room, User
+from modern.domain import Key, Message, Room, RoomRef, User
 from modern.errors import DuplicateKeyError
 
 _ids = itertools.count(1)
@@ -115,6 +115,10 @@ class FakeRooms:
     def get(self, room_id: str) -> Room | None:
         return self.rows.get(room_id)
 
+    def get_ref(self, room_id: str) -> RoomRef | None:
+        room = self.rows.get(room_id)
+        return {"id": room["id"], "last_message_at": room["last_message_at"]} if room else None
+
     def get_many(self, room_ids: Sequence[str]) -> dict[str, Room]:
         return {rid: self.rows[rid] for rid in room_ids if rid in self.rows}
 
@@ -200,7 +204,7 @@ class FakeMessages:
         found["reactions"] = reactions
         return dict(found)  # type: ignore[return-value]
 
-    def newest_page(self, room: Room, before: Key | None, limit: int) -> list[Message]:
+    def newest_page(self, room: RoomRef, before: Key | None, limit: int) -> list[Message]:
         rows = sorted(
             (m for m in self.rows.values() if m["room_id"] == room["id"]),
             key=lambda m: (m["created_at"], m["id"]),
