@@ -10,14 +10,13 @@ a skip, so a broken machine cannot turn the Redis-backed tests green.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
-import pymongo
 import pytest
 import redis
 
 from strangler.embedded_db import EmbeddedMongo
+from tests.support.isolation import fresh_database, fresh_redis_prefix
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -36,13 +35,8 @@ def mongo_server_uri() -> Iterator[str]:
 @pytest.fixture
 def mongo_uri(mongo_server_uri: str) -> Iterator[str]:
     """A URI naming a fresh database of its own; the database is dropped afterwards."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    yield f"{mongo_server_uri}/{name}"
-    client: pymongo.MongoClient[dict[str, object]] = pymongo.MongoClient(mongo_server_uri)
-    try:
-        client.drop_database(name)
-    finally:
-        client.close()
+    with fresh_database(mongo_server_uri) as uri:
+        yield uri
 
 
 @pytest.fixture(scope="session")
@@ -60,12 +54,5 @@ def redis_url() -> str:
 @pytest.fixture
 def redis_prefix(redis_url: str) -> Iterator[str]:
     """A key prefix no other test or run uses; its keys are deleted afterwards."""
-    prefix = f"strangler-test:{uuid.uuid4().hex[:12]}:"
-    yield prefix
-    client = redis.Redis.from_url(redis_url)
-    try:
-        keys = list(client.scan_iter(match=prefix + "*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
+    with fresh_redis_prefix(redis_url) as prefix:
+        yield prefix

@@ -24,6 +24,7 @@ from bson import ObjectId
 
 from tests.e2e.parity import rules
 from tests.e2e.parity.rules import Ledger
+from tests.support.isolation import fresh_database
 from tests.support.servers import run_app
 
 pytestmark = pytest.mark.skipif(
@@ -53,11 +54,8 @@ class Pair:
 
 @pytest.fixture(scope="module")
 def database(mongo_server_uri: str) -> Iterator[str]:
-    name = f"parity_{uuid.uuid4().hex[:10]}"
-    yield f"{mongo_server_uri}/{name}"
-    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_server_uri)
-    client.drop_database(name)
-    client.close()
+    with fresh_database(mongo_server_uri, "parity") as uri:
+        yield uri
 
 
 @pytest.fixture(scope="module")

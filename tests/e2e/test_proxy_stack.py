@@ -15,10 +15,9 @@ from pathlib import Path
 
 import aiohttp
 import httpx
-import pymongo
 import pytest
-import redis
 
+from tests.support.isolation import fresh_database, fresh_redis_prefix
 from tests.support.servers import RunningServer, run_app
 
 ROUTES = Path(__file__).resolve().parents[2] / "routes.yaml"
@@ -35,14 +34,11 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(mongo_server_uri: str, redis_url: str) -> Iterator[Stack]:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    prefix = f"strangler-test:{uuid.uuid4().hex[:12]}:"
-    apps = {
-        "MONGODB_URI": f"{mongo_server_uri}/{name}",
-        "REDIS_URL": redis_url,
-        "REDIS_KEY_PREFIX": prefix,
-    }
-    try:
+    with (
+        fresh_database(mongo_server_uri) as mongo_uri,
+        fresh_redis_prefix(redis_url) as prefix,
+    ):
+        apps = {"MONGODB_URI": mongo_uri, "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix}
         with (
             run_app("legacy.app:app", env=apps) as legacy,
             run_app("modern.app:app", env=apps) as modern,
@@ -54,15 +50,6 @@ def stack(mongo_server_uri: str, redis_url: str) -> Iterator[Stack]:
             ) as proxy,
         ):  # fmt: skip
             yield Stack(legacy, modern, proxy)
-    finally:
-        mongo: pymongo.MongoClient[dict[str, object]] = pymongo.MongoClient(mongo_server_uri)
-        mongo.drop_database(name)
-        mongo.close()
-        r = redis.Redis.from_url(redis_url)
-        keys = list(r.scan_iter(match=prefix + "*"))
-        if keys:
-            r.delete(*keys)
-        r.close()
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ seen, two rooms with the same `last_message_at`).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,18 +18,14 @@ import pytest
 from pymongo.database import Database
 
 from tests.integration.legacy.helpers import PASSWORD, Account, Doc, unique_name
+from tests.support.isolation import fresh_database
 from tests.support.servers import RunningServer, run_app
 
 
 @pytest.fixture(scope="module")
 def legacy_db_uri(mongo_server_uri: str) -> Iterator[str]:
-    name = f"legacy_{uuid.uuid4().hex[:12]}"
-    yield f"{mongo_server_uri}/{name}"
-    client: pymongo.MongoClient[Doc] = pymongo.MongoClient(mongo_server_uri)
-    try:
-        client.drop_database(name)
-    finally:
-        client.close()
+    with fresh_database(mongo_server_uri, "legacy") as uri:
+        yield uri
 
 
 @pytest.fixture(scope="module")

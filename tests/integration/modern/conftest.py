@@ -6,15 +6,13 @@ clean slate create their own users and rooms (usernames carry a random suffix).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import httpx
-import pymongo
 import pytest
-import redis
 
 from tests.integration.modern.client import Api
+from tests.support.isolation import fresh_database, fresh_redis_prefix
 from tests.support.servers import RunningServer, run_app
 
 MODERN = "modern.app:app"
@@ -22,26 +20,14 @@ MODERN = "modern.app:app"
 
 @pytest.fixture(scope="module")
 def module_db(mongo_server_uri: str) -> Iterator[str]:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    yield f"{mongo_server_uri}/{name}"
-    client: pymongo.MongoClient[dict[str, object]] = pymongo.MongoClient(mongo_server_uri)
-    try:
-        client.drop_database(name)
-    finally:
-        client.close()
+    with fresh_database(mongo_server_uri) as uri:
+        yield uri
 
 
 @pytest.fixture(scope="module")
 def module_prefix(redis_url: str) -> Iterator[str]:
-    prefix = f"strangler-test:{uuid.uuid4().hex[:12]}:"
-    yield prefix
-    client = redis.Redis.from_url(redis_url)
-    try:
-        keys = list(client.scan_iter(match=prefix + "*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
+    with fresh_redis_prefix(redis_url) as prefix:
+        yield prefix
 
 
 def modern_env(mongo_uri: str, redis_url: str, prefix: str, **extra: str) -> dict[str, str]:
