@@ -12,6 +12,7 @@ the shadow sink's methods are synchronous and non-blocking.
 from __future__ import annotations
 
 import logging
+from functools import partial
 from time import perf_counter
 
 import aiohttp
@@ -200,30 +201,14 @@ class Forwarder:
         session = upstreams.session(target)
         method: str = scope["method"]
         timeout = upstreams.timeout(seconds)
+        attempt = partial(_send, session, method, url, fwd.headers, body, timeout)
         try:
             try:
-                return await session.request(
-                    method,
-                    url,
-                    headers=fwd.headers,
-                    data=body.payload(),
-                    allow_redirects=False,
-                    timeout=timeout,
-                )
+                return await attempt()
             except _RETRYABLE:
                 if method not in IDEMPOTENT_METHODS or not body.replayable:
                     raise
-
-            async def attempt() -> aiohttp.ClientResponse:
-                return await session.request(
-                    method,
-                    url,
-                    headers=fwd.headers,
-                    data=body.payload(),
-                    allow_redirects=False,
-                    timeout=timeout,
-                )
-
+            # Built only once a first attempt failed: plain requests pay for no retry objects.
             retrying = AsyncRetrying(
                 stop=stop_after_attempt(RETRY_ATTEMPTS - 1),
                 wait=wait_random(0.005, 0.025),
@@ -319,6 +304,20 @@ class Forwarder:
             self.sink.submit(route, request, response)
         except Exception:  # a broken sink must never break the user's response
             log.exception("shadow sink refused an exchange for route %s", route.id)
+
+
+async def _send(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: URL,
+    headers: list[tuple[str, str]],
+    body: RequestBody,
+    timeout: aiohttp.ClientTimeout,
+) -> aiohttp.ClientResponse:
+    """One attempt at the upstream: no redirects followed, the body replayed from the start."""
+    return await session.request(
+        method, url, headers=headers, data=body.payload(), allow_redirects=False, timeout=timeout
+    )
 
 
 def _describe(exc: BaseException) -> str:
