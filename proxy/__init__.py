@@ -9,7 +9,8 @@ How a request flows (`app.ProxyApp`, import string `proxy.app:app`):
          │      canary.choose_target          stage → legacy | modern; canary = sticky hash
          │      headers.request_headers       hop-by-hop out, X-Forwarded-*, X-Request-ID
          │      bodies.RequestBody / Tee      stream bodies; capture only for shadowing
-         │      upstreams.Upstreams           one aiohttp session per upstream per worker
+         │      upstreams.Upstreams           one forwarding client per upstream
+         │        upstream_client             pooled keep-alive HTTP/1.1 connections (httptools)
          │      exchange.ShadowSink           shadowed exchanges handed off (proxy.shadow)
          └ websocket ──> websockets.WebSocketRelay   target fixed at the handshake
 

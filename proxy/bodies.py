@@ -97,7 +97,7 @@ class RequestBody:
         return self.data is not None
 
     def payload(self) -> bytes | AsyncIterator[bytes] | None:
-        """What aiohttp sends: None (no body), the bytes, or a one-shot stream."""
+        """What goes upstream: None (no body), the bytes, or a one-shot stream."""
         if self.data is not None:
             return self.data or None
         return self._stream()

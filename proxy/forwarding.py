@@ -15,9 +15,7 @@ import logging
 from functools import partial
 from time import perf_counter
 
-import aiohttp
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random
-from yarl import URL
 
 from proxy.bodies import BodyTooLarge, ClientGone, RequestBody, Tee
 from proxy.canary import choose_target
@@ -29,17 +27,20 @@ from proxy.responses import send_error
 from proxy.routing import RouteTable, unmapped_key
 from proxy.stats import UNMAPPED_ROUTE, Stats
 from proxy.types import Receive, Scope, Send, Target
+from proxy.upstream_client import (
+    ConnectFailed,
+    Disconnected,
+    UpstreamClient,
+    UpstreamError,
+    UpstreamResponse,
+)
 from proxy.upstreams import Upstreams
 
 __all__ = ["Forwarder"]
 
 log = logging.getLogger("strangler.proxy")
 
-_RETRYABLE = (
-    aiohttp.ClientConnectorError,
-    aiohttp.ServerDisconnectedError,
-    aiohttp.ClientConnectionResetError,
-)
+_RETRYABLE = (ConnectFailed, Disconnected)  # nothing was answered: safe to send again
 RETRY_ATTEMPTS = 3
 _NO_BODY_STATUSES = frozenset({204, 304})
 
@@ -185,23 +186,20 @@ class Forwarder:
         fwd: ForwardedRequest,
         body: RequestBody,
         route: Route | None,
-    ) -> aiohttp.ClientResponse:
+    ) -> UpstreamResponse:
         """Send the request upstream and return once the response head has arrived."""
         upstreams = self.upstreams
         seconds = (route.timeout if route is not None else None) or upstreams.default_timeout(
             target
         )
-        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        # The client's path and query go upstream byte for byte (percent-encoding kept).
+        path: str = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
         query: bytes = scope["query_string"]
-        text = upstreams.url(target) + raw_path.decode("latin-1")
         if query:
-            text += "?" + query.decode("latin-1")
-        # encoded=True: the client's percent-encoding goes upstream byte for byte.
-        url = URL(text, encoded=True)
-        session = upstreams.session(target)
+            path += "?" + query.decode("latin-1")
         method: str = scope["method"]
-        timeout = upstreams.timeout(seconds)
-        attempt = partial(_send, session, method, url, fwd.headers, body, timeout)
+        client = upstreams.client(target)
+        attempt = partial(_send, client, method, path, fwd.headers, body, seconds)
         try:
             try:
                 return await attempt()
@@ -220,7 +218,7 @@ class Forwarder:
             raise UpstreamFailed(
                 504, "upstream_timeout", f"{target} did not answer within {seconds:g} s"
             ) from None
-        except aiohttp.ClientError as exc:
+        except UpstreamError as exc:
             if body.too_large:
                 raise BodyTooLarge from None
             if body.gone:
@@ -231,7 +229,7 @@ class Forwarder:
 
     @staticmethod
     async def _relay(
-        resp: aiohttp.ClientResponse, send: Send, method: str, request_id: str, tee: Tee | None
+        resp: UpstreamResponse, send: Send, method: str, request_id: str, tee: Tee | None
     ) -> bool:
         """Stream the upstream's response to the client, unchanged; False if it broke off."""
         headers, _ = response_headers(resp.raw_headers, request_id)
@@ -240,11 +238,10 @@ class Forwarder:
         if method == "HEAD" or status in _NO_BODY_STATUSES or status < 200:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             return True
-        content = resp.content
         remaining = resp.content_length
         try:
             while True:
-                chunk = await content.readany()
+                chunk = await resp.read()
                 if not chunk:
                     break
                 if tee is not None:
@@ -254,11 +251,11 @@ class Forwarder:
                     if remaining <= 0:
                         await send({"type": "http.response.body", "body": chunk})
                         return True
-                elif content.at_eof():  # the body's end came with it: one send, not two
+                elif resp.at_eof():  # the body's end came with it: one send, not two
                     await send({"type": "http.response.body", "body": chunk})
                     return True
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except (UpstreamError, TimeoutError) as exc:
             # Bytes already went to the client: leaving the response incomplete makes
             # the server cut the connection, which the client sees as a failure.
             log.warning("upstream failed mid-response (%s): %s", request_id, _describe(exc))
@@ -273,7 +270,7 @@ class Forwarder:
         params: dict[str, str],
         fwd: ForwardedRequest,
         request_tee: Tee,
-        resp: aiohttp.ClientResponse,
+        resp: UpstreamResponse,
         response_tee: Tee,
         elapsed: float,
     ) -> None:
@@ -307,17 +304,15 @@ class Forwarder:
 
 
 async def _send(
-    session: aiohttp.ClientSession,
+    client: UpstreamClient,
     method: str,
-    url: URL,
+    path: str,
     headers: list[tuple[str, str]],
     body: RequestBody,
-    timeout: aiohttp.ClientTimeout,
-) -> aiohttp.ClientResponse:
-    """One attempt at the upstream: no redirects followed, the body replayed from the start."""
-    return await session.request(
-        method, url, headers=headers, data=body.payload(), allow_redirects=False, timeout=timeout
-    )
+    seconds: float,
+) -> UpstreamResponse:
+    """One attempt at the upstream, the body replayed from the start."""
+    return await client.request(method, path, headers, body.payload(), seconds)
 
 
 def _describe(exc: BaseException) -> str:

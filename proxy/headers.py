@@ -67,7 +67,7 @@ class ForwardedRequest:
     """The headers to send upstream, plus what the proxy learned reading them.
 
     Parameters:
-        headers: (name, value) pairs as str, ready for aiohttp, in arrival order.
+        headers: (name, value) pairs as str, ready for the upstream, in arrival order.
         request_id: the X-Request-ID used (the client's or a new one).
         content_length: the declared body length, or None.
         chunked: the client sent `Transfer-Encoding: chunked`.

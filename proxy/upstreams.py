@@ -1,7 +1,9 @@
-"""The upstreams: one long-lived aiohttp session each, and a cheap reachability probe.
+"""The upstreams: a forwarding client and an aiohttp session each, and a reachability probe.
 
-Each session is created in the lifespan of one worker and reused by every request
-(DESIGN.md §2): a connection pool sized to the upstream's `pool_size`, no cookie jar
+Forwarded requests go through `UpstreamClient` (pooled keep-alive connections, sized
+to the upstream's `pool_size`; see `proxy.upstream_client` for why not aiohttp).
+Shadow calls and WebSockets use one long-lived aiohttp session per upstream, created
+in the lifespan of one worker and reused by every call (DESIGN.md §2): no cookie jar
 (a shared jar would leak one user's `Set-Cookie` into the next user's request), no
 automatic decompression, no auto-added headers, redirects never followed (that is
 per request). The keep-alive timeout stays below uvicorn's 5 s so the proxy does not
@@ -19,6 +21,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from proxy.config import RoutesConfig, Upstream
+from proxy.upstream_client import UpstreamClient
 
 __all__ = ["SKIP_AUTO_HEADERS", "Upstreams"]
 
@@ -27,6 +30,7 @@ KEEPALIVE_TIMEOUT = 4.0
 PROBE_TIMEOUT = 0.5
 PROBE_CACHE_SECONDS = 2.0
 MAX_HEADER_FIELD = 65536
+DEFAULT_POOL = 100
 
 
 class Upstreams:
@@ -40,7 +44,7 @@ class Upstreams:
     def __init__(self, config: RoutesConfig, overrides: Mapping[str, str]) -> None:
         self._overrides = {name: url.rstrip("/") for name, url in overrides.items() if url}
         self._sessions: dict[str, aiohttp.ClientSession] = {}
-        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+        self._clients: dict[str, UpstreamClient] = {}
         self._probes: dict[str, tuple[float, bool, str]] = {}
         self.update(config)
 
@@ -58,13 +62,26 @@ class Upstreams:
     def url(self, name: str) -> str:
         return self.urls[name]
 
+    def client(self, name: str) -> UpstreamClient:
+        """The forwarding client of an upstream, created on first use; keyed by URL, so
+        a reload that moves an upstream gets a new pool."""
+        url = self.urls[name]
+        client = self._clients.get(url)
+        if client is None:
+            spec = self.specs.get(name)
+            pool = spec.pool_size if spec is not None else DEFAULT_POOL
+            client = self._clients[url] = UpstreamClient(
+                url, limit=pool, keepalive=KEEPALIVE_TIMEOUT
+            )
+        return client
+
     def session(self, name: str) -> aiohttp.ClientSession:
-        """The HTTP session of an upstream, created on first use (needs the running loop)."""
+        """The aiohttp session of an upstream (shadow calls), created on first use."""
         session = self._sessions.get(name)
         if session is None:
             spec = self.specs.get(name)
             session = self._sessions[name] = self._new_session(
-                spec.pool_size if spec is not None else 100
+                spec.pool_size if spec is not None else DEFAULT_POOL
             )
         return session
 
@@ -93,18 +110,14 @@ class Upstreams:
             max_line_size=MAX_HEADER_FIELD,
         )
 
-    def timeout(self, seconds: float) -> aiohttp.ClientTimeout:
-        """A cached ClientTimeout for a whole-request limit in seconds."""
-        timeout = self._timeouts.get(seconds)
-        if timeout is None:
-            timeout = self._timeouts[seconds] = aiohttp.ClientTimeout(total=seconds)
-        return timeout
-
     def default_timeout(self, name: str) -> float:
         spec = self.specs.get(name)
         return spec.timeout if spec is not None else 30.0
 
     async def close(self) -> None:
+        clients, self._clients = self._clients, {}
+        for client in clients.values():
+            client.close()
         sessions, self._sessions = self._sessions, {}
         for session in sessions.values():
             with contextlib.suppress(Exception):

@@ -1,0 +1,300 @@
+"""One keep-alive connection to an upstream and the response it is reading.
+
+httptools calls the connection's `on_*` methods as bytes arrive; the response is what
+the forwarder holds: its head, then body chunks handed over with flow control.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import TYPE_CHECKING
+
+import httptools
+
+from proxy.upstream_client._errors import BadResponse, Disconnected, UpstreamError
+
+if TYPE_CHECKING:
+    from proxy.upstream_client._client import UpstreamClient
+
+MAX_HEAD_BYTES = 256 * 1024
+READ_HIGH_WATER = 256 * 1024  # buffered body bytes that pause reading from the upstream
+
+
+class UpstreamResponse:
+    """A response whose head has arrived; the body is read with `read()` until b"".
+
+    `release()` must follow (the forwarder does it in a `finally`): it returns the
+    connection to the pool after a complete exchange, else closes it.
+    """
+
+    __slots__ = (
+        "_buffered",
+        "_chunks",
+        "_conn",
+        "_done",
+        "_error",
+        "_timer",
+        "_waiter",
+        "content_length",
+        "raw_headers",
+        "status",
+    )
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self.status = 0
+        self.raw_headers: list[tuple[bytes, bytes]] = []
+        self.content_length: int | None = None
+        self._chunks: deque[bytes] = deque()
+        self._buffered = 0
+        self._done = False
+        self._error: BaseException | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+
+    async def read(self) -> bytes:
+        """Whatever body bytes have arrived (waiting for some), or b"" at the end."""
+        while not self._chunks:
+            if self._error is not None:
+                raise self._error
+            if self._done:
+                return b""
+            self._waiter = self._conn.loop.create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        chunks = self._chunks
+        data = chunks.popleft() if len(chunks) == 1 else b"".join(chunks)
+        chunks.clear()
+        if self._buffered > READ_HIGH_WATER:
+            self._conn.resume_reading()
+        self._buffered = 0
+        return data
+
+    def at_eof(self) -> bool:
+        """The whole body has arrived and been read."""
+        return self._done and not self._chunks
+
+    def release(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._conn.finished(self, reusable=self._done and not self._chunks)
+
+    # -- fed by the connection -----------------------------------------------------------
+
+    def _feed(self, chunk: bytes) -> None:
+        self._chunks.append(chunk)
+        self._buffered += len(chunk)
+        if self._buffered > READ_HIGH_WATER:
+            self._conn.pause_reading()
+        self._wake()
+
+    def _finish(self) -> None:
+        self._done = True
+        self._wake()
+
+    def _fail(self, error: BaseException) -> None:
+        if not self._done and self._error is None:
+            self._error = error
+            self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+
+class Connection(asyncio.Protocol):
+    """One keep-alive connection to the upstream; httptools calls its `on_*` methods."""
+
+    def __init__(self, client: UpstreamClient) -> None:
+        self.client = client
+        self.loop = asyncio.get_running_loop()
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+        self.idle_since = 0.0
+        self._parser: httptools.HttpResponseParser | None = None
+        self._head_bytes = 0
+        self._response: UpstreamResponse | None = None
+        self._head: asyncio.Future[UpstreamResponse] | None = None
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._no_body = False  # a HEAD request: the head is the whole response
+        self._interim = False
+        self._framed = False  # Content-Length or chunked: EOF before the end is a failure
+        self._keep_alive = False
+        self._paused = False
+        self._writable: asyncio.Future[None] | None = None
+        self.writer: asyncio.Task[None] | None = None  # a streamed request body
+
+    # -- one exchange --------------------------------------------------------------------
+
+    def start(self, head: bytes, no_body: bool) -> asyncio.Future[UpstreamResponse]:
+        """Send a request head; the future resolves with the response head."""
+        assert self.transport is not None
+        self._parser = httptools.HttpResponseParser(self)
+        self._head_bytes = 0
+        self._headers = []
+        self._no_body = no_body
+        self._interim = False
+        self._framed = False
+        self._keep_alive = False
+        self._response = UpstreamResponse(self)
+        self._head = self.loop.create_future()
+        self.transport.write(head)
+        return self._head
+
+    async def write(self, data: bytes) -> None:
+        """Write part of a streamed body, waiting while the upstream reads slowly."""
+        if self.closed or self.transport is None:
+            raise Disconnected("the upstream closed the connection while the body was sent")
+        self.transport.write(data)
+        if self._writable is not None:
+            await self._writable
+
+    def finished(self, response: UpstreamResponse, *, reusable: bool) -> None:
+        if self._response is not response:
+            return
+        self._response = None
+        writer, self.writer = self.writer, None
+        if writer is not None and not writer.done():
+            writer.cancel()  # answered before the body was all sent: the stream is cut
+            reusable = False
+        if reusable and self._keep_alive and not self.closed and not self._paused:
+            self.client.give_back(self)
+        else:
+            self.close()
+
+    def usable(self) -> bool:
+        return self.transport is not None and not self.transport.is_closing()
+
+    def close(self) -> None:
+        if self.transport is not None and not self.closed:
+            self.transport.close()
+
+    def pause_reading(self) -> None:
+        if not self._paused and self.transport is not None:
+            self._paused = True
+            self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self._paused and self.transport is not None:
+            self._paused = False
+            self.transport.resume_reading()
+
+    # -- asyncio.Protocol ----------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        parser = self._parser
+        if parser is None or self._response is None:
+            self.close()  # bytes nobody asked for: the connection cannot be trusted
+            return
+        if self._head is not None:
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._abort(BadResponse(f"response head over {MAX_HEAD_BYTES} bytes"))
+                return
+        try:
+            parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._abort(BadResponse("the upstream switched protocols on a plain request"))
+        except httptools.HttpParserError as exc:
+            self._abort(BadResponse(f"invalid HTTP response: {exc}"))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.client.forget(self)
+        response = self._response
+        if self._head is not None:
+            self._resolve_head(Disconnected("the upstream closed the connection before answering"))
+        elif response is not None and not response._done:
+            if self._framed or self._no_body:
+                response._fail(Disconnected("the upstream closed the connection mid-body"))
+            else:
+                response._finish()  # a body delimited by the end of the connection
+        writable = self._writable
+        if writable is not None and not writable.done():
+            writable.set_result(None)
+
+    def pause_writing(self) -> None:
+        if self._writable is None:
+            self._writable = self.loop.create_future()
+
+    def resume_writing(self) -> None:
+        writable, self._writable = self._writable, None
+        if writable is not None and not writable.done():
+            writable.set_result(None)
+
+    # -- httptools callbacks -------------------------------------------------------------
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        parser = self._parser
+        response = self._response
+        assert parser is not None and response is not None
+        status = parser.get_status_code()
+        if 100 <= status < 200:
+            self._interim = True  # 100 Continue and friends: the real answer follows
+            self._headers = []
+            return
+        response.status = status
+        response.raw_headers = self._headers
+        for name, value in self._headers:
+            lower = name.lower()
+            if lower == b"content-length":
+                self._framed = True
+                if value.strip().isdigit():
+                    response.content_length = int(value)
+            elif lower == b"transfer-encoding":
+                self._framed = True
+        if self._no_body or status in (204, 304):
+            response.content_length = None
+            self._keep_alive = parser.should_keep_alive()
+            response._finish()
+            self._parser = None  # httptools would wait for the body a HEAD never gets
+        self._resolve_head(response)
+
+    def on_body(self, body: bytes) -> None:
+        response = self._response
+        if response is not None and not response._done:
+            response._feed(body)
+
+    def on_message_complete(self) -> None:
+        if self._interim:
+            self._interim = False
+            return
+        parser, response = self._parser, self._response
+        if parser is not None and response is not None:
+            self._keep_alive = parser.should_keep_alive()
+            response._finish()
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _resolve_head(self, outcome: UpstreamResponse | BaseException) -> None:
+        head, self._head = self._head, None
+        if head is None or head.done():
+            return
+        if isinstance(outcome, BaseException):
+            head.set_exception(outcome)
+        else:
+            head.set_result(outcome)
+
+    def _abort(self, error: UpstreamError) -> None:
+        self._resolve_head(error)
+        if self._response is not None:
+            self._response._fail(error)
+        self.close()
+
+    def time_out(self, seconds: float) -> None:
+        error = TimeoutError(f"no complete answer within {seconds:g} s")
+        self._resolve_head(error)
+        if self._response is not None:
+            self._response._fail(error)
+        self.close()

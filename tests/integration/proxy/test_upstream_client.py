@@ -1,0 +1,329 @@
+"""The forwarding client against scripted upstreams on real loopback sockets.
+
+Each upstream here is an asyncio server that answers with exact bytes, so the tests
+can produce what well-behaved apps never do (a stale connection, a truncated body,
+an interim 100, garbage) and check the client's failure rules one by one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import pytest
+
+from proxy.upstream_client import (
+    READ_HIGH_WATER,
+    BadResponse,
+    ConnectFailed,
+    Disconnected,
+    UpstreamClient,
+    UpstreamResponse,
+)
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+
+class Upstream:
+    """A scripted server: counts connections and keeps every request head it read."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.connections = 0
+        self.requests: list[bytes] = []
+        self.url = ""
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            await self.handler(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    async def head(self, reader: asyncio.StreamReader) -> bytes:
+        head = await reader.readuntil(b"\r\n\r\n")
+        self.requests.append(head)
+        return head
+
+
+@asynccontextmanager
+async def upstream(script: Callable[[Upstream], Handler]) -> AsyncIterator[Upstream]:
+    up = Upstream(lambda r, w: asyncio.sleep(0))
+    up.handler = script(up)
+    server = await asyncio.start_server(up.serve, "127.0.0.1", 0)
+    up.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    try:
+        yield up
+    finally:
+        server.close()
+
+
+def keep_answering(reply: bytes = OK) -> Callable[[Upstream], Handler]:
+    def script(up: Upstream) -> Handler:
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while True:
+                head = await up.head(reader)
+                length = _content_length(head)
+                if length:
+                    await reader.readexactly(length)
+                writer.write(reply)
+                await writer.drain()
+
+        return handler
+
+    return script
+
+
+def _content_length(head: bytes) -> int:
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value)
+    return 0
+
+
+async def read_all(response: UpstreamResponse) -> bytes:
+    parts = []
+    while chunk := await response.read():
+        parts.append(chunk)
+    response.release()
+    return b"".join(parts)
+
+
+def new_client(url: str, limit: int = 8) -> UpstreamClient:
+    return UpstreamClient(url, limit=limit, keepalive=4.0)
+
+
+def test_a_connection_is_kept_alive_and_the_head_is_sent_as_given() -> None:
+    async def scenario() -> None:
+        async with upstream(keep_answering()) as up:
+            client = new_client(up.url)
+            for _ in range(3):
+                response = await client.request("GET", "/a?b=%2F", [("X-One", "1")], None, 5)
+                assert (response.status, await read_all(response)) == (200, b"ok")
+            assert up.connections == 1
+            first = up.requests[0].decode()
+            assert first.startswith("GET /a?b=%2F HTTP/1.1\r\nHost: 127.0.0.1:")
+            assert "X-One: 1\r\n" in first and "Content-Length" not in first
+            client.close()
+
+    asyncio.run(scenario())
+
+
+def test_the_callers_host_and_content_length_win() -> None:
+    async def scenario() -> None:
+        async with upstream(keep_answering()) as up:
+            client = new_client(up.url)
+            headers = [("host", "example.org"), ("content-length", "3")]
+            response = await client.request("POST", "/", headers, b"abc", 5)
+            await read_all(response)
+            head = up.requests[0].decode().lower()
+            assert head.count("host:") == 1 and "host: example.org" in head
+            assert head.count("content-length:") == 1
+            client.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_streamed_body_goes_chunked_unless_its_length_was_declared() -> None:
+    bodies: list[bytes] = []
+
+    def script(up: Upstream) -> Handler:
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while True:
+                head = await up.head(reader)
+                if b"chunked" in head:
+                    bodies.append(await reader.readuntil(b"0\r\n\r\n"))
+                else:
+                    bodies.append(await reader.readexactly(_content_length(head)))
+                writer.write(OK)
+
+        return handler
+
+    async def stream() -> AsyncIterator[bytes]:
+        for part in (b"abc", b"", b"defg"):
+            yield part
+
+    async def scenario() -> None:
+        async with upstream(script) as up:
+            client = new_client(up.url)
+            await read_all(await client.request("PUT", "/", [], stream(), 5))
+            declared = [("Content-Length", "7")]
+            await read_all(await client.request("PUT", "/", declared, stream(), 5))
+            client.close()
+        assert bodies == [b"3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n", b"abcdefg"]
+
+    asyncio.run(scenario())
+
+
+def test_head_answers_end_at_the_head_and_the_connection_is_reused() -> None:
+    reply = b"HTTP/1.1 200 OK\r\nContent-Length: 12345\r\n\r\n"
+
+    async def scenario() -> None:
+        async with upstream(keep_answering(reply)) as up:
+            client = new_client(up.url)
+            for _ in range(2):
+                response = await client.request("HEAD", "/", [], None, 5)
+                assert response.status == 200 and response.content_length is None
+                assert await read_all(response) == b""
+            assert up.connections == 1
+            client.close()
+
+    asyncio.run(scenario())
+
+
+def test_interim_answers_are_skipped() -> None:
+    reply = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 1\r\n\r\nx"
+
+    async def scenario() -> None:
+        async with upstream(keep_answering(reply)) as up:
+            client = new_client(up.url)
+            response = await client.request("POST", "/", [], b"body", 5)
+            assert (response.status, await read_all(response)) == (201, b"x")
+            client.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_body_delimited_by_the_connection_end_is_whole() -> None:
+    def script(up: Upstream) -> Handler:
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await up.head(reader)
+            writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil ")
+            await writer.drain()
+            await asyncio.sleep(0.05)
+            writer.write(b"the end")
+
+        return handler
+
+    async def scenario() -> None:
+        async with upstream(script) as up:
+            client = new_client(up.url)
+            response = await client.request("GET", "/", [], None, 5)
+            assert await read_all(response) == b"until the end"
+            client.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_truncated_body_is_a_failure_not_a_short_answer() -> None:
+    def script(up: Upstream) -> Handler:
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await up.head(reader)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nonly")
+
+        return handler
+
+    async def scenario() -> None:
+        async with upstream(script) as up:
+            client = new_client(up.url)
+            response = await client.request("GET", "/", [], None, 5)
+            with pytest.raises(Disconnected):
+                await read_all(response)
+            response.release()
+            client.close()
+
+    asyncio.run(scenario())
+
+
+def test_connection_failures_are_told_apart() -> None:
+    def close_at_once(up: Upstream) -> Handler:
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await up.head(reader)
+
+        return handler
+
+    def garbage(up: Upstream) -> Handler:
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await up.head(reader)
+            writer.write(b"SMTP ready\r\n\r\n")
+            await asyncio.sleep(1)
+
+        return handler
+
+    async def scenario() -> None:
+        async with upstream(close_at_once) as up:
+            with pytest.raises(Disconnected):
+                await new_client(up.url).request("GET", "/", [], None, 5)
+            closed_url = up.url
+        with pytest.raises(ConnectFailed):
+            await new_client(closed_url).request("GET", "/", [], None, 5)
+        async with upstream(garbage) as up:
+            with pytest.raises(BadResponse):
+                await new_client(up.url).request("GET", "/", [], None, 5)
+
+    asyncio.run(scenario())
+
+
+def test_the_time_limit_covers_the_head_and_the_body() -> None:
+    def slow_head(up: Upstream) -> Handler:
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await up.head(reader)
+            await asyncio.sleep(2)
+
+        return handler
+
+    def slow_body(up: Upstream) -> Handler:
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await up.head(reader)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+            await asyncio.sleep(2)
+
+        return handler
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        async with upstream(slow_head) as up:
+            started = loop.time()
+            with pytest.raises(TimeoutError):
+                await new_client(up.url).request("GET", "/", [], None, 0.2)
+            assert loop.time() - started < 1.5
+        async with upstream(slow_body) as up:
+            response = await new_client(up.url).request("GET", "/", [], None, 0.2)
+            with pytest.raises(TimeoutError):
+                await read_all(response)
+            response.release()
+
+    asyncio.run(scenario())
+
+
+def test_requests_over_the_pool_limit_wait_for_a_connection() -> None:
+    async def scenario() -> None:
+        async with upstream(keep_answering()) as up:
+            client = new_client(up.url, limit=1)
+
+            async def one() -> bytes:
+                return await read_all(await client.request("GET", "/", [], None, 5))
+
+            assert await asyncio.gather(*(one() for _ in range(5))) == [b"ok"] * 5
+            assert up.connections == 1
+            client.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_slow_reader_pauses_the_upstream_instead_of_buffering_its_body() -> None:
+    size = 8 * READ_HIGH_WATER
+    reply = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size + b"x" * size
+
+    async def scenario() -> None:
+        async with upstream(keep_answering(reply)) as up:
+            client = new_client(up.url)
+            response = await client.request("GET", "/", [], None, 5)
+            largest = total = 0
+            while chunk := await response.read():
+                largest = max(largest, len(chunk))
+                total += len(chunk)
+                await asyncio.sleep(0.01)  # a slow client
+            response.release()
+            assert total == size
+            # One read hands over what was buffered: at most the high-water mark plus
+            # what arrived with the packet that crossed it.
+            assert largest <= 2 * READ_HIGH_WATER
+            client.close()
+
+    asyncio.run(scenario())
