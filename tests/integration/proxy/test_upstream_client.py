@@ -327,3 +327,18 @@ def test_a_slow_reader_pauses_the_upstream_instead_of_buffering_its_body() -> No
             client.close()
 
     asyncio.run(scenario())
+
+
+def test_an_idle_connection_past_its_keepalive_is_not_reused() -> None:
+    async def scenario() -> None:
+        async with upstream(keep_answering()) as up:
+            client = UpstreamClient(up.url, limit=8, keepalive=0.1)
+            await read_all(await client.request("GET", "/", [], None, 5))
+            await read_all(await client.request("GET", "/", [], None, 5))
+            assert up.connections == 1  # reused while fresh
+            await asyncio.sleep(0.2)  # the upstream may be closing it now: open another
+            await read_all(await client.request("GET", "/", [], None, 5))
+            assert up.connections == 2
+            client.close()
+
+    asyncio.run(scenario())
