@@ -5,7 +5,8 @@ SecantusDB is GPL-2.0-only and beta, so it is never imported: we start its
 wire protocol with pymongo, and stop it ourselves. The child runs in its own
 process group so that stopping it also stops anything it spawned, and a stop
 is registered with `atexit` so an exception or Ctrl-C in the parent does not
-leave an orphan server behind.
+leave an orphan server behind; on Linux, a parent-death signal covers a parent
+that is killed outright.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from types import TracebackType
@@ -117,6 +119,7 @@ class EmbeddedMongo:
         if self.data_dir != MEMORY:
             Path(self.data_dir).mkdir(parents=True, exist_ok=True)
         command = [
+            *_die_with_parent(),
             find_launcher(),
             "--host", self.host,
             "--port", str(self.port),
@@ -194,6 +197,22 @@ class EmbeddedMongo:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _die_with_parent() -> list[str]:
+    """A command prefix that has Linux SIGTERM the server when its parent dies.
+
+    `atexit` covers exceptions and Ctrl-C, not a parent killed by SIGTERM or SIGKILL
+    (a CI timeout, `timeout 600 script.py`): without this, the server outlives it.
+    `setpriv` sets the parent-death signal and then execs the launcher, so no Python
+    runs between fork and exec. The kernel sends the signal when the *thread* that
+    forked exits, so only the main thread asks for it; elsewhere, and where there is
+    no `setpriv`, it is left out.
+    """
+    if sys.platform != "linux" or threading.current_thread() is not threading.main_thread():
+        return []
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--"] if setpriv else []
 
 
 def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:

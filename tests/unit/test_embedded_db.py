@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pymongo
@@ -11,6 +15,8 @@ import pytest
 
 from strangler import embedded_db
 from strangler.embedded_db import MEMORY, EmbeddedDatabaseError, EmbeddedMongo
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _gone(pid: int) -> bool:
@@ -91,3 +97,36 @@ def test_a_launcher_that_exits_at_once_is_reported(monkeypatch: pytest.MonkeyPat
     with pytest.raises(EmbeddedDatabaseError, match="exited with code 1"):
         server.start()
     assert not server.running()
+
+
+@pytest.mark.skipif(
+    sys.platform != "linux" or shutil.which("setpriv") is None, reason="Linux with setpriv"
+)
+def test_the_server_dies_with_a_parent_killed_outright() -> None:
+    script = (
+        "import sys, time\n"
+        "from strangler.embedded_db import EmbeddedMongo\n"
+        "server = EmbeddedMongo()\n"
+        "server.start()\n"
+        "print(server.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT
+    )
+    pid = None
+    try:
+        assert parent.stdout is not None
+        pid = int(parent.stdout.readline())
+        assert not _gone(pid)
+        parent.kill()  # SIGKILL: no atexit, no finally
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while not _gone(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _gone(pid)
+    finally:
+        parent.kill()
+        parent.wait()
+        if pid is not None and not _gone(pid):  # the test failed: leave no orphan behind
+            os.killpg(pid, signal.SIGKILL)
