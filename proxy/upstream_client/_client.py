@@ -59,7 +59,6 @@ class UpstreamClient:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        conn = await self._acquire(deadline)
         lines = [f"{method} {self.prefix}{target} HTTP/1.1\r\n"]
         has_host = framed = False
         for name, value in headers:
@@ -83,6 +82,7 @@ class UpstreamClient:
         if isinstance(body, bytes) and len(body) < 65536:
             head += body  # one write, one packet: the common small API call
             body = None
+        conn = await self._acquire(deadline)  # after the head is built: nothing can leak it
         started = conn.start(head, no_body=method == "HEAD")
         response = conn._response
         assert response is not None
@@ -116,11 +116,14 @@ class UpstreamClient:
             try:
                 async with asyncio.timeout_at(deadline):
                     await waiter
-            except TimeoutError:
-                raise TimeoutError("no upstream connection free in time") from None
-            finally:
-                if waiter in self._waiters:
+            except BaseException as exc:
+                if waiter.done() and not waiter.cancelled():
+                    self._wake_one()  # woken, then timed out or cancelled: pass it on
+                elif waiter in self._waiters:
                     self._waiters.remove(waiter)
+                if isinstance(exc, TimeoutError):
+                    raise TimeoutError("no upstream connection free in time") from None
+                raise
 
     def _take_idle(self) -> Connection | None:
         idle = self._idle

@@ -342,3 +342,30 @@ def test_an_idle_connection_past_its_keepalive_is_not_reused() -> None:
             client.close()
 
     asyncio.run(scenario())
+
+
+def test_a_request_that_waits_past_its_limit_for_a_connection_leaves_the_pool_sound() -> None:
+    def slow_first(up: Upstream) -> Handler:
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while True:
+                await up.head(reader)
+                if len(up.requests) == 1:
+                    await asyncio.sleep(0.3)
+                writer.write(OK)
+
+        return handler
+
+    async def scenario() -> None:
+        async with upstream(slow_first) as up:
+            client = new_client(up.url, limit=1)
+            first = asyncio.ensure_future(client.request("GET", "/", [], None, 5))
+            await asyncio.sleep(0.05)  # the first holds the only connection
+            with pytest.raises(TimeoutError):
+                await client.request("GET", "/", [], None, 0.1)
+            assert await read_all(await first) == b"ok"
+            later = await client.request("GET", "/", [], None, 5)
+            assert await read_all(later) == b"ok"
+            assert up.connections == 1
+            client.close()
+
+    asyncio.run(scenario())
