@@ -373,7 +373,7 @@ def restart_legacy(apps: dict[str, App], supervisor: Supervisor) -> None:
     """Legacy is still busy with the abandoned call: restart it, keeping the others."""
     for index, (name, process) in enumerate(supervisor.children):
         if name == "legacy":
-            from strangler.stack import stop_group
+            from strangler.children import stop_group
 
             stop_group(process)
             del supervisor.children[index]

@@ -118,22 +118,21 @@ def serve(
 ) -> Iterator[tuple[str, int]]:
     """uvicorn on a free loopback port; yields (url, pid). With one worker the server
     is that process itself, so its /proc/<pid>/stat is the server's CPU."""
+    from strangler.children import spawn, stop_group
     from strangler.embedded_db import free_port
-    from tests.support.servers import _wait_ready, stop_process_group
+    from tests.support.servers import _wait_ready
 
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
                "--workers", str(workers), *uvicorn_args]  # fmt: skip
     child_env = {**os.environ, **env, "PYTHONPATH": f"{cwd}{os.pathsep}{SCRIPTS}"}
-    process = subprocess.Popen(
-        command, cwd=cwd, env=child_env, stdin=subprocess.DEVNULL, start_new_session=True
-    )
+    process = spawn(command, env=child_env, cwd=cwd)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(process, url + ready_path, 30.0)
         yield url, process.pid
     finally:
-        stop_process_group(process)
+        stop_group(process)
 
 
 def run_wrk(url: str, concurrency: int, seconds: float) -> dict[str, Any]:

@@ -12,20 +12,18 @@ that is killed outright.
 from __future__ import annotations
 
 import atexit
-import contextlib
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from types import TracebackType
 
 import pymongo
 from pymongo.errors import PyMongoError
+
+from strangler.children import spawn, stop_group
 
 __all__ = [
     "DEFAULT_START_TIMEOUT",
@@ -119,7 +117,6 @@ class EmbeddedMongo:
         if self.data_dir != MEMORY:
             Path(self.data_dir).mkdir(parents=True, exist_ok=True)
         command = [
-            *_die_with_parent(),
             find_launcher(),
             "--host", self.host,
             "--port", str(self.port),
@@ -128,15 +125,9 @@ class EmbeddedMongo:
         ]  # fmt: skip
         output = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         try:
-            self._process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                # Own process group: Ctrl-C in a terminal reaches the parent only,
-                # which then stops the server in order (no half-written store).
-                start_new_session=True,
-            )
+            # Own process group: Ctrl-C in a terminal reaches the parent only, which
+            # then stops the server in order (no half-written store).
+            self._process = spawn(command, output=output)
         finally:
             if output is not subprocess.DEVNULL:
                 output.close()  # type: ignore[union-attr]
@@ -177,14 +168,8 @@ class EmbeddedMongo:
         """Stop the server: SIGTERM to its process group, SIGKILL if it lingers."""
         process, self._process = self._process, None
         atexit.unregister(self.stop)
-        if process is None or process.poll() is not None:
-            return
-        _signal_group(process, signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            _signal_group(process, signal.SIGKILL)
-            process.wait()
+        if process is not None:
+            stop_group(process, timeout)
 
     def __enter__(self) -> EmbeddedMongo:
         self.start()
@@ -197,24 +182,3 @@ class EmbeddedMongo:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-
-def _die_with_parent() -> list[str]:
-    """A command prefix that has Linux SIGTERM the server when its parent dies.
-
-    `atexit` covers exceptions and Ctrl-C, not a parent killed by SIGTERM or SIGKILL
-    (a CI timeout, `timeout 600 script.py`): without this, the server outlives it.
-    `setpriv` sets the parent-death signal and then execs the launcher, so no Python
-    runs between fork and exec. The kernel sends the signal when the *thread* that
-    forked exits, so only the main thread asks for it; elsewhere, and where there is
-    no `setpriv`, it is left out.
-    """
-    if sys.platform != "linux" or threading.current_thread() is not threading.main_thread():
-        return []
-    setpriv = shutil.which("setpriv")
-    return [setpriv, "--pdeathsig", "TERM", "--"] if setpriv else []
-
-
-def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, sig)

@@ -18,18 +18,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
+from strangler.children import STOP_TIMEOUT, spawn, stop_group
 from strangler.embedded_db import EmbeddedDatabaseError, EmbeddedMongo
 
 DEFAULT_DATA_DIR = Path(".strangler/data")
 DEFAULT_DATABASE = "social"
 READY_TIMEOUT = 60.0
-STOP_TIMEOUT = 10.0
 LOOPBACK = "127.0.0.1"
 
 
@@ -148,9 +148,7 @@ class Supervisor:
         self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
 
     def spawn(self, name: str, command: list[str], env: Mapping[str, str]) -> int:
-        process = subprocess.Popen(
-            command, env=dict(env), stdin=subprocess.DEVNULL, start_new_session=True
-        )
+        process = spawn(command, env=env)
         self.children.append((name, process))
         return process.pid
 
@@ -191,16 +189,3 @@ class Supervisor:
 
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-def stop_group(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT) -> None:
-    """SIGTERM the child's process group, then SIGKILL whatever is left of it; reap."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        pass
-    # A leader that ignored SIGTERM, or workers it left behind, go now.
-    with suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()

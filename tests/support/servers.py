@@ -8,7 +8,6 @@ with its whole process group when the test ends, pass or fail.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from strangler.children import spawn, stop_group
 from strangler.embedded_db import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -59,15 +59,13 @@ def run_app(
     if factory:
         command.append("--factory")
     child_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-    process = subprocess.Popen(
-        command, cwd=REPO_ROOT, env=child_env, stdin=subprocess.DEVNULL, start_new_session=True
-    )
+    process = spawn(command, env=child_env, cwd=REPO_ROOT)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(process, url + ready_path, ready_timeout)
         yield RunningServer(url=url, port=port, pid=process.pid)
     finally:
-        stop_process_group(process)
+        stop_group(process)
 
 
 def _wait_ready(process: subprocess.Popen[bytes], url: str, timeout: float) -> None:
@@ -82,17 +80,3 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, timeout: float) -> N
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{url} did not answer within {timeout:.0f}s") from None
             time.sleep(0.05)
-
-
-def stop_process_group(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
-    """SIGTERM the child's process group (uvicorn workers included), SIGKILL stragglers."""
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
