@@ -194,17 +194,18 @@ class Connection(asyncio.Protocol):
         if parser is None or self._response is None:
             self.close()  # bytes nobody asked for: the connection cannot be trusted
             return
-        if self._head is not None:
-            self._head_bytes += len(data)
-            if self._head_bytes > MAX_HEAD_BYTES:
-                self._abort(BadResponse(f"response head over {MAX_HEAD_BYTES} bytes"))
-                return
         try:
             parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             self._abort(BadResponse("the upstream switched protocols on a plain request"))
+            return
         except httptools.HttpParserError as exc:
             self._abort(BadResponse(f"invalid HTTP response: {exc}"))
+            return
+        if self._head is not None:  # still no complete head: count what it has cost
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._abort(BadResponse(f"response head over {MAX_HEAD_BYTES} bytes"))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True

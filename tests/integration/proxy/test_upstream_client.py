@@ -21,6 +21,7 @@ from proxy.upstream_client import (
     UpstreamClient,
     UpstreamResponse,
 )
+from proxy.upstream_client._connection import MAX_HEAD_BYTES
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
@@ -367,5 +368,21 @@ def test_a_request_that_waits_past_its_limit_for_a_connection_leaves_the_pool_so
             assert await read_all(later) == b"ok"
             assert up.connections == 1
             client.close()
+
+    asyncio.run(scenario())
+
+
+def test_an_endless_response_head_is_refused_but_a_big_body_in_one_read_is_not() -> None:
+    size = MAX_HEAD_BYTES + 1000
+    big = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size + b"y" * size
+    endless = b"HTTP/1.1 200 OK\r\n" + b"X-Pad: " + b"p" * (2 * MAX_HEAD_BYTES)
+
+    async def scenario() -> None:
+        async with upstream(keep_answering(big)) as up:
+            response = await new_client(up.url).request("GET", "/", [], None, 5)
+            assert len(await read_all(response)) == size
+        async with upstream(keep_answering(endless)) as up:
+            with pytest.raises(BadResponse, match="head over"):
+                await new_client(up.url).request("GET", "/", [], None, 5)
 
     asyncio.run(scenario())
