@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import signal
 import statistics
@@ -52,7 +51,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.client import HTTPConnection, RemoteDisconnected
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +59,8 @@ import pymongo
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
+
+from benchkit import environment, print_environment  # noqa: E402  (scripts/ is on sys.path)
 
 from strangler.embedded_db import free_port  # noqa: E402
 from strangler.seed import PRESETS, SEED_PASSWORD, config_for, seed_database  # noqa: E402
@@ -470,30 +470,13 @@ def report_mix(results: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def environment() -> dict[str, Any]:
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    engine = "MONGODB_URI" if os.environ.get("MONGODB_URI") else "embedded SecantusDB"
-    return {
-        "cores": os.cpu_count(),
-        "machine": platform.machine(),
-        "python": platform.python_version(),
-        "packages": versions,
-        "database": engine,
-    }
-
-
 def main() -> int:
     # Stop cleanly on SIGTERM too (children and the embedded server are stopped in
     # `finally` blocks; a background job may have SIGINT ignored).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     args = parse_args()
-    env = environment()
-    print(json.dumps(env, indent=2), flush=True)
+    env = environment(PACKAGES)
+    print_environment("bench_apps", env)
     results = {size: bench_size(size, args) for size in args.sizes.split(",") if size}
     report(results)
     growth = report_growth(results)

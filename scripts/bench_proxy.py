@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bench_proxy_cpu import serve, serve_options  # scripts/ is on sys.path as a script
-from benchkit import environment
+from benchkit import environment, print_environment
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -282,11 +282,7 @@ def main() -> int:
 
     with_modern = not args.skip_modern and (REPO_ROOT / "modern" / "app.py").exists()
     env_info = environment(PACKAGES)
-    print(f"bench_proxy on {env_info['cores']} cores, {env_info['platform']}")
-    print(f"Python {env_info['python']}; " + ", ".join(
-        f"{name} {version}" for name, version in env_info["packages"].items()
-    ))  # fmt: skip
-    print(f"load average at start: {env_info['load_average_at_start']}")
+    print_environment("bench_proxy", env_info)
     print(f"load generator: {args.loadgen} (a separate process, loopback only)")
     results: dict[str, Any] = {
         "environment": env_info, "rounds": args.rounds, "seconds": args.seconds,

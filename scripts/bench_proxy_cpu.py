@@ -47,7 +47,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from benchkit import environment  # scripts/ is on sys.path when run as a script
+from benchkit import environment, print_environment  # scripts/ is on sys.path as a script
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = Path(__file__).resolve().parent
@@ -189,11 +189,7 @@ def main() -> int:
     uvicorn_args = args.uvicorn.split() if args.uvicorn is not None else serve_options()
 
     env_info = environment(PACKAGES, uvicorn_args=uvicorn_args, concurrency=args.concurrency)
-    print(f"bench_proxy_cpu on {env_info['cores']} cores, {env_info['platform']}")
-    print(f"Python {env_info['python']}; " + ", ".join(
-        f"{name} {version}" for name, version in env_info["packages"].items()
-    ))  # fmt: skip
-    print(f"load average at start: {env_info['load_average_at_start']}")
+    print_environment("bench_proxy_cpu", env_info)
     print(f"wrk -t1 -c{args.concurrency} -d{args.seconds:g}s; uvicorn {' '.join(uvicorn_args)}")
     results: dict[str, Any] = {"environment": env_info, "rounds": args.rounds,
                                "seconds": args.seconds, "samples": [], "summary": {}}  # fmt: skip

@@ -31,3 +31,12 @@ def environment(packages: Iterable[str], **extra: Any) -> dict[str, Any]:
         "database": "MONGODB_URI" if os.environ.get("MONGODB_URI") else "embedded SecantusDB",
         **extra,
     }
+
+
+def print_environment(script: str, info: dict[str, Any]) -> None:
+    """The lines every bench prints first: machine, versions, load at start."""
+    print(f"{script} on {info['cores']} cores, {info['platform']}")
+    print(f"Python {info['python']}; " + ", ".join(
+        f"{name} {version}" for name, version in info["packages"].items()
+    ))  # fmt: skip
+    print(f"load average at start: {info['load_average_at_start']}")
