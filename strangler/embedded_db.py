@@ -23,7 +23,7 @@ from types import TracebackType
 import pymongo
 from pymongo.errors import PyMongoError
 
-from strangler.children import spawn, stop_group
+from strangler.children import STOP_TIMEOUT, spawn, stop_group
 
 __all__ = [
     "DEFAULT_START_TIMEOUT",
@@ -36,7 +36,6 @@ __all__ = [
 
 MEMORY = ":memory:"
 DEFAULT_START_TIMEOUT = 30.0
-DEFAULT_STOP_TIMEOUT = 10.0
 LAUNCHER = "secantusd-py"
 
 
@@ -164,7 +163,7 @@ class EmbeddedMongo:
         finally:
             client.close()
 
-    def stop(self, timeout: float = DEFAULT_STOP_TIMEOUT) -> None:
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
         """Stop the server: SIGTERM to its process group, SIGKILL if it lingers."""
         process, self._process = self._process, None
         atexit.unregister(self.stop)

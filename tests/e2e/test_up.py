@@ -19,20 +19,11 @@ import pytest
 
 from strangler.embedded_db import free_port
 from strangler.stack import StackError, Supervisor
+from tests.support.processes import process_gone
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 120.0
 SERVICE_LINE = re.compile(r"^\s+(\w+)\s+(\S+)\s+\((?:embedded, )?pid (\d+)")
-
-
-def _gone(pid: int) -> bool:
-    """True when no process (not even a zombie) has this pid."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z"
 
 
 def _lines(stream: object) -> queue.Queue[str]:
@@ -100,7 +91,7 @@ def test_up_serves_the_seeded_stack_and_sigint_stops_every_child(
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=60) == 0
     for name, pid in pids.items():
-        assert _gone(pid), f"{name} (pid {pid}) is still running"
+        assert process_gone(pid), f"{name} (pid {pid}) is still running"
         with pytest.raises(ProcessLookupError):
             os.killpg(pid, 0)  # nothing of its process group either
 
@@ -136,4 +127,4 @@ def test_a_child_dying_at_start_up_is_reported_and_the_others_stopped() -> None:
     finally:
         supervisor.stop_all()
     assert supervisor.children == []
-    assert _gone(sleeper)
+    assert process_gone(sleeper)

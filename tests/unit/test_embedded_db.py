@@ -15,18 +15,9 @@ import pytest
 
 from strangler import embedded_db
 from strangler.embedded_db import MEMORY, EmbeddedDatabaseError, EmbeddedMongo
+from tests.support.processes import process_gone
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _gone(pid: int) -> bool:
-    """True when no process (not even a zombie) has this pid."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z"
 
 
 def _client(uri: str) -> pymongo.MongoClient[dict[str, object]]:
@@ -50,7 +41,7 @@ def test_start_answers_and_stop_leaves_no_process(
         client.close()
     server.stop()
     assert not server.running() and server.pid is None
-    assert _gone(pid)
+    assert process_gone(pid)
     with pytest.raises(ProcessLookupError):
         os.killpg(pid, 0)  # the whole process group is gone too
     assert list(tmp_path.iterdir()) == []  # `:memory:` wrote no data directory
@@ -79,7 +70,7 @@ def test_the_context_manager_stops_the_server_on_error() -> None:
     with pytest.raises(RuntimeError, match="boom"), EmbeddedMongo() as server:
         pid = server.pid
         raise RuntimeError("boom")
-    assert pid is not None and _gone(pid)
+    assert pid is not None and process_gone(pid)
 
 
 def test_a_missing_launcher_is_a_clear_error(
@@ -118,15 +109,15 @@ def test_the_server_dies_with_a_parent_killed_outright() -> None:
     try:
         assert parent.stdout is not None
         pid = int(parent.stdout.readline())
-        assert not _gone(pid)
+        assert not process_gone(pid)
         parent.kill()  # SIGKILL: no atexit, no finally
         parent.wait()
         deadline = time.monotonic() + 10
-        while not _gone(pid) and time.monotonic() < deadline:
+        while not process_gone(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert _gone(pid)
+        assert process_gone(pid)
     finally:
         parent.kill()
         parent.wait()
-        if pid is not None and not _gone(pid):  # the test failed: leave no orphan behind
+        if pid is not None and not process_gone(pid):  # the test failed: leave no orphan behind
             os.killpg(pid, signal.SIGKILL)

@@ -30,6 +30,11 @@ ROUTES = [
 ]
 
 
+def rooms_shadowed(**shadow: object) -> list[dict[str, object]]:
+    """A table of one route, GET /api/rooms in shadow, with these `shadow:` settings."""
+    return [{"id": "list-rooms", "path": "/api/rooms", "stage": "shadow", "shadow": shadow}]
+
+
 def test_an_identical_modern_matches_with_bounded_lists(
     upstream: Callable[..., str], redis_url: str, redis_prefix: str
 ) -> None:
@@ -176,14 +181,7 @@ def test_a_full_queue_drops_and_counts(
     upstream: Callable[..., str], redis_url: str, redis_prefix: str
 ) -> None:
     urls = {"legacy": upstream("legacy"), "modern": upstream("modern")}
-    routes = [
-        {
-            "id": "list-rooms",
-            "path": "/api/rooms",
-            "stage": "shadow",
-            "shadow": {"queue_size": 2, "concurrency": 1},
-        }
-    ]
+    routes = rooms_shadowed(queue_size=2, concurrency=1)
 
     async def scenario() -> None:
         async with harness(redis_url, redis_prefix, urls, routes) as h:
@@ -202,14 +200,7 @@ def test_a_slow_modern_counts_timeouts_and_submit_never_waits(
     upstream: Callable[..., str], redis_url: str, redis_prefix: str
 ) -> None:
     urls = {"legacy": upstream("legacy"), "modern": upstream("modern", "slow")}
-    routes = [
-        {
-            "id": "list-rooms",
-            "path": "/api/rooms",
-            "stage": "shadow",
-            "shadow": {"timeout": 0.3, "concurrency": 4},
-        }
-    ]
+    routes = rooms_shadowed(timeout=0.3, concurrency=4)
 
     async def scenario() -> None:
         async with harness(redis_url, redis_prefix, urls, routes) as h:
@@ -246,14 +237,7 @@ def test_body_over_the_cap_is_skipped_with_its_reason(
     upstream: Callable[..., str], redis_url: str, redis_prefix: str
 ) -> None:
     urls = {"legacy": upstream("legacy"), "modern": upstream("modern")}
-    routes = [
-        {
-            "id": "list-rooms",
-            "path": "/api/rooms",
-            "stage": "shadow",
-            "shadow": {"max_body_bytes": 64},
-        }
-    ]
+    routes = rooms_shadowed(max_body_bytes=64)
 
     async def scenario() -> None:
         async with harness(redis_url, redis_prefix, urls, routes) as h:
@@ -280,9 +264,7 @@ def test_concurrency_is_capped_per_route_and_adjustable_at_runtime(
         "legacy": upstream("legacy"),
         "modern": upstream("modern", "slow", SHADOW_SLOW_SECONDS="0.3"),
     }
-    routes = [
-        {"id": "list-rooms", "path": "/api/rooms", "stage": "shadow", "shadow": {"concurrency": 2}}
-    ]
+    routes = rooms_shadowed(concurrency=2)
 
     async def scenario() -> None:
         async with harness(redis_url, redis_prefix, urls, routes) as h:

@@ -9,15 +9,9 @@ import pytest
 import respx
 
 from strangler.cli import main
+from tests.unit.proxy.samples import ROUTES_HEAD
 
-GOOD = """\
-version: 1
-upstreams:
-  legacy: {url: "http://127.0.0.1:8001"}
-  modern: {url: "http://127.0.0.1:8002"}
-routes:
-  - {id: a, path: /a, stage: legacy}
-"""
+GOOD = ROUTES_HEAD + "  - {id: a, path: /a, stage: legacy}\n"
 
 STATUS = {
     "config": {"revision": "abc123def456", "source": "routes.yaml", "loaded_at": "t",

@@ -8,19 +8,12 @@ from pathlib import Path
 import pytest
 
 from proxy.config import ConfigError, backward_moves, load_routes, parse_routes
-
-HEAD = """\
-version: 1
-upstreams:
-  legacy: {url: "http://127.0.0.1:8001"}
-  modern: {url: "http://127.0.0.1:8002"}
-routes:
-"""
+from tests.unit.proxy.samples import ROUTES_HEAD
 
 
 def problems_of(routes: str) -> list[str]:
     with pytest.raises(ConfigError) as caught:
-        parse_routes(HEAD + textwrap.dedent(routes), source="routes.yaml")
+        parse_routes(ROUTES_HEAD + textwrap.dedent(routes), source="routes.yaml")
     return caught.value.problems
 
 
@@ -70,7 +63,7 @@ def test_overlapping_templates_are_refused() -> None:
 
 def test_same_shape_with_disjoint_methods_is_allowed() -> None:
     loaded = parse_routes(
-        HEAD
+        ROUTES_HEAD
         + textwrap.dedent(
             """\
             - id: list-rooms
@@ -100,7 +93,7 @@ def test_shadowing_a_write_without_an_isolated_upstream_is_refused() -> None:
 
 def test_invalid_yaml_reports_its_line(tmp_path: Path) -> None:
     path = tmp_path / "routes.yaml"
-    path.write_text(HEAD + "  - id: [unclosed\n")
+    path.write_text(ROUTES_HEAD + "  - id: [unclosed\n")
     with pytest.raises(ConfigError) as caught:
         load_routes(path)
     assert caught.value.problems[0].startswith(f"{path}:")
@@ -108,10 +101,10 @@ def test_invalid_yaml_reports_its_line(tmp_path: Path) -> None:
 
 
 def test_backward_moves_need_a_rollback_reason() -> None:
-    old = parse_routes(HEAD + "  - {id: a, path: /a, stage: modern}\n").config
-    back = parse_routes(HEAD + "  - {id: a, path: /a, stage: legacy}\n").config
+    old = parse_routes(ROUTES_HEAD + "  - {id: a, path: /a, stage: modern}\n").config
+    back = parse_routes(ROUTES_HEAD + "  - {id: a, path: /a, stage: legacy}\n").config
     rolled = parse_routes(
-        HEAD + "  - {id: a, path: /a, stage: legacy, rollback: {reason: 'p99 regression'}}\n"
+        ROUTES_HEAD + "  - {id: a, path: /a, stage: legacy, rollback: {reason: 'p99 regression'}}\n"
     ).config
     assert backward_moves(old, back) == [
         "route 'a': stage moved back from modern to legacy without `rollback: {reason: …}`"

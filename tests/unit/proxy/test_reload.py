@@ -7,14 +7,7 @@ from pathlib import Path
 from proxy.config import load_routes
 from proxy.reload import Reloader
 from proxy.routing import RouteTable
-
-HEAD = """\
-version: 1
-upstreams:
-  legacy: {url: "http://127.0.0.1:8001"}
-  modern: {url: "http://127.0.0.1:8002"}
-routes:
-"""
+from tests.unit.proxy.samples import ROUTES_HEAD
 
 
 class Holder:
@@ -31,20 +24,20 @@ class Holder:
 
 def test_valid_invalid_backward_and_unchanged(tmp_path: Path) -> None:
     path = tmp_path / "routes.yaml"
-    path.write_text(HEAD + "  - {id: a, path: /a, stage: shadow}\n")
+    path.write_text(ROUTES_HEAD + "  - {id: a, path: /a, stage: shadow}\n")
     holder = Holder(path)
     first = holder.table
 
     assert holder.reloader.reload("test").result == "unchanged"
     assert holder.table is first
 
-    path.write_text(HEAD + "  - {id: a, path: /a, stage: modern}\n")
+    path.write_text(ROUTES_HEAD + "  - {id: a, path: /a, stage: modern}\n")
     applied = holder.reloader.reload("test")
     assert applied.result == "applied"
     assert holder.table.config.routes[0].stage == "modern"
     good = holder.table
 
-    path.write_text(HEAD + "  - {id: a, path: /a, stage: modrn}\n")
+    path.write_text(ROUTES_HEAD + "  - {id: a, path: /a, stage: modrn}\n")
     refused = holder.reloader.reload("test")
     assert refused.result == "refused"
     assert holder.table is good
@@ -52,7 +45,7 @@ def test_valid_invalid_backward_and_unchanged(tmp_path: Path) -> None:
     assert failure is not None and failure.revision == refused.revision
     assert failure.problems[0].startswith(f"{path}:6: route 'a': stage")
 
-    path.write_text(HEAD + "  - {id: a, path: /a, stage: legacy}\n")
+    path.write_text(ROUTES_HEAD + "  - {id: a, path: /a, stage: legacy}\n")
     backward = holder.reloader.reload("test")
     assert backward.result == "refused"
     assert "moved back from modern to legacy" in backward.problems[0]
@@ -62,7 +55,7 @@ def test_valid_invalid_backward_and_unchanged(tmp_path: Path) -> None:
 
 def test_a_missing_file_keeps_the_table(tmp_path: Path) -> None:
     path = tmp_path / "routes.yaml"
-    path.write_text(HEAD + "  - {id: a, path: /a, stage: legacy}\n")
+    path.write_text(ROUTES_HEAD + "  - {id: a, path: /a, stage: legacy}\n")
     holder = Holder(path)
     path.unlink()
     outcome = holder.reloader.reload("test")
