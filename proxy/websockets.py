@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 
@@ -22,6 +21,7 @@ from yarl import URL
 
 from proxy.canary import choose_target
 from proxy.headers import request_headers
+from proxy.responses import send_error
 from proxy.routing import RouteTable, unmapped_key
 from proxy.stats import UNMAPPED_ROUTE, Stats
 from proxy.types import Receive, Scope, Send
@@ -173,17 +173,8 @@ async def _refuse(scope: Scope, send: Send, status: int, message: str) -> None:
     # A 403 is what a plain close before accept gives anyway, and the extension path
     # makes uvicorn 0.54 log a spurious "returned without completing handshake".
     if status != 403 and "websocket.http.response" in scope.get("extensions", {}):
-        body = json.dumps({"error": {"code": "websocket_refused", "message": message}}).encode()
-        await send(
-            {
-                "type": "websocket.http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
+        await send_error(
+            send, status, "websocket_refused", message, asgi_type="websocket.http.response"
         )
-        await send({"type": "websocket.http.response.body", "body": body})
     else:
         await send({"type": "websocket.close", "code": 1008})
