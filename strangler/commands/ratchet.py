@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,26 +71,22 @@ def register(subparsers: Any) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from proxy.ratchet import RatchetConfigError, check_repository, render
+    from proxy.ratchet import check_repository, render
 
     settings = _settings(args)
-    try:
+    with _config_errors():
         outcome = check_repository(settings)
-    except RatchetConfigError as exc:
-        raise CommandError(str(exc), exit_code=CONFIG_ERROR) from None
     sys.stdout.write(render(outcome, args.format, baseline=settings.relative(settings.baseline)))
     return 0 if outcome.ok else 1
 
 
 def _update(args: argparse.Namespace) -> int:
-    from proxy.ratchet import RatchetConfigError, headline, render, update_repository
+    from proxy.ratchet import headline, render, update_repository
 
     settings = _settings(args)
     baseline = settings.relative(settings.baseline)
-    try:
+    with _config_errors():
         result = update_repository(settings)
-    except RatchetConfigError as exc:
-        raise CommandError(str(exc), exit_code=CONFIG_ERROR) from None
     outcome = result.outcome
     if outcome.regressions:
         sys.stdout.write(render(outcome, args.format, baseline=baseline))
@@ -107,21 +105,28 @@ def _update(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
-    from proxy.ratchet import RatchetConfigError, migration_history, render_history
+    from proxy.ratchet import migration_history, render_history
 
     settings = _settings(args)
-    try:
+    with _config_errors():
         points = migration_history(settings)
-    except RatchetConfigError as exc:
-        raise CommandError(str(exc), exit_code=CONFIG_ERROR) from None
     sys.stdout.write(render_history(points, args.format))
     return 0
 
 
 def _settings(args: argparse.Namespace) -> RatchetSettings:
-    from proxy.ratchet import RatchetConfigError, load_settings
+    from proxy.ratchet import load_settings
+
+    with _config_errors():
+        return load_settings(args.root)
+
+
+@contextmanager
+def _config_errors() -> Iterator[None]:
+    """A ratchet configuration error is a usage error: its one line, exit 2."""
+    from proxy.ratchet import RatchetConfigError
 
     try:
-        return load_settings(args.root)
+        yield
     except RatchetConfigError as exc:
         raise CommandError(str(exc), exit_code=CONFIG_ERROR) from None
