@@ -83,11 +83,7 @@ class UpstreamClient:
             head += body  # one write, one packet: the common small API call
             body = None
         conn = await self._acquire(deadline)  # after the head is built: nothing can leak it
-        started = conn.start(head, no_body=method == "HEAD")
-        response = conn._response
-        assert response is not None
-        timer = loop.call_at(deadline, conn.time_out, timeout)
-        response._timer = timer
+        started = conn.start(head, no_body=method == "HEAD", deadline=deadline, timeout=timeout)
         writer = None
         if isinstance(body, bytes):
             conn.transport.write(body)  # type: ignore[union-attr]
@@ -97,8 +93,7 @@ class UpstreamClient:
         try:
             return await started
         except BaseException:
-            timer.cancel()
-            conn.close()
+            conn.abandon()
             raise
 
     # -- the pool ------------------------------------------------------------------------

@@ -131,8 +131,12 @@ class Connection(asyncio.Protocol):
 
     # -- one exchange --------------------------------------------------------------------
 
-    def start(self, head: bytes, no_body: bool) -> asyncio.Future[UpstreamResponse]:
-        """Send a request head; the future resolves with the response head."""
+    def start(
+        self, head: bytes, *, no_body: bool, deadline: float, timeout: float
+    ) -> asyncio.Future[UpstreamResponse]:
+        """Send a request head; the future resolves with the response head. At the
+        loop time `deadline` (`timeout` s after the request began) the whole exchange,
+        body included, times out."""
         assert self.transport is not None
         self._parser = httptools.HttpResponseParser(self)
         self._head_bytes = 0
@@ -141,7 +145,8 @@ class Connection(asyncio.Protocol):
         self._interim = False
         self._framed = False
         self._keep_alive = False
-        self._response = UpstreamResponse(self)
+        self._response = response = UpstreamResponse(self)
+        response._timer = self.loop.call_at(deadline, self.time_out, timeout)
         self._head = self.loop.create_future()
         self.transport.write(head)
         return self._head
@@ -164,6 +169,13 @@ class Connection(asyncio.Protocol):
             reusable = False
         if reusable and self._keep_alive and not self.closed and not self._paused:
             self.client.give_back(self)
+        else:
+            self.close()
+
+    def abandon(self) -> None:
+        """The exchange ended before its response head: stop its timer, drop the socket."""
+        if self._response is not None:
+            self._response.release()  # incomplete, so the connection is closed
         else:
             self.close()
 
