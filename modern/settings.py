@@ -17,6 +17,7 @@ DEFAULT_REDIS_KEY_PREFIX = "strangler:"
 DEFAULT_SLOW_QUERY_MS = 100.0
 DEFAULT_CACHE_TTL_SECONDS = 30
 DEFAULT_PROFILE_TTL_SECONDS = 300
+DEFAULT_LOCAL_VIEWS_MB = 64
 
 
 class SettingsError(ValueError):
@@ -37,6 +38,8 @@ class Settings:
             views (services/views.py: room list, history, home, user rooms, search); 0 turns
             the cache off (reads go to the database; used by parity tests and benches).
         profile_ttl: MODERN_PROFILE_TTL seconds for cached user profiles (0 = off).
+        local_views_mb: MODERN_LOCAL_VIEWS_MB, megabytes of rendered views each worker
+            keeps a copy of, served after Redis confirms their version (0 = none).
     """
 
     mongodb_uri: str = DEFAULT_MONGODB_URI
@@ -46,6 +49,7 @@ class Settings:
     slow_query_ms: float = DEFAULT_SLOW_QUERY_MS
     cache_ttl: int = DEFAULT_CACHE_TTL_SECONDS
     profile_ttl: int = DEFAULT_PROFILE_TTL_SECONDS
+    local_views_mb: float = DEFAULT_LOCAL_VIEWS_MB
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -59,6 +63,7 @@ class Settings:
             slow_query_ms=_number(env, "MODERN_SLOW_QUERY_MS", DEFAULT_SLOW_QUERY_MS),
             cache_ttl=int(_number(env, "MODERN_CACHE_TTL", DEFAULT_CACHE_TTL_SECONDS)),
             profile_ttl=int(_number(env, "MODERN_PROFILE_TTL", DEFAULT_PROFILE_TTL_SECONDS)),
+            local_views_mb=_number(env, "MODERN_LOCAL_VIEWS_MB", DEFAULT_LOCAL_VIEWS_MB),
         )
 
 

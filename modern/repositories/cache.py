@@ -88,32 +88,35 @@ class Cache:
         except redis.RedisError as exc:
             self._outage(exc)
 
-    def get_fields(self, pairs: Sequence[tuple[str, str]]) -> list[bytes | None]:
-        """Raw hash fields `(key, field)` in order, from one pipelined round trip."""
-        if not pairs or not self._up():
-            return [None] * len(pairs)
+    def get_fields(self, requests: Sequence[tuple[str, Sequence[str]]]) -> list[list[bytes | None]]:
+        """For each `(key, fields)`, the raw values of those hash fields (HMGET), all
+        from one pipelined round trip. A request counts as a hit when its first field
+        is there."""
+        if not requests or not self._up():
+            return [[None] * len(fields) for _, fields in requests]
         try:
             with self._client.pipeline(transaction=False) as pipe:
-                for key, field in pairs:
-                    pipe.hget(self._prefix + key, field)
-                raws: list[bytes | None] = pipe.execute()
+                for key, fields in requests:
+                    pipe.hmget(self._prefix + key, list(fields))
+                replies: list[list[bytes | None]] = pipe.execute()
         except redis.RedisError as exc:
             self._outage(exc)
-            return [None] * len(pairs)
-        found = sum(raw is not None for raw in raws)
+            return [[None] * len(fields) for _, fields in requests]
+        found = sum(reply[0] is not None for reply in replies)
         self.hits += found
-        self.misses += len(pairs) - found
-        return raws
+        self.misses += len(requests) - found
+        return replies
 
-    def set_fields(self, values: Mapping[tuple[str, str], bytes], ttl: int) -> None:
-        """Store raw hash fields. A hash expires `ttl` seconds after its first field
-        (EXPIRE NX): later fields never extend the life of older ones."""
+    def set_fields(self, values: Mapping[str, Mapping[str, bytes]], ttl: int) -> None:
+        """Store raw hash fields, each key's in one HSET (so a reader sees all of them or
+        none). A hash expires `ttl` seconds after its first field (EXPIRE NX): later
+        fields never extend the life of older ones."""
         if not values or ttl <= 0 or not self._up():
             return
         try:
             with self._client.pipeline(transaction=False) as pipe:
-                for (key, field), raw in values.items():
-                    pipe.hset(self._prefix + key, field, raw)
+                for key, fields in values.items():
+                    pipe.hset(self._prefix + key, mapping=dict(fields))
                     pipe.expire(self._prefix + key, ttl, nx=True)
                 pipe.execute()
         except redis.RedisError as exc:

@@ -83,7 +83,9 @@ def open_storage(settings: Settings) -> Storage:
         sessions=MongoSessions(database["sessions"]),
         rooms=MongoRooms(database["rooms"], cache, list_ttl=settings.cache_ttl),
         messages=MongoMessages(database["messages"], cache, summary_ttl=settings.cache_ttl),
-        views=RedisViews(cache, settings.cache_ttl),
+        views=RedisViews(
+            cache, settings.cache_ttl, local_bytes=int(settings.local_views_mb * 2**20)
+        ),
         events=RedisEventBus(redis_sync, redis_async, prefix),
         redis_sync=redis_sync,
         redis_async=redis_async,

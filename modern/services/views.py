@@ -52,6 +52,11 @@ def home_group(user_id: str) -> str:
     return f"home:{user_id}"
 
 
+def _as_raw(raw: bytes | None) -> Raw | None:
+    """A stored view as `Raw`, without copying one that already is (a worker's copy)."""
+    return raw if raw is None or isinstance(raw, Raw) else Raw(raw)
+
+
 def order_of(rooms: Iterable[Room]) -> Order:
     return [(room["id"], stamp(room["last_message_at"])) for room in rooms]
 
@@ -68,7 +73,7 @@ class Views:
     def get_many(self, keys: Sequence[ViewKey]) -> list[Raw | None]:
         if self._cache is None or not keys:
             return [None] * len(keys)
-        return [Raw(raw) if raw is not None else None for raw in self._cache.get_many(keys)]
+        return [_as_raw(raw) for raw in self._cache.get_many(keys)]
 
     def put_many(self, values: dict[ViewKey, bytes]) -> None:
         if self._cache is not None and values:

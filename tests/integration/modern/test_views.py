@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 import redis
 
 from tests.integration.modern.client import PASSWORD, Account, Api
+from tests.integration.modern.conftest import MODERN, modern_env
+from tests.support.servers import run_app
 
 
 @pytest.fixture
@@ -208,3 +211,27 @@ def test_the_user_directory_follows_registrations_and_profiles(api: Api, views: 
     assert bob.id in listed()
     api.http.patch("/api/users/me", json={"bio": "new bio"}, headers=bob.headers)
     assert listed()[bob.id]["bio"] == "new bio"
+
+
+def test_a_write_through_one_process_reaches_the_other_processs_copies(
+    api: Api, module_db: str, redis_url: str, module_prefix: str
+) -> None:
+    """Both processes hold copies of the same room summary; each one's writes show in
+    the other's next read (copies are served only at Redis's current version)."""
+    alice, bob = api.register("vp"), api.register("vq")
+    room = api.room(alice, "two-process-room")
+    env = modern_env(module_db, redis_url, module_prefix)
+    with run_app(MODERN, env=env) as second, httpx.Client(base_url=second.url) as http:
+        there = Api(http)
+        for side in (api, there):  # each process reads (and keeps) the rendered summary
+            assert _listed(side, alice, room["id"])["message_count"] == 0
+        there.post(alice, room["id"], "via the second process")
+        assert _listed(api, alice, room["id"])["message_count"] == 1
+        api.join(bob, room["id"])
+        assert bob.id in [m["id"] for m in _listed(there, alice, room["id"])["members"]]
+        renamed = api.http.patch(
+            "/api/users/me", json={"display_name": "Robert"}, headers=bob.headers
+        )
+        assert renamed.status_code == 200
+        members = {m["id"]: m for m in _listed(there, alice, room["id"])["members"]}
+        assert members[bob.id]["display_name"] == "Robert"
