@@ -1,6 +1,6 @@
 """Legacy vs modern, side by side on the same data: latency, payload, database operations.
 
-    .venv/bin/python scripts/bench_apps.py [--rounds 3] [--calls 3] [--timeout 120]
+    .venv/bin/python scripts/bench_apps.py [--rounds 3] [--calls 5] [--timeout 120]
                                            [--sizes case-study,small] [--out FILE]
                                            [--mix-size small] [--mix-requests 100]
 
@@ -8,8 +8,11 @@ For each data set (the `case-study` preset — 5,000 users, 500 rooms, 200,000
 messages — and one 10x smaller, to show growth), seeded once into a data directory
 this script keeps under `.strangler/bench/`, it runs three variants as separate
 uvicorn processes on the same database: legacy, modern with its Redis cache, and
-modern with the cache off (MODERN_CACHE_TTL=0). Rounds alternate the variants
-(A B C A B C ...) per endpoint; each call records wall time, payload bytes and the
+modern with the cache off (MODERN_CACHE_TTL=0). Both data sets are up for the whole
+run, each on its own embedded server, and calls alternate over every data set and
+variant per endpoint (small-modern, large-modern, small-modern, ...; legacy once per
+round), so a growth ratio compares calls made side by side on a noisy machine, not
+minutes apart. Each call records wall time, payload bytes and the
 database operations it caused, counted server-side from `serverStatus` opcounters
 (the bench is the only client between two readings; modern's and legacy's driver
 heartbeats may add one now and then). A legacy call that times out is recorded and
@@ -48,6 +51,8 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.client import HTTPConnection, RemoteDisconnected
@@ -78,7 +83,7 @@ OPCOUNTERS = ("insert", "query", "update", "delete", "getmore", "command")
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3, help="A B C rounds (default 3)")
-    parser.add_argument("--calls", type=int, default=3, help="calls per variant per round")
+    parser.add_argument("--calls", type=int, default=5, help="modern calls per round")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per call")
     parser.add_argument("--sizes", default="small,case-study", help="data sets, in order")
     parser.add_argument(
@@ -214,63 +219,110 @@ def target_paths(db: Any) -> dict[str, str]:
     }
 
 
-def bench_size(size: str, args: argparse.Namespace) -> dict[str, Any]:
+@dataclass
+class Stand:
+    """One data set, up for the whole run beside the others: its database and apps."""
+
+    size: str
+    db: Any
+    counts: dict[str, int]
+    paths: dict[str, str]
+    apps: dict[str, App]
+    supervisor: Supervisor
+    runs: dict[str, dict[str, list[dict[str, Any]]]]
+    cold: dict[str, dict[str, Any]]
+
+
+@contextmanager
+def stand(size: str, args: argparse.Namespace) -> Iterator[Stand]:
+    """Seed (once) and serve one data set: its own embedded server, Redis prefix and apps."""
     config = data_set(size)
     with database(REPO_ROOT / ".strangler/bench" / size / "data") as info:
         client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(info.uri)
-        db = client.get_default_database()
-        counts = ensure_seeded(db, config)
-        paths = target_paths(db)
         prefix = f"bench-{uuid.uuid4().hex[:8]}:"
-        base = {"MONGODB_URI": info.uri, "REDIS_URL": args.redis_url, "REDIS_KEY_PREFIX": prefix}
         supervisor = Supervisor()
-        apps = {
-            "legacy": App("legacy", {"MONGODB_URI": info.uri}, supervisor),
-            "modern": App("modern", {**base, "MODERN_CACHE_TTL": "300"}, supervisor),
-            "modern-nocache": App("modern-nocache", {**base, "MODERN_CACHE_TTL": "0",
-                                                     "MODERN_PROFILE_TTL": "0"}, supervisor),
-        }  # fmt: skip
-        variants = [v for v in VARIANTS if v in args.variants.split(",")]
-        apps = {name: app for name, app in apps.items() if name in variants}
-        runs: dict[str, dict[str, list[dict[str, Any]]]] = {
-            e: {v: [] for v in variants} for e in ENDPOINTS
-        }
-        cold: dict[str, dict[str, Any]] = {e: {} for e in ENDPOINTS}
+        apps: dict[str, App] = {}
         try:
+            db = client.get_default_database()
+            counts = ensure_seeded(db, config)
+            base = {
+                "MONGODB_URI": info.uri,
+                "REDIS_URL": args.redis_url,
+                "REDIS_KEY_PREFIX": prefix,
+            }
+            every = {
+                "legacy": App("legacy", {"MONGODB_URI": info.uri}, supervisor),
+                "modern": App("modern", {**base, "MODERN_CACHE_TTL": "300"}, supervisor),
+                "modern-nocache": App("modern-nocache", {**base, "MODERN_CACHE_TTL": "0",
+                                                         "MODERN_PROFILE_TTL": "0"}, supervisor),
+            }  # fmt: skip
+            apps = {v: every[v] for v in VARIANTS if v in args.variants.split(",")}
             for app in apps.values():
                 app.keep_alive = args.keep_alive
                 app.start()
-            for endpoint in ENDPOINTS:  # the first (cold) call of each modern variant
-                for variant in (v for v in variants if v != "legacy"):
-                    cold[endpoint][variant] = call(apps[variant], paths[endpoint], args.timeout, db)
-                    print(f"{size} cold {endpoint:<10} {variant:<15} "
-                          f"{cold[endpoint][variant]['ms']:.0f} ms", flush=True)  # fmt: skip
-            for round_number in range(1, args.rounds + 1):
-                for endpoint in ENDPOINTS:
-                    for variant in variants:
-                        if any(r["ms"] is None for r in runs[endpoint][variant]):
-                            continue  # timed out before: not asked again
-                        calls = 1 if variant == "legacy" else args.calls
-                        for _ in range(calls):
-                            run = call(apps[variant], paths[endpoint], args.timeout, db)
-                            runs[endpoint][variant].append(run)
-                            if run["ms"] is None:
-                                restart_legacy(apps, supervisor)
-                                break
-                        last = runs[endpoint][variant][-1]
-                        shown = "timeout" if last["ms"] is None else f"{last['ms']:.0f} ms"
-                        print(f"{size} r{round_number} {endpoint:<10} {variant:<15} {shown}",
-                              flush=True)  # fmt: skip
-            mix = None
-            if size == args.mix_size and set(MODERN_VARIANTS) <= set(apps):
-                mix = run_mix(apps, db, args)
+            runs = {e: {v: [] for v in apps} for e in ENDPOINTS}
+            yield Stand(size, db, counts, target_paths(db), apps, supervisor, runs,
+                        {e: {} for e in ENDPOINTS})  # fmt: skip
         finally:
             for app in apps.values():
                 app.close()
             supervisor.stop_all()
             client.close()
             forget_cache(args.redis_url, prefix)
-    return {"data": counts, "paths": paths, "runs": runs, "cold": cold, "mix": mix}
+
+
+def cold_calls(stands: list[Stand], timeout: float) -> None:
+    """The first call of each modern variant per endpoint (cold cache, cold connections),
+    made before the rounds and reported apart, so medians are the steady state."""
+    for here in stands:
+        for endpoint in ENDPOINTS:
+            for variant in (v for v in here.apps if v != "legacy"):
+                run = call(here.apps[variant], here.paths[endpoint], timeout, here.db)
+                here.cold[endpoint][variant] = run
+                print(f"{here.size} cold {endpoint:<10} {variant:<15} {run['ms']:.0f} ms",
+                      flush=True)  # fmt: skip
+
+
+def run_rounds(stands: list[Stand], args: argparse.Namespace) -> None:
+    """Per round and endpoint, calls alternate over every data set and variant
+    (small-modern, large-modern, small-modern, ...), so that a growth ratio compares
+    calls made side by side, not minutes apart. Legacy gets one call per round."""
+    for round_number in range(1, args.rounds + 1):
+        for endpoint in ENDPOINTS:
+            for turn in range(args.calls):
+                for here in stands:
+                    for variant, app in here.apps.items():
+                        runs = here.runs[endpoint][variant]
+                        if (variant == "legacy" and turn) or any(r["ms"] is None for r in runs):
+                            continue  # one legacy call per round; a timeout is not retried
+                        run = call(app, here.paths[endpoint], args.timeout, here.db)
+                        runs.append(run)
+                        if run["ms"] is None:
+                            restart_legacy(here.apps, here.supervisor)
+            for here in stands:
+                shown = []
+                for variant, runs in here.runs[endpoint].items():
+                    last = runs[-1] if runs else {"ms": None}
+                    shown.append(f"{variant} " + ("timeout" if last["ms"] is None
+                                                  else f"{last['ms']:.0f} ms"))  # fmt: skip
+                print(f"{here.size} r{round_number} {endpoint:<10} {', '.join(shown)}", flush=True)
+
+
+def bench(args: argparse.Namespace) -> dict[str, Any]:
+    """Every data set up at once; cold calls, alternating rounds, then the mix."""
+    sizes = [size for size in args.sizes.split(",") if size]
+    with ExitStack() as stack:
+        stands = [stack.enter_context(stand(size, args)) for size in sizes]
+        cold_calls(stands, args.timeout)
+        run_rounds(stands, args)
+        results: dict[str, Any] = {}
+        for here in stands:
+            mix = None
+            if here.size == args.mix_size and set(MODERN_VARIANTS) <= set(here.apps):
+                mix = run_mix(here.apps, here.db, args)
+            results[here.size] = {"data": here.counts, "paths": here.paths, "runs": here.runs,
+                                  "cold": here.cold, "mix": mix}  # fmt: skip
+    return results
 
 
 MIX_READS = ("home", "rooms", "messages", "users", "profile", "user_rooms")
@@ -477,7 +529,7 @@ def main() -> int:
     args = parse_args()
     env = environment(PACKAGES)
     print_environment("bench_apps", env)
-    results = {size: bench_size(size, args) for size in args.sizes.split(",") if size}
+    results = bench(args)
     report(results)
     growth = report_growth(results)
     mix = report_mix(results)
