@@ -19,12 +19,9 @@ heartbeats may add one now and then). A legacy call that times out is recorded a
 that endpoint is not asked of legacy again (legacy is restarted: its handlers block
 the event loop, so it is still busy with the abandoned request).
 
-Then, on the `--mix-size` data set, a read-heavy mix (90% reads over home, rooms,
-messages, users, user profile and user rooms; 10% writes: post a message, toggle a
-reaction), the same seeded sequence for modern with and without its cache, in
-alternating rounds: database operations per request (opcounters) and the reduction
-the cache brings. The mix's writes are undone afterwards (posted messages deleted,
-reactions and rooms' activity restored) so the seeded set stays as it was.
+Then, on the `--mix-size` data set, the read-heavy mix of `apps_mix.py` (90% reads,
+10% writes, undone afterwards): database operations per request for modern with and
+without its cache, and the reduction the cache brings.
 
 Each modern variant's first call per endpoint (cold cache, cold connections) is made
 before the rounds and reported apart, so medians are the steady state. Calls go
@@ -45,7 +42,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import signal
 import statistics
 import sys
@@ -54,30 +50,25 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from http.client import HTTPConnection, RemoteDisconnected
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pymongo
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from benchkit import environment, print_environment  # noqa: E402  (scripts/ is on sys.path)
+from appkit import App, call, forget_cache, restart_legacy  # noqa: E402  (scripts/ is on sys.path)
+from apps_mix import MODERN_VARIANTS, report_mix, run_mix  # noqa: E402
+from benchkit import environment, print_environment  # noqa: E402
 
-from strangler.embedded_db import free_port  # noqa: E402
-from strangler.seed import PRESETS, SEED_PASSWORD, config_for, seed_database  # noqa: E402
-from strangler.stack import Supervisor, database, uvicorn_command  # noqa: E402
+from strangler.seed import PRESETS, config_for, seed_database  # noqa: E402
+from strangler.stack import Supervisor, database  # noqa: E402
 
 PACKAGES = ("fastapi", "starlette", "uvicorn", "pymongo", "redis", "SecantusDB")
 VARIANTS = ("legacy", "modern", "modern-nocache")
 ENDPOINTS = ("home", "rooms", "messages", "users", "search", "user_rooms")
-MODERN_VARIANTS = ("modern", "modern-nocache")
 GROWTH_BOUND = 1.5
-MIX_WRITE_SHARE = 0.1
-OPCOUNTERS = ("insert", "query", "update", "delete", "getmore", "command")
 
 
 def parse_args() -> argparse.Namespace:
@@ -120,88 +111,6 @@ def ensure_seeded(db: Any, config: Any) -> dict[str, int]:
         seed_database(db, config, drop=True)
         print(f"seeded in {time.perf_counter() - started:.0f}s", flush=True)
     return wanted
-
-
-def db_ops(db: Any) -> int:
-    counters = db.command("serverStatus")["opcounters"]
-    return sum(int(counters.get(name, 0)) for name in OPCOUNTERS)
-
-
-@dataclass
-class App:
-    """One variant: its uvicorn child, URL and login token."""
-
-    name: str
-    env: dict[str, str]
-    supervisor: Supervisor
-    url: str = ""
-    token: str = ""
-    keep_alive: bool = False  # one connection, kept between calls
-    http: HTTPConnection | None = None
-
-    def start(self) -> None:
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        module = "legacy.app:app" if self.name == "legacy" else "modern.app:app"
-        command = uvicorn_command(module, host="127.0.0.1", port=port)
-        self.supervisor.spawn(self.name, command, {**os.environ, **self.env})
-        # Modern builds its indexes at start-up: the first start on a big set takes a while.
-        self.supervisor.wait_ready(self.name, self.url + "/healthz", timeout=1800)
-        body = {"username": "demo", "password": SEED_PASSWORD}
-        reply = httpx.post(self.url + "/api/auth/login", json=body, timeout=120)
-        reply.raise_for_status()
-        self.token = reply.json()["token"]
-        self.close()  # a restart: the kept connection went with the old process
-
-    def connection(self, timeout: float) -> HTTPConnection:
-        """The kept connection (opened on first use), or a new one per call."""
-        if self.http is not None:
-            return self.http
-        host, port = self.url.removeprefix("http://").split(":")
-        conn = HTTPConnection(host, int(port), timeout=timeout)
-        if self.keep_alive:
-            self.http = conn
-        return conn
-
-    def close(self) -> None:
-        if self.http is not None:
-            self.http.close()
-            self.http = None
-
-
-def call(
-    app: App, path: str, timeout: float, db: Any, method: str = "GET", body: Any = None
-) -> dict[str, Any]:
-    """One timed request. The client is the standard library's: it reads a body with
-    buffered C-level reads, where httpx's pure-Python parsing cost 3.9 ms on a 2 MB
-    body here (http.client 0.5 ms), which would be counted as the server's growth."""
-    headers = {"Authorization": f"Bearer {app.token}"}
-    payload = None
-    if body is not None:
-        payload = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    before = db_ops(db)
-    for attempt in (1, 2):
-        conn = app.connection(timeout)
-        started = time.perf_counter()
-        try:
-            conn.request(method, path, body=payload, headers=headers)
-            reply = conn.getresponse()
-            content = reply.read()
-        except TimeoutError:
-            app.close()
-            return {"ms": None, "timed_out_after": timeout}
-        except (RemoteDisconnected, ConnectionError):
-            app.close()  # the server closed an idle kept connection: once more, afresh
-            if attempt == 2:
-                raise
-            continue
-        break
-    ms = (time.perf_counter() - started) * 1000
-    if not app.keep_alive:
-        conn.close()
-    ops = db_ops(db) - before - 1  # minus the first serverStatus itself
-    return {"ms": ms, "status": reply.status, "bytes": len(content), "db_ops": ops}
 
 
 def target_paths(db: Any) -> dict[str, str]:
@@ -325,114 +234,6 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
-MIX_READS = ("home", "rooms", "messages", "users", "profile", "user_rooms")
-Step = tuple[str, str, str, Any]  # kind, method, path, JSON body
-
-
-def mix_plan(db: Any, requests: int, seed: int = 7) -> tuple[list[Step], dict[str, Any]]:
-    """The same seeded sequence for every variant, and what it will write (to undo)."""
-    demo = db.users.find_one({"username": "demo"}, {"_id": 1})["_id"]
-    rooms = list(db.rooms.find({"member_ids": demo}, {"last_message_at": 1}))
-    targets = {
-        room["_id"]: db.messages.find_one({"room_id": room["_id"], "deleted": False})
-        for room in rooms
-    }
-    users = [str(u["_id"]) for u in db.users.find({}, {"_id": 1}).limit(200)]
-    rng = random.Random(seed)
-    reads: dict[str, Any] = {
-        "home": lambda: "/api/home",
-        "rooms": lambda: "/api/rooms",
-        "messages": lambda: f"/api/rooms/{rng.choice(rooms)['_id']}/messages",
-        "users": lambda: "/api/users",
-        "profile": lambda: f"/api/users/{rng.choice(users)}",
-        "user_rooms": lambda: f"/api/users/{demo}/rooms",
-    }
-    plan: list[Step] = []
-    for index in range(requests):
-        if rng.random() >= MIX_WRITE_SHARE:
-            kind = rng.choice(MIX_READS)
-            plan.append((kind, "GET", reads[kind](), None))
-            continue
-        room = rng.choice(rooms)
-        target = targets[room["_id"]]
-        if rng.random() < 0.5 or target is None:
-            path = f"/api/rooms/{room['_id']}/messages"
-            plan.append(("post", "POST", path, {"text": f"mix message {index}"}))
-        else:
-            path = f"/api/messages/{target['_id']}/reactions"
-            plan.append(("react", "POST", path, {"emoji": "👍"}))
-    undo = {"author": demo, "rooms": rooms, "messages": [t for t in targets.values() if t]}
-    return plan, undo
-
-
-def undo_mix(db: Any, undo: dict[str, Any], since: Any) -> None:
-    """Delete the mix's messages; restore reactions and rooms' activity as seeded."""
-    db.messages.delete_many({"author_id": undo["author"], "created_at": {"$gte": since}})
-    for message in undo["messages"]:
-        reactions = message.get("reactions") or {}
-        db.messages.update_one({"_id": message["_id"]}, {"$set": {"reactions": reactions}})
-    for room in undo["rooms"]:
-        at = room.get("last_message_at")
-        db.rooms.update_one({"_id": room["_id"]}, {"$set": {"last_message_at": at}})
-
-
-def run_mix(apps: dict[str, App], db: Any, args: argparse.Namespace) -> dict[str, Any]:
-    """Rounds alternate the variants (A B A B); each runs the whole plan."""
-    plan, undo = mix_plan(db, args.mix_requests)
-    since = datetime.now(UTC) - timedelta(seconds=1)
-    rounds: dict[str, list[dict[str, Any]]] = {v: [] for v in MODERN_VARIANTS}
-    try:
-        for round_number in range(1, args.mix_rounds + 1):
-            for variant in MODERN_VARIANTS:
-                app = apps[variant]
-                headers = {"Authorization": f"Bearer {app.token}"}
-                times: list[float] = []
-                errors = 0
-                with httpx.Client(base_url=app.url, headers=headers, timeout=args.timeout) as http:
-                    before = db_ops(db)
-                    for _, method, path, body in plan:
-                        started = time.perf_counter()
-                        reply = http.request(method, path, json=body)
-                        times.append((time.perf_counter() - started) * 1000)
-                        errors += reply.status_code >= 400
-                    ops = db_ops(db) - before - 1
-                rounds[variant].append({"requests": len(plan), "db_ops": ops, "errors": errors,
-                                        "ms": times})  # fmt: skip
-                print(f"mix r{round_number} {variant:<15} {ops / len(plan):6.2f} db ops/request, "
-                      f"median {statistics.median(times):.1f} ms, {errors} errors",
-                      flush=True)  # fmt: skip
-    finally:
-        undo_mix(db, undo, since)
-    kinds = {kind: sum(step[0] == kind for step in plan) for kind in (*MIX_READS, "post", "react")}
-    return {"plan": kinds, "rounds": rounds}
-
-
-def forget_cache(url: str, prefix: str) -> None:
-    """Delete the keys the modern variants left in Redis (nothing if Redis is down)."""
-    import redis
-
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=1)
-        keys = list(client.scan_iter(match=prefix + "*", count=1000))
-        if keys:
-            client.delete(*keys)
-        client.close()
-    except redis.RedisError:
-        pass
-
-
-def restart_legacy(apps: dict[str, App], supervisor: Supervisor) -> None:
-    """Legacy is still busy with the abandoned call: restart it, keeping the others."""
-    for index, (name, process) in enumerate(supervisor.children):
-        if name == "legacy":
-            from strangler.children import stop_group
-
-            stop_group(process)
-            del supervisor.children[index]
-            break
-    apps["legacy"].start()
-
-
 def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     done = [r for r in runs if r["ms"] is not None]
     if not done:
@@ -496,30 +297,6 @@ def report_growth(results: dict[str, Any]) -> dict[str, Any]:
                   f"{ratio:6.2f}x {a['bytes']:12,d} {b['bytes']:12,d} {size_ratio:7.1f}x  "
                   f"{verdict}")  # fmt: skip
     return growth
-
-
-def report_mix(results: dict[str, Any]) -> dict[str, Any]:
-    """Database operations per request with and without the cache, and the reduction."""
-    out: dict[str, Any] = {}
-    for size, result in results.items():
-        mix = result.get("mix")
-        if not mix:
-            continue
-        print(f"\n== read-heavy mix on {size}: {mix['plan']} ==")
-        per: dict[str, float] = {}
-        for variant, rounds in mix["rounds"].items():
-            requests = sum(r["requests"] for r in rounds)
-            per[variant] = sum(r["db_ops"] for r in rounds) / requests
-            times = [t for r in rounds for t in r["ms"]]
-            spread = [round(r["db_ops"] / r["requests"], 2) for r in rounds]
-            print(f"{variant:<15} {per[variant]:6.2f} db ops/request (rounds {spread}), "
-                  f"median {statistics.median(times):.1f} ms, "
-                  f"errors {sum(r['errors'] for r in rounds)}")  # fmt: skip
-        cut = 1 - per["modern"] / per["modern-nocache"] if per.get("modern-nocache") else None
-        if cut is not None:
-            print(f"the cache cuts database operations by {cut:.0%} (bound: >= 50%)")
-        out[size] = {"ops_per_request": per, "reduction": cut}
-    return out
 
 
 def main() -> int:
