@@ -4,7 +4,8 @@ A group is one Redis hash (a room's views, the room list's page order, a user's 
 order, search results); its fields are the views. A write drops whole groups with one
 DEL, so the rules of what a write changes (decided in `modern.services.views`) name
 groups, never single pages. Reads fetch any number of fields in one pipelined round
-trip. Degrades like the rest of the cache: during a Redis outage every view is a miss.
+trip (two when a copy held here went stale). Degrades like the rest of the cache:
+during a Redis outage every view is a miss, copies included.
 
 Every view is stored with a version (field `#<view>`, written in the same HSET), and
 each worker keeps its own copies of the views it read (`LocalCopies`): a read asks
