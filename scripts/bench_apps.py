@@ -28,7 +28,8 @@ before the rounds and reported apart, so medians are the steady state. Calls go
 through the standard library's `http.client` (httpx's own parsing of a 2 MB body
 took longer than the server's work on it); by default every call opens a new
 connection, and `--keep-alive` keeps one per variant. `--variants
-modern,modern-nocache` skips legacy.
+modern,modern-nocache` skips legacy; `modern-nocopies` (not run by default) is modern
+with MODERN_LOCAL_VIEWS_MB=0, every view's body fetched from Redis per request.
 
 Prints what it ran on, a table per data set (median and p95 ms, bytes, db ops,
 legacy/modern ratios), the growth table (large/small median and bytes per endpoint
@@ -66,7 +67,8 @@ from strangler.seed import PRESETS, config_for, seed_database  # noqa: E402
 from strangler.stack import Supervisor, database  # noqa: E402
 
 PACKAGES = ("fastapi", "starlette", "uvicorn", "pymongo", "redis", "SecantusDB")
-VARIANTS = ("legacy", "modern", "modern-nocache")
+VARIANTS = ("legacy", "modern", "modern-nocopies", "modern-nocache")
+DEFAULT_VARIANTS = ("legacy", "modern", "modern-nocache")
 ENDPOINTS = ("home", "rooms", "messages", "users", "search", "user_rooms")
 GROWTH_BOUND = 1.5
 
@@ -82,7 +84,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench-results/apps.json")
     parser.add_argument(
-        "--variants", default=",".join(VARIANTS), help="which of legacy,modern,modern-nocache"
+        "--variants", default=",".join(DEFAULT_VARIANTS), help=f"which of {','.join(VARIANTS)}"
     )
     parser.add_argument(
         "--keep-alive", action="store_true",
@@ -162,6 +164,9 @@ def stand(size: str, args: argparse.Namespace) -> Iterator[Stand]:
             every = {
                 "legacy": App("legacy", {"MONGODB_URI": info.uri}, supervisor),
                 "modern": App("modern", {**base, "MODERN_CACHE_TTL": "300"}, supervisor),
+                "modern-nocopies": App("modern-nocopies", {**base, "MODERN_CACHE_TTL": "300",
+                                                           "MODERN_LOCAL_VIEWS_MB": "0"},
+                                       supervisor),
                 "modern-nocache": App("modern-nocache", {**base, "MODERN_CACHE_TTL": "0",
                                                          "MODERN_PROFILE_TTL": "0"}, supervisor),
             }  # fmt: skip
