@@ -53,21 +53,18 @@ class LocalCopies(Generic[V]):
     def put(self, key: Hashable, version: bytes, value: V) -> None:
         """Keep `value` as `key`'s copy at `version`, replacing an older one; a value
         larger than the whole budget is not kept."""
-        if len(value) > self.max_bytes:
-            self.discard(key)
-            return
         with self._lock:
-            old = self._copies.pop(key, None)
-            if old is not None:
-                self._size -= len(old[1])
+            self._forget(key)
+            if len(value) > self.max_bytes:
+                return
             self._copies[key] = (version, value)
             self._size += len(value)
             while self._size > self.max_bytes:
                 _, (_, evicted) = self._copies.popitem(last=False)
                 self._size -= len(evicted)
 
-    def discard(self, key: Hashable) -> None:
-        with self._lock:
-            old = self._copies.pop(key, None)
-            if old is not None:
-                self._size -= len(old[1])
+    def _forget(self, key: Hashable) -> None:
+        """Drop `key`'s copy; the caller holds the lock."""
+        old = self._copies.pop(key, None)
+        if old is not None:
+            self._size -= len(old[1])
