@@ -73,7 +73,11 @@ def app_available(module: str) -> bool:
 
 
 def port_in_use(port: int, host: str = LOOPBACK) -> bool:
+    """Whether something listens on the port. SO_REUSEADDR, as uvicorn binds: the
+    connections a stack just stopped leave TIME_WAIT sockets on its ports for a
+    minute, and those must not keep `strangler up` from starting again."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
