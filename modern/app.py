@@ -2,7 +2,8 @@
 
 The lifespan reads the settings, opens the MongoDB and Redis clients, builds the
 repositories and services, ensures the indexes and starts this process's event
-subscriber. Nothing connects at import time.
+subscriber and change feed (writes made by legacy drop our caches). Nothing connects
+at import time.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ import anyio.from_thread
 from fastapi import FastAPI
 
 from modern.api import Hub, Services, install_error_handlers, install_routes
+from modern.repositories.changes import MongoChangeFeed
 from modern.repositories.clients import Storage, open_storage
 from modern.services import (
     AuthService,
+    ChangeRules,
     HomeService,
     MessagesService,
     RoomsService,
@@ -31,9 +34,8 @@ from modern.settings import Settings
 log = logging.getLogger("modern")
 
 
-def build_services(storage: Storage) -> Services:
+def build_services(storage: Storage, views: Views) -> Services:
     users, rooms, messages = storage.users, storage.rooms, storage.messages
-    views = Views(storage.views)
     return Services(
         auth=AuthService(users, storage.sessions, rooms=rooms, views=views),
         users=UsersService(users, rooms, views),
@@ -53,11 +55,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.settings = settings
     app.state.storage = storage
     app.state.hub = hub
-    app.state.services = build_services(storage)
+    views = Views(storage.views)
+    app.state.services = build_services(storage, views)
     subscriber = asyncio.create_task(storage.events.run(hub.deliver), name="modern-events")
+    feed = MongoChangeFeed(storage.changes, [storage.forget, ChangeRules(views, storage.rooms)])
+    await asyncio.to_thread(feed.start)
+    app.state.change_feed = feed
     try:
         yield
     finally:
+        await asyncio.to_thread(feed.stop)
         subscriber.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await subscriber

@@ -7,6 +7,7 @@ a timestamp conversion and nothing else.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
 
@@ -51,3 +52,37 @@ class RoomRef(TypedDict):
 
 # A keyset position: the sort values of the last item a page returned.
 Key = tuple[Any, ...]
+
+
+# -- writes seen on the database's change stream (legacy's as well as ours) ---------------
+
+
+@dataclass(frozen=True)
+class UserWritten:
+    """A user was registered (`created`) or their profile or `last_seen_at` changed."""
+
+    user_id: str
+    created: bool
+
+
+@dataclass(frozen=True)
+class RoomWritten:
+    """A room was created or changed (joined, left, or its activity moved): `members`
+    are its members now, `moved` the users who joined or left."""
+
+    room_id: str
+    created: bool
+    owner_id: str | None = None
+    members: frozenset[str] = frozenset()
+    moved: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class MessageWritten:
+    """A message was posted, edited, deleted or reacted to (posting also moves its
+    room's activity: that arrives as a RoomWritten)."""
+
+    room_id: str
+
+
+Change = UserWritten | RoomWritten | MessageWritten

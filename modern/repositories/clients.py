@@ -13,7 +13,9 @@ from pymongo.database import Database
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from modern.domain import Change, MessageWritten, RoomWritten, UserWritten
 from modern.repositories.cache import Cache
+from modern.repositories.changes import enable_pre_images
 from modern.repositories.events import RedisEventBus
 from modern.repositories.indexes import ensure_indexes
 from modern.repositories.messages import MongoMessages
@@ -41,6 +43,7 @@ class Storage:
 
     client: pymongo.MongoClient[Document]
     database: Database[Document]
+    changes: Database[Document]  # the same database through the change feed's own client
     listener: SlowQueryListener
     cache: Cache
     users: MongoUsers
@@ -54,7 +57,18 @@ class Storage:
 
     def close(self) -> None:
         self.client.close()
+        self.changes.client.close()
         self.redis_sync.close()
+
+    def forget(self, change: Change) -> None:
+        """Drop what a write seen on the change feed changes in the repositories' caches."""
+        match change:
+            case UserWritten(user_id=user_id, created=created):
+                self.users.forget(user_id, created=created)
+            case RoomWritten():
+                self.rooms.forget()
+            case MessageWritten(room_id=room_id):
+                self.messages.forget(room_id)
 
 
 def open_storage(settings: Settings) -> Storage:
@@ -65,13 +79,21 @@ def open_storage(settings: Settings) -> Storage:
         serverSelectionTimeoutMS=5000, appname="modern",
     )  # fmt: skip
     database = client[settings.database]
+    # The change feed long-polls (each getMore waits up to half a second): its own
+    # client keeps that off the requests' pool and out of the slow-query log.
+    changes_client: pymongo.MongoClient[Document] = pymongo.MongoClient(
+        settings.mongodb_uri, tz_aware=True, serverSelectionTimeoutMS=5000,
+        appname="modern-changes",
+    )  # fmt: skip
     redis_sync, redis_async = _redis_clients(settings.redis_url)
     prefix = settings.redis_key_prefix
     cache = Cache(redis_sync, prefix)
     ensure_indexes(database)
+    enable_pre_images(database)
     return Storage(
         client=client,
         database=database,
+        changes=changes_client[settings.database],
         listener=listener,
         cache=cache,
         users=MongoUsers(

@@ -44,7 +44,7 @@ class MongoMessages:
         }
         with storage_errors("insert message"):
             doc["_id"] = self._messages.insert_one(doc).inserted_id
-        self._cache.delete(latest_key(room_id))
+        self.forget(room_id)
         return to_message(doc)
 
     def get(self, message_id: str) -> Message | None:
@@ -150,5 +150,10 @@ class MongoMessages:
             doc = self._messages.find_one({"_id": query["_id"]}) if result.matched_count else None
         if doc is None:
             return None
-        self._cache.delete(latest_key(str(doc["room_id"])))
+        self.forget(str(doc["room_id"]))
         return to_message(doc)
+
+    def forget(self, room_id: str) -> None:
+        """Drop what a message write changes here: its room's latest messages (the
+        count snapshot corrects itself, see `counts`)."""
+        self._cache.delete(latest_key(room_id))

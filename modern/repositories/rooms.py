@@ -42,7 +42,7 @@ class MongoRooms:
         }
         with storage_errors("insert room"):
             doc["_id"] = self._rooms.insert_one(doc).inserted_id
-        self._cache.delete(POPULAR_KEY)
+        self.forget()
         return to_room(doc)
 
     def get(self, room_id: str) -> Room | None:
@@ -157,8 +157,12 @@ class MongoRooms:
         with storage_errors("update room"):  # not findAndModify: see messages.py
             self._rooms.update_one({"_id": target}, change)
             doc = self._rooms.find_one({"_id": target})
-        self._cache.delete(POPULAR_KEY)
+        self.forget()
         return to_room(doc) if doc is not None else None
+
+    def forget(self) -> None:
+        """Drop what any room write changes here: the popular-rooms ranking."""
+        self._cache.delete(POPULAR_KEY)
 
 
 def _activity_of(at: datetime | None, room_id: str) -> tuple[int, float, str]:

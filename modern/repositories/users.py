@@ -60,7 +60,7 @@ class MongoUsers:
         }
         with storage_errors("insert user"):
             doc["_id"] = self._users.insert_one(doc).inserted_id
-        self._cache.delete(RECENT_KEY, DIRECTORY_KEY)
+        self.forget(str(doc["_id"]), created=True)
         return to_user(doc)
 
     def get(self, user_id: str) -> User | None:
@@ -97,8 +97,16 @@ class MongoUsers:
         with storage_errors("update user"):  # not findAndModify: see messages.py
             self._users.update_one({"_id": target}, {"$set": dict(changes)})
             doc = self._users.find_one({"_id": target}, USER_PROJECTION)
-        self._cache.delete(user_key(user_id), RECENT_KEY)
+        self.forget(user_id, created=False)
         return to_user(doc) if doc is not None else None
+
+    def forget(self, user_id: str, *, created: bool) -> None:
+        """Drop what a write to this user changes: a registration the directory and
+        recent users, a profile (or `last_seen_at`) change the profile and recent users."""
+        if created:
+            self._cache.delete(RECENT_KEY, DIRECTORY_KEY)
+        else:
+            self._cache.delete(user_key(user_id), RECENT_KEY)
 
     def list_page(self, after: str | None, limit: int) -> list[User]:
         """Username order. With the cache on, pages are cut from the cached directory of

@@ -9,6 +9,7 @@ rendered and which writes drop them. No web framework, driver or cache import li
 from __future__ import annotations
 
 from modern.services.auth import AuthService
+from modern.services.changes import ChangeRules
 from modern.services.home import HomeService
 from modern.services.messages import MessagesService
 from modern.services.pagination import Page
@@ -19,6 +20,7 @@ from modern.services.views import Views
 
 __all__ = [
     "AuthService",
+    "ChangeRules",
     "HomeService",
     "MessagesService",
     "Page",

@@ -152,7 +152,13 @@ class Views:
     def message_posted(self, room: Room) -> None:
         """History, latest messages, count and activity order of the room; every member's
         home order (the room moves up)."""
-        self._drop([room_group(room["id"]), ROOM_ORDER, *map(home_group, room["member_ids"])])
+        self.room_changed(room["id"], room["member_ids"])
+
+    def room_changed(self, room_id: str, user_ids: Iterable[str]) -> None:
+        """Anything about the room (as seen on the change feed, where a post is a message
+        insert plus a room update): its views, the activity order, and the home order of
+        `user_ids` (its members, and whoever just left)."""
+        self._drop([room_group(room_id), ROOM_ORDER, *map(home_group, user_ids)])
 
     def message_changed(self, room_id: str) -> None:
         """An edit, deletion or reaction: the room's history and latest messages."""
