@@ -17,9 +17,10 @@ a re-encoding of every member profile. Groups (one Redis hash each) and their fi
 
 `<t>` is the room's `last_message_at` (ms) as the request read it, so a post — through
 modern or through legacy — re-keys that room's views by itself. The rules below drop
-what modern's own writes change. What legacy writes change otherwise (an edit, a
-join, a profile, and the cached orders after a legacy post) is fresh within the cache
-TTL (MODERN_CACHE_TTL), as with the rest of the cache.
+what modern's own writes change, as they are made; writes made elsewhere (legacy's)
+arrive from the database's change feed and drop the same groups
+(`modern.services.changes`). Without change streams (a standalone mongod) those are
+fresh within the cache TTL (MODERN_CACHE_TTL), as with the rest of the cache.
 """
 
 from __future__ import annotations
