@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from bson import ObjectId
+from pymongo.errors import OperationFailure
 
 from modern.domain import MessageWritten, RoomWritten, UserWritten
+from modern.repositories import changes
 from modern.repositories.changes import to_change
 from modern.services.changes import ChangeRules
 from modern.services.views import ROOM_ORDER, SEARCH, USERS, Views, home_group, room_group
@@ -62,3 +65,80 @@ def test_each_change_drops_what_the_same_write_through_modern_would() -> None:
     assert dropped(created) == {ROOM_ORDER, home_group("u1"), SEARCH}
     assert dropped(UserWritten("u5", True)) == {SEARCH, USERS}
     assert dropped(UserWritten("u1", False)) == {SEARCH, USERS, room_group(mine["id"])}
+
+
+class ScriptedStream:
+    """A change stream that hands out the given events, then nothing."""
+
+    def __init__(self, events: list[dict[str, Any]]) -> None:
+        self.events = events
+        self.resume_token = {"_data": "t"}
+
+    def __enter__(self) -> ScriptedStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def try_next(self) -> dict[str, Any] | None:
+        if self.events:
+            return self.events.pop(0)
+        time.sleep(0.01)
+        return None
+
+
+class ScriptedDatabase:
+    def __init__(self, events: list[dict[str, Any]] | None = None, refuse: bool = False) -> None:
+        self.events, self.refuse = events or [], refuse
+
+    def watch(self, *args: Any, **kwargs: Any) -> ScriptedStream:
+        if self.refuse:
+            raise OperationFailure(
+                "The $changeStream stage is only supported on replica sets", 40573
+            )
+        return ScriptedStream(self.events)
+
+
+def test_each_change_is_delivered_again_later_and_a_burst_only_once(monkeypatch: Any) -> None:
+    monkeypatch.setattr(changes, "REDELIVER_AFTER_SECONDS", 0.2)
+    post = _event("messages", "insert", C, {"_id": C, "room_id": B})
+    other = _event("messages", "insert", A, {"_id": A, "room_id": A})
+    seen: list[tuple[float, Any]] = []
+    database: Any = ScriptedDatabase([post, post, other])
+    feed = changes.MongoChangeFeed(database, [lambda c: seen.append((time.monotonic(), c))])
+    feed.start()
+    try:
+        deadline = time.monotonic() + 5
+        while len(seen) < 5 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        feed.stop()
+    kinds = [change for _, change in seen]
+    first, second = MessageWritten(str(B)), MessageWritten(str(A))
+    assert kinds == [first, first, second, first, second]  # the burst of two: once more
+    assert seen[3][0] - seen[0][0] >= 0.2
+
+
+def test_a_failing_listener_does_not_stop_the_others(monkeypatch: Any) -> None:
+    seen: list[Any] = []
+
+    def broken(change: Any) -> None:
+        raise RuntimeError("bug")
+
+    event = _event("users", "insert", A, {"_id": A})
+    feed = changes.MongoChangeFeed(ScriptedDatabase([event]), [broken, seen.append])  # type: ignore[arg-type]
+    feed.start()
+    deadline = time.monotonic() + 5
+    while not seen and time.monotonic() < deadline:
+        time.sleep(0.02)
+    feed.stop()
+    assert seen == [UserWritten(str(A), True)]
+
+
+def test_without_change_streams_the_feed_stops_and_the_app_goes_on() -> None:
+    feed = changes.MongoChangeFeed(ScriptedDatabase(refuse=True), [])  # type: ignore[arg-type]
+    started = time.monotonic()
+    feed.start()
+    assert time.monotonic() - started < 2  # no waiting for a stream that will not open
+    feed.stop()
+    assert not feed.watching
