@@ -110,6 +110,10 @@ class ShadowSettings(_Strict):
             bound of the match rate at or above the threshold over at least this many
             comparisons.
         reservoir_size: mismatch samples kept per field path as evidence.
+        recheck: a GET or HEAD that would count as `mismatched` is compared once more,
+            with legacy asked again after modern answered. When modern agrees with
+            that fresher answer, the difference was data changing between the two
+            reads (a write in between), not modern; the fresher comparison is judged.
     """
 
     sample_rate: Annotated[float, Field(ge=0, le=1)] = 1.0
@@ -126,3 +130,4 @@ class ShadowSettings(_Strict):
     ready_threshold: Annotated[float, Field(ge=0, le=1)] = DEFAULT_READY_THRESHOLD
     min_comparisons: Annotated[int, Field(ge=1)] = DEFAULT_MIN_COMPARISONS
     reservoir_size: Annotated[int, Field(ge=1, le=1000)] = DEFAULT_RESERVOIR
+    recheck: bool = True

@@ -8,6 +8,8 @@ reported paths only, so the evidence shows what needs fixing rather than noise.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from proxy.config import Route
 from proxy.exchange import CapturedRequest
 from proxy.shadow.compare import Verdict
@@ -40,6 +42,23 @@ class Judge:
         for path in self._by_path(route.id, verdict.differences):
             self._outcomes.count(route.id, noise_field(path))
 
+    def reports(self, route: Route, verdict: Verdict) -> bool:
+        """Whether `judge` would call this verdict `mismatched` now (nothing is counted:
+        its differences are added to a copy of the counts, as `judge` adds them)."""
+        if verdict.intended or not verdict.differences:
+            return False
+        by_path = self._by_path(route.id, verdict.differences)
+        counts = dict(self._outcomes.counts(route.id))
+        for path in by_path:
+            counts[diff_field(path)] = counts.get(diff_field(path), 0) + 1
+        return bool(self._reported(route, by_path, counts))
+
+    def _reported(
+        self, route: Route, by_path: dict[str, list[Difference]], counts: Mapping[str, int]
+    ) -> list[str]:
+        """The paths of `by_path` that beat legacy's noise; one comparison is pending."""
+        return [p for p in by_path if is_reported(p, counts, route.shadow, pending=1)]
+
     def judge(self, route: Route, request: CapturedRequest, verdict: Verdict) -> str:
         """Count the exchange's outcome and differences; return the outcome."""
         if verdict.intended:
@@ -50,8 +69,7 @@ class Judge:
             self._outcomes.count(route.id, diff_field(path))
             for kind in {d.kind for d in diffs}:
                 self._outcomes.count(route.id, f"kind:{kind}:{path}")
-        counts = self._outcomes.counts(route.id)
-        reported = [p for p in by_path if is_reported(p, counts, route.shadow, pending=1)]
+        reported = self._reported(route, by_path, self._outcomes.counts(route.id))
         outcome = "mismatched" if reported else "matched"
         self._outcomes.count(route.id, outcome)
         keep = route.shadow.reservoir_size

@@ -5,7 +5,10 @@ Data path (synchronous, no I/O): `wants()` checks stage, method and sample rate;
 Background: each lane's dispatcher starts a replay task per item within the route's
 concurrency limit; a replay sends the request to modern (or the isolated
 `shadow.upstream`), sometimes also to legacy a second time (noise learning), compares,
-and records the outcome, per-path counts and evidence. A loop flushes those to Redis.
+and records the outcome, per-path counts and evidence. A GET that would count as a
+mismatch is first rechecked against legacy asked again (`shadow.recheck`): a write
+between legacy's answer and modern's read is data moving, not modern being wrong. A
+loop flushes the counts to Redis.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ log = logging.getLogger("proxy.shadow")
 
 FLUSH_INTERVAL = 0.5
 PRIMARY_MODERN = "modern"
+RECHECKED_METHODS = frozenset({"GET", "HEAD"})
 
 
 def mirrors(route: Route) -> bool:
@@ -234,11 +238,32 @@ class ShadowService:
             body_cap=item.route.shadow.max_body_bytes,
         )
 
-    async def _verdict(self, item: Item, other: CapturedResponse) -> Verdict:
-        """Compare off the event loop: a big body's decode and walk must not stall users."""
+    async def _verdict(
+        self, item: Item, other: CapturedResponse, legacy: CapturedResponse | None = None
+    ) -> Verdict:
+        """Compare off the event loop: a big body's decode and walk must not stall users.
+        `legacy` defaults to the answer the user got."""
         loop = asyncio.get_running_loop()
-        args = (item.legacy, other, item.route.compare, item.request.query_string)
+        args = (legacy or item.legacy, other, item.route.compare, item.request.query_string)
         return await loop.run_in_executor(self._cpu, compare_responses, *args)
+
+    async def _recheck(
+        self, item: Item, modern: CapturedResponse, verdict: Verdict, timeout: float
+    ) -> Verdict:
+        """The verdict to judge for an exchange that would be a mismatch: modern against
+        legacy asked again now, if they agree (the data moved between the first two
+        reads), else the first verdict. Counted as `rechecked` and `recheck_cleared`."""
+        route = item.route
+        try:
+            fresh = await self._call(item, "legacy", timeout)
+        except (TimeoutError, BodyTooLarge, aiohttp.ClientError, OSError):
+            return verdict  # legacy cannot say now: the first comparison stands
+        self.outcomes.count(route.id, "rechecked")
+        again = await self._verdict(item, modern, legacy=fresh)
+        if self._judge.reports(route, again):
+            return verdict
+        self.outcomes.count(route.id, "recheck_cleared")
+        return again
 
     async def _compare(self, item: Item) -> None:
         route, request = item.route, item.request
@@ -258,7 +283,14 @@ class ShadowService:
         modern = results[0]
         if isinstance(modern, CapturedResponse):
             self.outcomes.latency(route.id, "modern", modern.elapsed)
-            self._judge.judge(route, request, await self._verdict(item, modern))
+            verdict = await self._verdict(item, modern)
+            if (
+                route.shadow.recheck
+                and request.method in RECHECKED_METHODS
+                and self._judge.reports(route, verdict)
+            ):
+                verdict = await self._recheck(item, modern, verdict, timeout)
+            self._judge.judge(route, request, verdict)
         elif isinstance(modern, TimeoutError):
             self.outcomes.count(route.id, "timeout")
         elif isinstance(modern, BodyTooLarge):

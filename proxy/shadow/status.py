@@ -93,6 +93,10 @@ def build_status(
                 "learning": learning(counts, route.shadow),
             },
             "noisy_fields": noisy_fields(counts, route.shadow),
+            "recheck": {
+                "rechecked": counts.get("rechecked", 0),
+                "cleared": counts.get("recheck_cleared", 0),
+            },
             "fields": _fields(counts, route),
             "latency": {
                 side: _latency(list(latency.get(side, []))) for side in ("legacy", "modern")

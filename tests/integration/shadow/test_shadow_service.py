@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 from collections.abc import Callable
 
 import pytest
@@ -281,5 +283,51 @@ def test_concurrency_is_capped_per_route_and_adjustable_at_runtime(
             status = await h.settle("list-rooms", lambda s: s["compared"] == 12)
             assert (await stats(h.session, urls["modern"]))["max-in-flight"] == 3
             assert status["settings"]["concurrency"] == 3
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("recheck", [True, False])
+def test_data_that_moved_between_the_reads_is_rechecked_not_blamed_on_modern(
+    upstream: Callable[..., str], redis_url: str, redis_prefix: str, recheck: bool
+) -> None:
+    """The user got legacy's answer from before a write; modern, asked later, saw the
+    write. Asked again, legacy agrees with modern: the recheck clears it."""
+    urls = {"legacy": upstream("legacy"), "modern": upstream("modern")}
+
+    async def scenario() -> None:
+        routes = rooms_shadowed(recheck=recheck, noise_rate=0)  # legacy asked only to recheck
+        async with harness(redis_url, redis_prefix, urls, routes) as h:
+            route = h.config.route("list-rooms")
+            assert route is not None
+            request, answer = await h.capture("list-rooms", "GET", "/api/rooms")
+            asked = (await stats(h.session, urls["legacy"]))["shadow-header"]
+            rooms = json.loads(answer.body)
+            rooms[0]["message_count"] -= 1  # as it was before the latest post
+            before_the_write = dataclasses.replace(answer, body=json.dumps(rooms).encode())
+            h.sink.submit(route, request, before_the_write)
+            status = await h.settle("list-rooms", lambda s: s["compared"] == 1)
+            if recheck:
+                assert status["matched"] == 1 and status["mismatched"] == 0, status
+                assert status["recheck"] == {"rechecked": 1, "cleared": 1}
+            else:
+                assert status["mismatched"] == 1 and status["recheck"]["rechecked"] == 0
+            again = (await stats(h.session, urls["legacy"]))["shadow-header"] - asked
+            assert again == int(recheck)  # legacy is asked again only to recheck
+
+    asyncio.run(scenario())
+
+
+def test_a_real_divergence_survives_the_recheck(
+    upstream: Callable[..., str], redis_url: str, redis_prefix: str
+) -> None:
+    urls = {"legacy": upstream("legacy"), "modern": upstream("modern", "changed")}
+
+    async def scenario() -> None:
+        async with harness(redis_url, redis_prefix, urls, rooms_shadowed()) as h:
+            await h.mirror("list-rooms", "GET", "/api/rooms", times=2)
+            status = await h.settle("list-rooms", lambda s: s["compared"] == 2)
+            assert status["mismatched"] == 2
+            assert status["recheck"] == {"rechecked": 2, "cleared": 0}
 
     asyncio.run(scenario())

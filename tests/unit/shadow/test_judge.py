@@ -53,3 +53,18 @@ def test_a_clean_exchange_matches() -> None:
     j, outcomes, _ = judge()
     assert j.judge(ROUTE, REQUEST, Verdict()) == "matched"
     assert outcomes.counts("clock") == {"matched": 1}
+
+
+def test_reports_foretells_the_outcome_and_counts_nothing() -> None:
+    """The runner rechecks only what `judge` would call a mismatch: never learned noise."""
+    j, outcomes, _ = judge()
+    assert j.reports(ROUTE, verdict("now")) is True  # learning: every difference counts
+    assert not j.reports(ROUTE, Verdict()) and not j.reports(ROUTE, Verdict(intended=True))
+    assert outcomes.counts("clock") == {}
+    for _ in range(10):
+        j.learn_noise(ROUTE, verdict("now"))
+    assert j.reports(ROUTE, verdict("now")) is False
+    assert j.reports(ROUTE, verdict("now", "name")) is True
+    for names in (("now",), ("now", "name")):
+        expected = "mismatched" if j.reports(ROUTE, verdict(*names)) else "matched"
+        assert j.judge(ROUTE, REQUEST, verdict(*names)) == expected
