@@ -32,7 +32,7 @@ from proxy.shadow.judge import Judge
 from proxy.shadow.lanes import Item, Lane
 from proxy.shadow.outcomes import OutcomeStore
 from proxy.shadow.replay import BodyTooLarge, replay
-from proxy.shadow.status import build_status, metrics_text
+from proxy.shadow.status import RECHECK_COUNTS, build_status, metrics_text
 
 __all__ = ["FLUSH_INTERVAL", "ShadowService", "mirrors"]
 
@@ -252,17 +252,17 @@ class ShadowService:
     ) -> Verdict:
         """The verdict to judge for an exchange that would be a mismatch: modern against
         legacy asked again now, if they agree (the data moved between the first two
-        reads), else the first verdict. Counted as `rechecked` and `recheck_cleared`."""
+        reads), else the first verdict. Counted under `RECHECK_COUNTS`."""
         route = item.route
         try:
             fresh = await self._call(item, "legacy", timeout)
         except (TimeoutError, BodyTooLarge, aiohttp.ClientError, OSError):
             return verdict  # legacy cannot say now: the first comparison stands
-        self.outcomes.count(route.id, "rechecked")
+        self.outcomes.count(route.id, RECHECK_COUNTS["rechecked"])
         again = await self._verdict(item, modern, legacy=fresh)
         if self._judge.reports(route, again):
             return verdict
-        self.outcomes.count(route.id, "recheck_cleared")
+        self.outcomes.count(route.id, RECHECK_COUNTS["cleared"])
         return again
 
     async def _compare(self, item: Item) -> None:

@@ -18,7 +18,10 @@ from proxy.shadow.noise import NOISE_SAMPLES, compared, is_reported, learning, n
 from proxy.shadow.outcomes import OUTCOMES
 from proxy.shadow.stats import percentile, wilson_lower_bound
 
-__all__ = ["build_status", "metrics_text"]
+__all__ = ["RECHECK_COUNTS", "build_status", "metrics_text"]
+
+# The runner's recheck counters, by the name status and metrics give them.
+RECHECK_COUNTS = {"rechecked": "rechecked", "cleared": "recheck_cleared"}
 
 TOP_FIELDS = 20
 
@@ -93,10 +96,7 @@ def build_status(
                 "learning": learning(counts, route.shadow),
             },
             "noisy_fields": noisy_fields(counts, route.shadow),
-            "recheck": {
-                "rechecked": counts.get("rechecked", 0),
-                "cleared": counts.get("recheck_cleared", 0),
-            },
+            "recheck": {result: counts.get(key, 0) for result, key in RECHECK_COUNTS.items()},
             "fields": _fields(counts, route),
             "latency": {
                 side: _latency(list(latency.get(side, []))) for side in ("legacy", "modern")
@@ -117,11 +117,16 @@ def metrics_text(routes: Iterable[tuple[Route, Mapping[str, int]]]) -> str:
     bound_lines: list[str] = []
     ready_lines: list[str] = []
     field_lines: list[str] = []
+    recheck_lines: list[str] = []
     for route, counts in routes:
         label = f'route="{_label(route.id)}"'
         for name in OUTCOMES:
             outcome_lines.append(
                 f'strangler_shadow_outcomes_total{{{label},outcome="{name}"}} {counts.get(name, 0)}'
+            )
+        for result, key in RECHECK_COUNTS.items():
+            recheck_lines.append(
+                f'strangler_shadow_rechecks_total{{{label},result="{result}"}} {counts.get(key, 0)}'
             )
         total = compared(counts)
         good = counts.get("matched", 0) + counts.get("intended", 0)
@@ -145,6 +150,13 @@ def metrics_text(routes: Iterable[tuple[Route, Mapping[str, int]]]) -> str:
             bound_lines,
         ),
         ("strangler_shadow_ready_to_promote", "gauge", "1 when ready to promote.", ready_lines),
+        (
+            "strangler_shadow_rechecks_total",
+            "counter",
+            "Would-be mismatches compared again against legacy (rechecked), and those "
+            "then agreeing (cleared).",
+            recheck_lines,
+        ),
         (
             "strangler_shadow_field_differences_total",
             "counter",

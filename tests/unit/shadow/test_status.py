@@ -49,8 +49,12 @@ def test_fields_latency_and_skip_reasons() -> None:
 
 
 def test_metrics_text() -> None:
-    text = metrics_text([(ROUTE, {"matched": 3, "mismatched": 1, 'diff:a"b': 1})])
+    counts = {"matched": 3, "mismatched": 1, 'diff:a"b': 1, "rechecked": 2, "recheck_cleared": 1}
+    text = metrics_text([(ROUTE, counts)])
     assert 'strangler_shadow_outcomes_total{route="list-rooms",outcome="matched"} 3' in text
+    assert 'strangler_shadow_rechecks_total{route="list-rooms",result="rechecked"} 2' in text
+    assert 'strangler_shadow_rechecks_total{route="list-rooms",result="cleared"} 1' in text
+    assert build_status(ROUTE, counts, {})["recheck"] == {"rechecked": 2, "cleared": 1}
     assert 'strangler_shadow_match_rate{route="list-rooms"} 0.750000' in text
     assert 'path="a\\"b"' in text
     assert "# TYPE strangler_shadow_ready_to_promote gauge" in text
