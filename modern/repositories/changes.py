@@ -47,9 +47,10 @@ PIPELINE: list[Document] = [
         }
     }
 ]
-# The server cannot watch at all: not a replica set, or $changeStream not allowed.
-UNSUPPORTED = {40573, 40324, 136}
-HISTORY_LOST = 286  # the resume point fell off the oplog: start afresh
+# The server will never let us watch: not authorised, not a replica set, no such stage.
+UNSUPPORTED = {13, 40573, 40324}
+# The resume point is gone (fell off the oplog, or invalid): start afresh.
+HISTORY_LOST = {136, 280, 286}
 POLL_MS = 500
 RETRY_SECONDS = 2.0
 OPEN_TIMEOUT_SECONDS = 10.0
@@ -150,7 +151,7 @@ class MongoChangeFeed:
                 if exc.code in UNSUPPORTED:
                     log.warning("no change streams here, caches rely on their TTL: %s", exc)
                     break
-                if exc.code == HISTORY_LOST:
+                if exc.code in HISTORY_LOST:
                     token = None
                 self._pause(exc)
             except PyMongoError as exc:
