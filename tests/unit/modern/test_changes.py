@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 from bson import ObjectId
 from pymongo.errors import OperationFailure
 
@@ -142,3 +143,43 @@ def test_without_change_streams_the_feed_stops_and_the_app_goes_on() -> None:
     assert time.monotonic() - started < 2  # no waiting for a stream that will not open
     feed.stop()
     assert not feed.watching
+
+
+class FlakyDatabase:
+    """The first stream hands out one event then fails with `code`; later ones are quiet.
+    Records the resume point each stream was opened with."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+        self.opened_after: list[Any] = []
+
+    def watch(self, *args: Any, resume_after: Any = None, **kwargs: Any) -> Any:
+        self.opened_after.append(resume_after)
+        if len(self.opened_after) > 1:
+            return ScriptedStream([])
+        stream = ScriptedStream([_event("users", "insert", A, {"_id": A})])
+        events = stream.events
+
+        def try_next() -> dict[str, Any] | None:
+            if events:
+                return events.pop(0)
+            raise OperationFailure("interrupted", self.code)
+
+        stream.try_next = try_next  # type: ignore[method-assign]
+        return stream
+
+
+@pytest.mark.parametrize(("code", "resumes_from"), [(286, None), (91, {"_data": "t"})])
+def test_an_interrupted_stream_reopens_where_it_can(
+    monkeypatch: Any, code: int, resumes_from: Any
+) -> None:
+    """A lost resume point (286) starts afresh; anything else resumes after the last event."""
+    monkeypatch.setattr(changes, "RETRY_SECONDS", 0.01)
+    database = FlakyDatabase(code)
+    feed = changes.MongoChangeFeed(database, [])  # type: ignore[arg-type]
+    feed.start()
+    deadline = time.monotonic() + 5
+    while len(database.opened_after) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    feed.stop()
+    assert database.opened_after[:2] == [None, resumes_from]
