@@ -59,7 +59,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.services = build_services(storage, views)
     subscriber = asyncio.create_task(storage.events.run(hub.deliver), name="modern-events")
     feed = MongoChangeFeed(storage.changes, [storage.forget, ChangeRules(views, storage.rooms)])
-    await asyncio.to_thread(feed.start)
+    if settings.change_feed:
+        await asyncio.to_thread(feed.start)
     app.state.change_feed = feed
     try:
         yield

@@ -40,6 +40,9 @@ class Settings:
         profile_ttl: MODERN_PROFILE_TTL seconds for cached user profiles (0 = off).
         local_views_mb: MODERN_LOCAL_VIEWS_MB, megabytes of rendered views each worker
             keeps a copy of, served after Redis confirms their version (0 = none).
+        change_feed: MODERN_CHANGE_FEED, follow the database's change stream so that
+            writes made by legacy drop modern's caches (`0` turns it off: those writes
+            then show within the cache TTLs).
     """
 
     mongodb_uri: str = DEFAULT_MONGODB_URI
@@ -50,6 +53,7 @@ class Settings:
     cache_ttl: int = DEFAULT_CACHE_TTL_SECONDS
     profile_ttl: int = DEFAULT_PROFILE_TTL_SECONDS
     local_views_mb: float = DEFAULT_LOCAL_VIEWS_MB
+    change_feed: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -64,6 +68,7 @@ class Settings:
             cache_ttl=int(_number(env, "MODERN_CACHE_TTL", DEFAULT_CACHE_TTL_SECONDS)),
             profile_ttl=int(_number(env, "MODERN_PROFILE_TTL", DEFAULT_PROFILE_TTL_SECONDS)),
             local_views_mb=_number(env, "MODERN_LOCAL_VIEWS_MB", DEFAULT_LOCAL_VIEWS_MB),
+            change_feed=_flag(env, "MODERN_CHANGE_FEED", default=True),
         )
 
 
@@ -71,6 +76,19 @@ def database_from_uri(uri: str) -> str:
     """`mongodb://h:p/name?opts` -> `name`; an empty path means `social`."""
     path = urlsplit(uri).path.strip("/")
     return path or DEFAULT_DATABASE
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in _TRUE | _FALSE:
+        return raw in _TRUE
+    raise SettingsError(f"{name} must be 1 or 0 (true/false, on/off), got {env[name]!r}")
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:

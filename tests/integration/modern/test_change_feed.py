@@ -21,7 +21,7 @@ from tests.integration.modern.conftest import MODERN, modern_env
 from tests.support.servers import run_app
 
 FEED_LAG_SECONDS = 5.0
-LONG_TTL = {"MODERN_CACHE_TTL": "600", "MODERN_PROFILE_TTL": "600"}
+LONG_TTL = {"MODERN_CACHE_TTL": "600", "MODERN_PROFILE_TTL": "600", "MODERN_CHANGE_FEED": "1"}
 
 
 @pytest.fixture(scope="module")

@@ -43,6 +43,10 @@ def test_settings_from_env() -> None:
     assert Settings.from_env({"MODERN_CACHE_TTL": "0"}).cache_ttl == 0
     with pytest.raises(SettingsError):
         Settings.from_env({"MODERN_SLOW_QUERY_MS": "fast"})
+    assert Settings.from_env({}).change_feed is True
+    assert Settings.from_env({"MODERN_CHANGE_FEED": "off"}).change_feed is False
+    with pytest.raises(SettingsError, match="MODERN_CHANGE_FEED"):
+        Settings.from_env({"MODERN_CHANGE_FEED": "maybe"})
 
 
 def test_field_selection() -> None:
