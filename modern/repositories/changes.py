@@ -13,8 +13,8 @@ too; they have dropped their caches already, and dropping twice is harmless.
 
 Every change is delivered twice, the second time a second later: a reader that
 loaded the data just before the write and stored its view just after the first drop
-would otherwise leave a stale view for the whole TTL (the race of cache-aside). In
-a write-heavy run through the proxy that race cost 2 of 150 shadowed room reads.
+would otherwise leave a stale view for the whole TTL (the race of cache-aside).
+Repeats of one change waiting for their second delivery are delivered once.
 
 Rooms get pre-images (`changeStreamPreAndPostImages`, MongoDB 6.0+) so that a leave
 names who left. Where the server has no change streams (a standalone mongod) the
