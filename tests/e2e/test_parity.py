@@ -24,7 +24,7 @@ from bson import ObjectId
 
 from tests.e2e.parity import rules
 from tests.e2e.parity.rules import Ledger
-from tests.support.isolation import fresh_database
+from tests.support.isolation import fresh_database, fresh_redis_prefix
 from tests.support.servers import run_app
 
 pytestmark = pytest.mark.skipif(
@@ -292,8 +292,6 @@ def test_cached_modern_answers_byte_for_byte_like_uncached(
 ) -> None:
     """Modern with its rendered views (cache on) against the cache-off modern compared
     with legacy above: the second read comes from Redis and must be the same bytes."""
-    prefix = f"strangler-test:parity-cached-{uuid.uuid4().hex[:8]}:"
-    env = {"MONGODB_URI": database, "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix}
     alice_id, busy = world["alice"]["user"]["id"], world["seed"]["busy"]
     paths = [
         "/api/home", "/api/rooms", "/api/rooms?limit=7", "/api/users",
@@ -301,7 +299,14 @@ def test_cached_modern_answers_byte_for_byte_like_uncached(
         f"/api/rooms/{busy}/messages?limit=7", f"/api/rooms/{busy}", "/api/search?q=a",
     ]  # fmt: skip
     headers = {"Authorization": f"Bearer {world['alice']['token']}"}
-    with run_app("modern.app:app", env=env) as cached, httpx.Client(base_url=cached.url) as http:
+    with (
+        fresh_redis_prefix(redis_url) as prefix,  # its keys are deleted afterwards
+        run_app(
+            "modern.app:app",
+            env={"MONGODB_URI": database, "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix},
+        ) as cached,
+        httpx.Client(base_url=cached.url) as http,
+    ):
         for path in paths:
             expected = pair.modern.get(path, headers=headers)
             for attempt in ("filled", "from the views"):
