@@ -79,6 +79,21 @@ def keep_answering(reply: bytes = OK) -> Callable[[Upstream], Handler]:
     return script
 
 
+def answer_once(reply: bytes = b"", hold: float = 0.0) -> Callable[[Upstream], Handler]:
+    """Read one request head, write `reply` (possibly nothing, or not HTTP at all),
+    keep the connection open `hold` seconds, then close it."""
+
+    def script(up: Upstream) -> Handler:
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await up.head(reader)
+            writer.write(reply)
+            await asyncio.sleep(hold)
+
+        return handler
+
+    return script
+
+
 def _content_length(head: bytes) -> int:
     for line in head.split(b"\r\n"):
         name, _, value = line.partition(b":")
@@ -212,12 +227,7 @@ def test_a_body_delimited_by_the_connection_end_is_whole() -> None:
 
 
 def test_a_truncated_body_is_a_failure_not_a_short_answer() -> None:
-    def script(up: Upstream) -> Handler:
-        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await up.head(reader)
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nonly")
-
-        return handler
+    script = answer_once(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nonly")
 
     async def scenario() -> None:
         async with upstream(script) as up:
@@ -232,19 +242,7 @@ def test_a_truncated_body_is_a_failure_not_a_short_answer() -> None:
 
 
 def test_connection_failures_are_told_apart() -> None:
-    def close_at_once(up: Upstream) -> Handler:
-        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await up.head(reader)
-
-        return handler
-
-    def garbage(up: Upstream) -> Handler:
-        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await up.head(reader)
-            writer.write(b"SMTP ready\r\n\r\n")
-            await asyncio.sleep(1)
-
-        return handler
+    close_at_once, garbage = answer_once(), answer_once(b"SMTP ready\r\n\r\n", hold=1)
 
     async def scenario() -> None:
         async with upstream(close_at_once) as up:
@@ -261,20 +259,8 @@ def test_connection_failures_are_told_apart() -> None:
 
 
 def test_the_time_limit_covers_the_head_and_the_body() -> None:
-    def slow_head(up: Upstream) -> Handler:
-        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await up.head(reader)
-            await asyncio.sleep(2)
-
-        return handler
-
-    def slow_body(up: Upstream) -> Handler:
-        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await up.head(reader)
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
-            await asyncio.sleep(2)
-
-        return handler
+    slow_head = answer_once(hold=2)
+    slow_body = answer_once(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", hold=2)
 
     async def scenario() -> None:
         loop = asyncio.get_running_loop()
