@@ -1,6 +1,6 @@
 """Everything one proxy worker holds while it serves, built in the lifespan.
 
-Nothing here connects at import time (STYLE.md #7): `Runtime.start` loads the
+Nothing here connects at import time (clients belong to the lifespan): `Runtime.start` loads the
 route table, opens the upstream sessions and Redis, starts the shadow sink, the
 counter flush and the reload triggers; `stop` undoes them in reverse order.
 """

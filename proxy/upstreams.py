@@ -3,7 +3,7 @@
 Forwarded requests go through `UpstreamClient` (pooled keep-alive connections, sized
 to the upstream's `pool_size`; see `proxy.upstream_client` for why not aiohttp).
 Shadow calls and WebSockets use one long-lived aiohttp session per upstream, created
-in the lifespan of one worker and reused by every call (DESIGN.md §2): no cookie jar
+in the lifespan of one worker and reused by every call: no cookie jar
 (a shared jar would leak one user's `Set-Cookie` into the next user's request), no
 automatic decompression, no auto-added headers, redirects never followed (that is
 per request). The keep-alive timeout stays below uvicorn's 5 s so the proxy does not

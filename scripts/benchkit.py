@@ -1,7 +1,7 @@
 """What every benchmark script prints and records about the machine it ran on.
 
-DESIGN.md §8: a figure counts only beside what it ran on (cores, Python and library
-versions, data size), because these machines are shared and noisy.
+A figure counts only beside what it ran on (cores, Python and library versions, data
+size; docs/architecture.md, "Measuring"), because these machines are shared and noisy.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The generator draws everything, ObjectIds included, from one `random.Random(seed)`
 and a fixed time window, so a seed always yields the same documents. It writes the
-storage schema of DESIGN.md §4 with `insert_many` in batches, because the embedded
+storage schema of docs/wire-contract.md with `insert_many` in batches, because the embedded
 server inserts single documents slowly (about 600 a second).
 
 Shape of the data: room sizes follow a power law (room k has about `largest / k`

@@ -88,7 +88,7 @@ def port_in_use(port: int, host: str = LOOPBACK) -> bool:
 UVICORN_OPTIONS: tuple[str, ...] = (
     "--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--no-access-log",
 )  # fmt: skip
-"""uvloop and httptools, as DESIGN.md §2 requires; no access log (a formatted line per
+"""uvloop and httptools (h11 halves the proxy's throughput); no access log (a formatted line per
 request is CPU spent on every request; the proxy's own counters and its 502/504 log
 lines stay)."""
 

@@ -1,11 +1,12 @@
 """Keyset scans that stay range-bounded, for "newest first" lists.
 
-SecantusDB (DESIGN.md §8) answers `sort().limit(n)` by fetching the whole index range
-first; only range-bounded scans stay cheap as a collection grows. So instead of one
-open-ended `sort().limit()`, a newest-first list is read in time windows that grow
-geometrically back from an anchor (a room's `last_message_at`, or now): each query
-is bounded on both sides and most pages are served by the first window. MongoDB
-would stop at `n` anyway; on it the windows cost a query or two more at worst.
+SecantusDB (docs/decisions/0002-embedded-database.md) answers `sort().limit(n)` by
+fetching the whole index range first; only range-bounded scans stay cheap as a
+collection grows. So instead of one open-ended `sort().limit()`, a newest-first list is
+read in time windows that grow geometrically back from an anchor (a room's
+`last_message_at`, or now): each query is bounded on both sides and most pages are
+served by the first window. MongoDB would stop at `n` anyway; on it the windows cost a
+query or two more at worst.
 
 A keyset cursor `(value, _id)` becomes two bounded queries: the ties at exactly
 `value` past `_id` (equality + range on the compound index) and then `field < value`

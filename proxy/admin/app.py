@@ -1,4 +1,4 @@
-"""The admin app under `/_strangler/` (DESIGN.md §6), a small Starlette app.
+"""The admin app under `/_strangler/` (the README's admin endpoints), a small Starlette app.
 
 It sits beside the data path, never in front of it. With `STRANGLER_ADMIN_TOKEN`
 set, every endpoint except the two health checks needs `Authorization: Bearer

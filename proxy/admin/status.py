@@ -73,7 +73,7 @@ async def _route_entry(runtime: Runtime, snap: Snapshot, route: Route) -> dict[s
 
 
 async def build_status(runtime: Runtime) -> dict[str, object]:
-    """The whole status document (DESIGN.md §6)."""
+    """The whole status document (the README's `api/status` fields)."""
     table = runtime.table
     loaded = table.loaded
     snap = await runtime.stats.snapshot()

@@ -1,11 +1,11 @@
 """The forwarding hot path's HTTP/1.1 client: pooled keep-alive connections, httptools.
 
-Why not `aiohttp.ClientSession` here, as DESIGN.md §2 first chose: measured on these
-2 cores (a bare forwarder under uvicorn, the trivial upstream, 64 connections), the
-session cost 323 µs of proxy CPU per forwarded request and this client 175 µs, for
-the same bytes on the wire. Everything the session adds (cookie jar, redirects,
-decompression, auto headers, tracing) is what a transparent proxy switches off anyway.
-WebSockets and shadow calls still go through aiohttp, off the hot path.
+Why not `aiohttp.ClientSession` here, as the proxy first used (docs/decisions/0001):
+measured on these 2 cores (a bare forwarder under uvicorn, the trivial upstream, 64
+connections), the session cost 323 µs of proxy CPU per forwarded request and this client
+175 µs, for the same bytes on the wire. Everything the session adds (cookie jar,
+redirects, decompression, auto headers, tracing) is what a transparent proxy switches
+off anyway. WebSockets and shadow calls still go through aiohttp, off the hot path.
 
 What it does: one request at a time per connection (no pipelining); the request
 head is written in one piece, a body as bytes (Content-Length) or as a stream

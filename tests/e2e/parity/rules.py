@@ -2,7 +2,7 @@
 
 Every comparison in the parity suite goes through one of these functions, which
 asserts the rule and records which rule allowed the pair (a body that is identical
-is recorded as `identical`). DESIGN.md §4 and docs/wire-contract.md declare them.
+is recorded as `identical`). docs/wire-contract.md declares them.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ from proxy.routing import RouteTable
 
 ROUTES = Path(__file__).resolve().parents[3] / "routes.yaml"
 
-# DESIGN.md §4: (method, path with sample ids) → the route id that must serve it.
+# docs/wire-contract.md's endpoints: (method, path with sample ids) → the route id
+# that must serve it.
 ENDPOINTS = {
     ("POST", "/api/auth/register"): "register",
     ("POST", "/api/auth/login"): "login",
