@@ -22,9 +22,9 @@ def _scale(low: float, high: float, start: float, end: float) -> Any:
     return lambda v: start + (math.log10(v) - math.log10(low)) / span * (end - start)
 
 
-def _decades(low: float, high: float) -> list[float]:
+def _decades(low: float, high: float, marks: tuple[int, ...] = (1,)) -> list[float]:
     first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
-    return [10.0**k for k in range(first, last + 1)]
+    return [m * 10.0**k for k in range(first, last + 1) for m in marks]
 
 
 def write_svg(path: Path, series: dict[str, list[dict[str, Any]]], *, limit_ms: float) -> None:
@@ -45,7 +45,7 @@ def write_svg(path: Path, series: dict[str, list[dict[str, Any]]], *, limit_ms: 
         f'<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>',
         f'<text x="{LEFT}" y="22" font-size="15">p95 latency against concurrent users</text>',
     ]
-    for tick in _decades(x_low, x_high):
+    for tick in _decades(x_low, x_high, (1, 2, 5)):
         if x_low <= tick <= x_high:
             out.append(f'<line x1="{x(tick):.1f}" y1="{TOP}" x2="{x(tick):.1f}" '
                        f'y2="{HEIGHT - BOTTOM}" stroke="#ddd"/>'
