@@ -10,6 +10,7 @@ How a request flows (`app.ProxyApp`, import string `proxy.app:app`):
          │      headers.request_headers       hop-by-hop out, X-Forwarded-*, X-Request-ID
          │      bodies.RequestBody / Tee      stream bodies; capture only for shadowing
          │      upstreams.Upstreams           one forwarding client per upstream
+         │        breaker.Breaker             per upstream: stop asking one that stopped answering
          │        upstream_client             pooled keep-alive HTTP/1.1 connections (httptools)
          │      exchange.ShadowSink           shadowed exchanges handed off (proxy.shadow)
          └ websocket ──> websockets.WebSocketRelay   target fixed at the handshake
@@ -17,7 +18,8 @@ How a request flows (`app.ProxyApp`, import string `proxy.app:app`):
 Around the data path: `runtime.Runtime` (one worker's state, built in the lifespan
 from `settings.Settings`), `reload.Reloader` (file watch, SIGHUP, API, Redis fan-out;
 validate all, then swap one reference), `stats.Stats` (dict counters flushed to Redis
-so every worker reports the same totals), `config` (the routes.yaml schema and
-loader), `responses` (the proxy's own JSON errors). `shadow` compares modern's
-answers with legacy's; `ratchet` keeps the migration from sliding back in CI.
+so every worker reports the same totals), `health` (the HTTP probe behind `readyz`),
+`config` (the routes.yaml schema and loader), `responses` (the proxy's own JSON
+errors). `shadow` compares modern's answers with legacy's; `ratchet` keeps the
+migration from sliding back in CI.
 """

@@ -7,11 +7,20 @@ errors (413, 502, 504); after it, the only honest move is to cut the connection.
 
 Rule: nothing here awaits Redis or shadow work. Counting is a dict increment and
 the shadow sink's methods are synchronous and non-blocking.
+
+Time: a request's deadline is its route's `timeout` (else the upstream's), counted
+from the request's arrival, and it covers every attempt, retries and fallback
+included. On a fallback route modern gets only `fallback_budget` of it (of the
+shorter one, if the two upstreams' differ) to answer, so legacy still has the rest.
+Each upstream's breaker (`proxy.breaker`) is asked before the upstream is; an open
+one sends fallback routes to legacy at once, and other routes get a fast 503.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable
 from functools import partial
 from time import perf_counter
 
@@ -21,6 +30,7 @@ from proxy.bodies import BodyTooLarge, ClientGone, RequestBody, Tee
 from proxy.canary import choose_target
 from proxy.config import IDEMPOTENT_METHODS, Route
 from proxy.config.models import DEFAULT_BODY_LIMIT
+from proxy.config.resilience import DEFAULT_FALLBACK_BUDGET
 from proxy.exchange import CapturedRequest, CapturedResponse, ShadowSink
 from proxy.headers import ForwardedRequest, request_headers, response_headers
 from proxy.responses import send_error
@@ -51,6 +61,15 @@ class UpstreamFailed(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+
+
+class CircuitOpen(UpstreamFailed):
+    """The upstream's breaker is open: it was not asked at all."""
+
+    def __init__(self, target: str) -> None:
+        # Generic on purpose: the client learns to retry, the log and status say why.
+        super().__init__(503, "upstream_unavailable", "the service is briefly unavailable")
+        self.target = target
 
 
 class Forwarder:
@@ -110,7 +129,7 @@ class Forwarder:
                     return
                 self.stats.fallback(route.id)
                 target = "legacy"
-            resp = await self._open(target, scope, fwd, body, route)
+            resp = await self._open(target, scope, fwd, body, route, started=started)
         except ClientGone:
             return
         except BodyTooLarge:
@@ -162,14 +181,28 @@ class Forwarder:
         body: RequestBody,
         started: float,
     ) -> bool:
-        """Serve from modern unless it fails before answering; False means fall back."""
+        """Serve from modern unless it fails before answering; False means fall back.
+
+        Modern's head must arrive within `fallback_budget` of the deadline (its body
+        may take the rest), and an open breaker skips modern altogether. What fails
+        here is counted as absorbed by fallback, not as an error users saw.
+        """
+        budget = route.fallback_budget or DEFAULT_FALLBACK_BUDGET
+        # A share of the shorter deadline: legacy, counted from the same arrival, is
+        # then always left time of its own.
+        head_within = budget * min(self._timeout(route, "modern"), self._timeout(route, "legacy"))
         try:
-            resp = await self._open("modern", scope, fwd, body, route)
+            resp = await self._open(
+                "modern", scope, fwd, body, route, started=started, head_within=head_within
+            )
+        except CircuitOpen:
+            self.stats.absorbed(route.id, "modern", "circuit_open")
+            return False
         except UpstreamFailed as exc:
-            self.stats.error(route.id, "modern", exc.status)
+            self.stats.absorbed(route.id, "modern", exc.status)
             return False
         if resp.status >= 500:
-            self.stats.error(route.id, "modern", resp.status)
+            self.stats.absorbed(route.id, "modern", resp.status)
             resp.release()
             return False
         try:
@@ -179,6 +212,12 @@ class Forwarder:
         self.stats.request(route.id, "modern", perf_counter() - started)
         return True
 
+    def _timeout(self, route: Route | None, target: Target) -> float:
+        """The request's deadline in seconds: the route's timeout, else the upstream's."""
+        return (route.timeout if route is not None else None) or self.upstreams.default_timeout(
+            target
+        )
+
     async def _open(
         self,
         target: Target,
@@ -186,12 +225,50 @@ class Forwarder:
         fwd: ForwardedRequest,
         body: RequestBody,
         route: Route | None,
+        *,
+        started: float | None = None,
+        head_within: float | None = None,
     ) -> UpstreamResponse:
-        """Send the request upstream and return once the response head has arrived."""
+        """Send the request upstream through its breaker; return once the head has arrived.
+
+        `started` (perf_counter) is when the request arrived: the deadline counts from
+        it. `head_within` (seconds from `started`) bounds the wait for the head alone.
+        """
+        if started is not None and perf_counter() >= started + self._timeout(route, target):
+            # Spent before this upstream was asked: nothing to hold against it.
+            raise UpstreamFailed(504, "upstream_timeout", f"no time left to ask {target}")
+        breaker = self.upstreams.breaker(target)
+        if not breaker.allow():
+            raise CircuitOpen(target)
+        try:
+            resp = await self._request(target, scope, fwd, body, route, started, head_within)
+        except UpstreamFailed:
+            breaker.failed()
+            raise
+        except BaseException:  # the client left, the body was too large, cancellation
+            breaker.abandoned()
+            raise
+        breaker.succeeded()
+        return resp
+
+    async def _request(
+        self,
+        target: Target,
+        scope: Scope,
+        fwd: ForwardedRequest,
+        body: RequestBody,
+        route: Route | None,
+        started: float | None,
+        head_within: float | None,
+    ) -> UpstreamResponse:
+        """Send the request upstream (retrying what is safe) before the deadline."""
         upstreams = self.upstreams
-        seconds = (route.timeout if route is not None else None) or upstreams.default_timeout(
-            target
-        )
+        seconds = self._timeout(route, target)
+        deadline = (started if started is not None else perf_counter()) + seconds
+        head_by: float | None = None
+        if head_within is not None and started is not None:
+            head_by = started + head_within
+            seconds = head_within
         # The client's path and query go upstream byte for byte (percent-encoding kept).
         path: str = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
         query: bytes = scope["query_string"]
@@ -199,21 +276,14 @@ class Forwarder:
             path += "?" + query.decode("latin-1")
         method: str = scope["method"]
         client = upstreams.client(target)
-        attempt = partial(_send, client, method, path, fwd.headers, body, seconds)
+        attempt = partial(_send, client, method, path, fwd.headers, body, deadline)
         try:
-            try:
-                return await attempt()
-            except _RETRYABLE:
-                if method not in IDEMPOTENT_METHODS or not body.replayable:
-                    raise
-            # Built only once a first attempt failed: plain requests pay for no retry objects.
-            retrying = AsyncRetrying(
-                stop=stop_after_attempt(RETRY_ATTEMPTS - 1),
-                wait=wait_random(0.005, 0.025),
-                retry=retry_if_exception_type(_RETRYABLE),
-                reraise=True,
-            )
-            return await retrying(attempt)
+            if head_by is None:
+                return await _with_retries(attempt, method, body)
+            # Cancelling the wait drops its connection (the client abandons it on any
+            # exception), so a head that comes late never lands on a pooled socket.
+            async with asyncio.timeout(max(0.0, head_by - perf_counter())):
+                return await _with_retries(attempt, method, body)
         except TimeoutError:
             raise UpstreamFailed(
                 504, "upstream_timeout", f"{target} did not answer within {seconds:g} s"
@@ -303,16 +373,40 @@ class Forwarder:
             log.exception("shadow sink refused an exchange for route %s", route.id)
 
 
+async def _with_retries(
+    attempt: partial[Awaitable[UpstreamResponse]], method: str, body: RequestBody
+) -> UpstreamResponse:
+    """Send once; again (up to `RETRY_ATTEMPTS` in all) while nothing was answered and
+    the request is safe to replay."""
+    try:
+        return await attempt()
+    except _RETRYABLE:
+        if method not in IDEMPOTENT_METHODS or not body.replayable:
+            raise
+    # Built only once a first attempt failed: plain requests pay for no retry objects.
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(RETRY_ATTEMPTS - 1),
+        wait=wait_random(0.005, 0.025),
+        retry=retry_if_exception_type(_RETRYABLE),
+        reraise=True,
+    )
+    return await retrying(attempt)
+
+
 async def _send(
     client: UpstreamClient,
     method: str,
     path: str,
     headers: list[tuple[str, str]],
     body: RequestBody,
-    seconds: float,
+    deadline: float,
 ) -> UpstreamResponse:
-    """One attempt at the upstream, the body replayed from the start."""
-    return await client.request(method, path, headers, body.payload(), seconds)
+    """One attempt at the upstream, the body replayed from the start, with what is
+    left of the request's deadline (`deadline` on the perf_counter clock)."""
+    left = deadline - perf_counter()
+    if left <= 0:
+        raise TimeoutError
+    return await client.request(method, path, headers, body.payload(), left)
 
 
 def _describe(exc: BaseException) -> str:

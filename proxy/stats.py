@@ -6,7 +6,9 @@ pipeline, so every worker's `api/status` and `/metrics` read the same totals. Wi
 no REDIS_URL the "Redis" is fakeredis in the same process, and the code is the same.
 
 Redis layout (all under `<prefix>proxy:`): `requests` (route|target → n), `errors`
-(route|target|code → n), `fallbacks` (route → n), `latency` (route|target|bucket →
+(route|target|code → n: errors users saw), `absorbed` (route|target|code → n:
+failures a fallback hid from users; code is a status or `circuit_open`),
+`fallbacks` (route → n), `latency` (route|target|bucket →
 n, route|target|sum_us → µs), `unmapped` (path → n), `reloads` (result → n), and
 `window:<10 s slot>` (target → n, expiring) for the recent traffic share.
 """
@@ -54,6 +56,7 @@ class Snapshot:
 
     requests: dict[tuple[str, str], int] = field(default_factory=dict)
     errors: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    absorbed: dict[tuple[str, str, str], int] = field(default_factory=dict)
     fallbacks: dict[str, int] = field(default_factory=dict)
     latency: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     latency_sum: dict[tuple[str, str], float] = field(default_factory=dict)
@@ -83,11 +86,15 @@ def percentile(counts: list[int], q: float) -> float | None:
 class _Buffer:
     """Counts since the last flush; swapped whole, so a flush never loses an increment."""
 
-    __slots__ = ("errors", "fallbacks", "latency", "latency_us", "reloads", "requests", "unmapped")
+    __slots__ = (
+        "absorbed", "errors", "fallbacks", "latency", "latency_us", "reloads", "requests",
+        "unmapped",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.requests: defaultdict[tuple[str, str], int] = defaultdict(int)
         self.errors: defaultdict[tuple[str, str, str], int] = defaultdict(int)
+        self.absorbed: defaultdict[tuple[str, str, str], int] = defaultdict(int)
         self.fallbacks: defaultdict[str, int] = defaultdict(int)
         self.latency: dict[tuple[str, str], list[int]] = {}
         self.latency_us: defaultdict[tuple[str, str], int] = defaultdict(int)
@@ -95,10 +102,15 @@ class _Buffer:
         self.reloads: defaultdict[str, int] = defaultdict(int)
 
     def empty(self) -> bool:
-        return not (self.requests or self.errors or self.fallbacks or self.unmapped or self.reloads)
+        return not (
+            self.requests or self.errors or self.absorbed or self.fallbacks or self.unmapped
+            or self.reloads
+        )  # fmt: skip
 
     def merge(self, old: _Buffer) -> None:
-        for name in ("requests", "errors", "fallbacks", "latency_us", "unmapped", "reloads"):
+        for name in (
+            "requests", "errors", "absorbed", "fallbacks", "latency_us", "unmapped", "reloads",
+        ):  # fmt: skip
             mine = getattr(self, name)
             for key, value in getattr(old, name).items():
                 mine[key] += value
@@ -137,7 +149,13 @@ class Stats:
         buf.latency_us[key] += int(elapsed * 1_000_000)
 
     def error(self, route_id: str, target: str, code: int) -> None:
+        """An error the user saw: the proxy's own reply (413, 502, 503, 504)."""
         self._buf.errors[(route_id, target, str(code))] += 1
+
+    def absorbed(self, route_id: str, target: str, code: int | str) -> None:
+        """A failure the user never saw because fallback answered instead: a status,
+        or `circuit_open` when the breaker kept the request from being sent at all."""
+        self._buf.absorbed[(route_id, target, str(code))] += 1
 
     def fallback(self, route_id: str) -> None:
         self._buf.fallbacks[route_id] += 1
@@ -202,6 +220,8 @@ class Stats:
             per_target[target] += n
         for (route, target, code), n in buf.errors.items():
             pipe.hincrby(k + "errors", f"{route}|{target}|{code}", n)
+        for (route, target, code), n in buf.absorbed.items():
+            pipe.hincrby(k + "absorbed", f"{route}|{target}|{code}", n)
         for route, n in buf.fallbacks.items():
             pipe.hincrby(k + "fallbacks", route, n)
         for (route, target), counts in buf.latency.items():
@@ -235,7 +255,9 @@ class Stats:
             pipe.hgetall(k + name)
         for slot in slots:
             pipe.hgetall(slot)
+        pipe.hgetall(k + "absorbed")
         replies = await pipe.execute()
+        absorbed = _decode(replies.pop())
         requests, errors, fallbacks, latency, unmapped, reloads = (_decode(r) for r in replies[:6])
         snap = Snapshot()
         for fieldname, n in requests.items():
@@ -244,6 +266,9 @@ class Stats:
         for fieldname, n in errors.items():
             route, target, code = fieldname.split("|", 2)
             snap.errors[(route, target, code)] = n
+        for fieldname, n in absorbed.items():
+            route, target, code = fieldname.split("|", 2)
+            snap.absorbed[(route, target, code)] = n
         snap.fallbacks = fallbacks
         snap.unmapped = unmapped
         snap.reloads = reloads

@@ -1,4 +1,4 @@
-"""The upstreams: a forwarding client and an aiohttp session each, and a reachability probe.
+"""The upstreams: a forwarding client, an aiohttp session, a breaker and a health probe each.
 
 Forwarded requests go through `UpstreamClient` (pooled keep-alive connections, sized
 to the upstream's `pool_size`; see `proxy.upstream_client` for why not aiohttp).
@@ -8,26 +8,34 @@ in the lifespan of one worker and reused by every call: no cookie jar
 automatic decompression, no auto-added headers, redirects never followed (that is
 per request). The keep-alive timeout stays below uvicorn's 5 s so the proxy does not
 reuse a connection the upstream is about to close.
+
+Each upstream also has a circuit breaker (`proxy.breaker`, per worker, keyed by URL
+like the pool) and an HTTP health probe (`proxy.health`), whose result is cached
+for a moment and shared by concurrent callers so readiness checks never pile up.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
-from collections.abc import Mapping
-from urllib.parse import urlsplit
+from collections.abc import Iterable, Mapping
 
 import aiohttp
 
+from proxy.breaker import Breaker
 from proxy.config import RoutesConfig, Upstream
+from proxy.config.resilience import BreakerSettings, HealthCheck
+from proxy.health import ProbeResult, http_probe
 from proxy.upstream_client import UpstreamClient
 
 __all__ = ["SKIP_AUTO_HEADERS", "Upstreams"]
 
 SKIP_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
+log = logging.getLogger("strangler.proxy")
+
 KEEPALIVE_TIMEOUT = 4.0
-PROBE_TIMEOUT = 0.5
 PROBE_CACHE_SECONDS = 2.0
 MAX_HEADER_FIELD = 65536
 DEFAULT_POOL = 100
@@ -45,7 +53,9 @@ class Upstreams:
         self._overrides = {name: url.rstrip("/") for name, url in overrides.items() if url}
         self._sessions: dict[str, aiohttp.ClientSession] = {}
         self._clients: dict[str, UpstreamClient] = {}
-        self._probes: dict[str, tuple[float, bool, str]] = {}
+        self._breakers: dict[str, Breaker] = {}
+        self._probes: dict[str, tuple[float, ProbeResult]] = {}  # by URL
+        self._probing: dict[str, asyncio.Task[ProbeResult]] = {}
         self.update(config)
 
     def update(self, config: RoutesConfig) -> None:
@@ -58,6 +68,10 @@ class Upstreams:
         self.urls: dict[str, str] = {
             name: self._overrides.get(name, spec.url) for name, spec in self.specs.items()
         }
+        for name, spec in self.specs.items():  # new thresholds apply at once, state kept
+            breaker = self._breakers.get(self.urls[name])
+            if breaker is not None:
+                breaker.settings = spec.breaker
 
     def url(self, name: str) -> str:
         return self.urls[name]
@@ -74,6 +88,18 @@ class Upstreams:
                 url, limit=pool, keepalive=KEEPALIVE_TIMEOUT
             )
         return client
+
+    def breaker(self, name: str) -> Breaker:
+        """The circuit breaker of an upstream in this worker; keyed by URL, so a reload
+        that moves an upstream starts it closed."""
+        url = self.urls[name]
+        breaker = self._breakers.get(url)
+        if breaker is None:
+            spec = self.specs.get(name)
+            breaker = self._breakers[url] = Breaker(
+                spec.breaker if spec is not None else BreakerSettings(), name
+            )
+        return breaker
 
     def session(self, name: str) -> aiohttp.ClientSession:
         """The aiohttp session of an upstream (shadow calls), created on first use."""
@@ -115,6 +141,9 @@ class Upstreams:
         return spec.timeout if spec is not None else 30.0
 
     async def close(self) -> None:
+        probing, self._probing = self._probing, {}
+        for task in probing.values():
+            task.cancel()
         clients, self._clients = self._clients, {}
         for client in clients.values():
             client.close()
@@ -124,23 +153,46 @@ class Upstreams:
                 await session.close()
 
     async def probe(self, name: str) -> tuple[bool, str]:
-        """Can we open a TCP connection to the upstream? Cached for a short while."""
-        now = time.monotonic()
-        cached = self._probes.get(name)
-        if cached is not None and now - cached[0] < PROBE_CACHE_SECONDS:
-            return cached[1], cached[2]
-        parts = urlsplit(self.urls[name])
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        """Is the upstream's HTTP server answering? (ok, detail), cached for a moment."""
+        result = await self.health(name)
+        return result.ok, result.detail
+
+    async def health(self, name: str) -> ProbeResult:
+        """The upstream's HTTP health probe, at most `PROBE_CACHE_SECONDS` old.
+
+        Concurrent callers share one probe in flight; it is shielded, so a caller that
+        gives up (a readiness client timing out) does not cancel it for the others.
+        """
+        url = self.urls[name]
+        cached = self._probes.get(url)
+        if cached is not None and time.monotonic() - cached[0] < PROBE_CACHE_SECONDS:
+            return cached[1]
+        task = self._probing.get(url)
+        if task is None:
+            spec = self.specs.get(name)
+            check = spec.health if spec is not None else HealthCheck()
+            task = asyncio.create_task(self._probe(url, check), name=f"strangler-probe-{name}")
+            self._probing[url] = task
+        return await asyncio.shield(task)
+
+    async def health_of(self, names: Iterable[str]) -> dict[str, ProbeResult]:
+        """Several upstreams probed side by side (the slowest bounds the wait)."""
+        names = list(names)
+        results = await asyncio.gather(*(self.health(name) for name in names))
+        return dict(zip(names, results, strict=True))
+
+    def checked_ago(self, name: str) -> float | None:
+        """Seconds since the upstream's last finished probe, None if never probed."""
+        cached = self._probes.get(self.urls[name])
+        return None if cached is None else time.monotonic() - cached[0]
+
+    async def _probe(self, url: str, check: HealthCheck) -> ProbeResult:
         try:
-            _, writer = await asyncio.wait_for(
-                asyncio.open_connection(parts.hostname, port), PROBE_TIMEOUT
-            )
-        except (OSError, TimeoutError) as exc:
-            result = (False, f"{parts.hostname}:{port} unreachable: {exc or type(exc).__name__}")
-        else:
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
-            result = (True, "ok")
-        self._probes[name] = (now, *result)
+            result = await http_probe(url, check.path, check.timeout)
+        except Exception as exc:  # a probe must answer "down", never raise into readyz
+            log.exception("health probe of %s failed", url)
+            result = ProbeResult(False, f"health probe failed: {type(exc).__name__}")
+        finally:
+            self._probing.pop(url, None)
+        self._probes[url] = (time.monotonic(), result)
         return result

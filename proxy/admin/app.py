@@ -111,7 +111,9 @@ def build_admin(
         needed = ["legacy"]
         if any(route.stage != "legacy" for route in runtime.config.routes):
             needed.append("modern")
-        checks = {name: await runtime.upstreams.probe(name) for name in needed}
+        # HTTP probes side by side: a hung upstream costs its probe timeout once.
+        health = await runtime.upstreams.health_of(needed)
+        checks = {name: (result.ok, result.detail) for name, result in health.items()}
         ready = all(ok for ok, _ in checks.values())
         return JSONResponse(
             {

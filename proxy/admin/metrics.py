@@ -24,7 +24,10 @@ from proxy.stats import LATENCY_BUCKETS, Snapshot
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from proxy.health import ProbeResult
     from proxy.runtime import Runtime
+
+BREAKER_STATES = ("closed", "open", "half_open")
 
 __all__ = ["CONTENT_TYPE", "render_metrics"]
 
@@ -93,8 +96,57 @@ class _SnapshotCollector(Collector):
         yield info
 
 
+class _ResilienceCollector(Collector):
+    """Fallback's absorbed failures (shared counters), upstream health (the probe) and
+    the breakers of the worker that answers the scrape (breakers are per worker)."""
+
+    def __init__(self, snap: Snapshot, runtime: Runtime, health: dict[str, ProbeResult]) -> None:
+        self.snap = snap
+        self.runtime = runtime
+        self.health = health
+
+    def collect(self) -> Iterable[Metric]:
+        absorbed = CounterMetricFamily(
+            "strangler_proxy_absorbed_by_fallback",
+            "Upstream failures users never saw: fallback answered (code: status or circuit_open).",
+            labels=["route", "target", "code"],
+        )
+        for (route, target, code), count in sorted(self.snap.absorbed.items()):
+            absorbed.add_metric([route, target, code], count)
+        yield absorbed
+        healthy = GaugeMetricFamily(
+            "strangler_proxy_upstream_healthy",
+            "1 when the upstream's HTTP health probe got an answer below 500.",
+            labels=["upstream"],
+        )
+        for name, result in sorted(self.health.items()):
+            healthy.add_metric([name], 1 if result.ok else 0)
+        yield healthy
+        state = GaugeMetricFamily(
+            "strangler_proxy_circuit_breaker_state",
+            "1 for the state the upstream's breaker is in, in the worker that answered.",
+            labels=["upstream", "state"],
+        )
+        opened = CounterMetricFamily(
+            "strangler_proxy_circuit_breaker_opened",
+            "Times the upstream's breaker opened, in the worker that answered.",
+            labels=["upstream"],
+        )
+        upstreams = self.runtime.upstreams
+        for name in sorted(upstreams.urls):
+            breaker = upstreams.breaker(name)
+            current = breaker.state
+            for candidate in BREAKER_STATES:
+                state.add_metric([name, candidate], 1 if candidate == current else 0)
+            opened.add_metric([name], breaker.times_opened)
+        yield state
+        yield opened
+
+
 async def render_metrics(runtime: Runtime) -> bytes:
     snap = await runtime.stats.snapshot()
+    health = await runtime.upstreams.health_of(runtime.upstreams.urls)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_SnapshotCollector(snap, runtime))
+    registry.register(_ResilienceCollector(snap, runtime, health))
     return generate_latest(registry)

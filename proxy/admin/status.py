@@ -38,6 +38,34 @@ def _latency_ms(snap: Snapshot, route_id: str) -> dict[str, float | None]:
     return out
 
 
+def _absorbed_by_fallback(snap: Snapshot, route_id: str) -> dict[str, dict[str, int]]:
+    """Failures fallback hid from users, by target and code (never in `errors_by_code`)."""
+    out: dict[str, dict[str, int]] = {}
+    for (route, target, code), count in snap.absorbed.items():
+        if route == route_id:
+            by_code = out.setdefault(target, {})
+            by_code[code] = by_code.get(code, 0) + count
+    return out
+
+
+async def _upstream_health(runtime: Runtime) -> dict[str, dict[str, object]]:
+    """Each upstream's HTTP health probe (shared by every caller, cached a moment) and
+    this worker's breaker: the breaker is per worker, the probe's verdict is not."""
+    upstreams = runtime.upstreams
+    results = await upstreams.health_of(upstreams.urls)
+    out: dict[str, dict[str, object]] = {}
+    for name, result in results.items():
+        ago = upstreams.checked_ago(name)
+        out[name] = {
+            "healthy": result.ok,
+            "detail": result.detail,
+            "status": result.status,
+            "checked_s_ago": round(ago, 3) if ago is not None else None,
+            "breaker": upstreams.breaker(name).as_json(),
+        }
+    return out
+
+
 def _empty_shadow() -> dict[str, object]:
     return {"compared": 0, "matched": 0, "mismatched": 0, "match_rate": None}
 
@@ -56,8 +84,9 @@ async def _route_entry(runtime: Runtime, snap: Snapshot, route: Route) -> dict[s
         "websocket": route.websocket,
         "requests": {**requests, "total": sum(requests.values())},
         "errors": sum(errors_by_code.values()),
-        "errors_by_code": errors_by_code,
+        "errors_by_code": errors_by_code,  # seen by users; fallback's share is apart
         "fallbacks": snap.fallbacks.get(route.id, 0),
+        "absorbed_by_fallback": _absorbed_by_fallback(snap, route.id),
         "latency_ms": _latency_ms(snap, route.id),
     }
     if route.canary is not None:
@@ -112,5 +141,6 @@ async def build_status(runtime: Runtime) -> dict[str, object]:
         "unmapped_requests": sum(snap.requests.get((UNMAPPED_ROUTE, t), 0) for t in TARGETS),
         "reloads": snap.reloads,
         "upstreams": dict(runtime.upstreams.urls),
+        "upstream_health": await _upstream_health(runtime),
         "worker": {"pid": os.getpid(), "shared_counters": runtime.shared},
     }

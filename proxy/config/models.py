@@ -18,6 +18,7 @@ from pydantic import Field, field_validator, model_validator
 from proxy.config.base import StrictModel as _Strict
 from proxy.config.comparison import CompareRules, ShadowSettings
 from proxy.config.paths import PathTemplate, TemplateError
+from proxy.config.resilience import BreakerSettings, HealthCheck
 
 __all__ = [
     "DEFAULT_BODY_LIMIT",
@@ -72,11 +73,15 @@ class Upstream(_Strict):
         url: base URL, `http://host:port` (no path).
         timeout: seconds for a whole upstream request unless a route overrides it.
         pool_size: connections kept per proxy worker.
+        breaker: when to stop asking a failing upstream (`BreakerSettings`).
+        health: the HTTP probe behind `readyz` (`HealthCheck`).
     """
 
     url: str
     timeout: Annotated[float, Field(gt=0, le=3600)] = DEFAULT_TIMEOUT
     pool_size: Annotated[int, Field(ge=1, le=4096)] = 256
+    breaker: BreakerSettings = BreakerSettings()
+    health: HealthCheck = HealthCheck()
 
     @field_validator("url")
     @classmethod
@@ -145,7 +150,10 @@ class Route(_Strict):
         websocket: the route is a WebSocket endpoint (target chosen at handshake).
         canary: required when stage is canary.
         fallback: `legacy` serves a failed idempotent modern request from legacy.
-        timeout, max_body_bytes: per-route overrides.
+        timeout, max_body_bytes: per-route overrides; `timeout` is the request's
+            overall deadline, fallback included.
+        fallback_budget: with `fallback: legacy`, the share (0–1, exclusive) of the
+            deadline modern may take before legacy is asked instead.
         compare, shadow: shadow comparison rules and mirroring settings.
         rollback: required to move a route to an earlier stage.
         modern_only: an endpoint that exists only in modern (ratchet: no legacy match).
@@ -160,6 +168,7 @@ class Route(_Strict):
     fallback: Literal["legacy"] | None = None
     timeout: Annotated[float, Field(gt=0, le=3600)] | None = None
     max_body_bytes: Annotated[int, Field(ge=0)] | None = None
+    fallback_budget: Annotated[float, Field(gt=0, lt=1)] | None = None
     compare: CompareRules = CompareRules()
     shadow: ShadowSettings = ShadowSettings()
     rollback: Rollback | None = None
@@ -195,6 +204,12 @@ class Route(_Strict):
                 f"shadowing {', '.join(unsafe)} would write twice: name an isolated "
                 "`shadow.upstream` (a modern on its own database) or keep the route at legacy"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _budget_needs_fallback(self) -> Route:
+        if self.fallback_budget is not None and self.fallback is None:
+            raise ValueError("fallback_budget needs `fallback: legacy` (it splits that deadline)")
         return self
 
     @property
