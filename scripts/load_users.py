@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -98,6 +99,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--think", type=float, default=4.0, help="mean think time, seconds")
     parser.add_argument("--p95-limit", type=float, default=1.0, help="seconds")
     parser.add_argument("--variants", default="before,after")
+    parser.add_argument(
+        "--warmup-seconds", type=float, default=240.0,
+        help="per variant, before the steps: every room, the room list, search (not measured)",
+    )  # fmt: skip
     parser.add_argument("--modern-workers", type=int, default=2)
     parser.add_argument("--proxy-workers", type=int, default=2)
     parser.add_argument("--steady", type=int, default=0, help="users for the steady phase")
@@ -121,6 +126,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.short:
         args.data, args.steps, args.step_seconds, args.settle_seconds = "demo", "1,3", 4.0, 1.0
         args.think, args.modern_workers, args.proxy_workers = 0.3, 1, 1
+        args.warmup_seconds = min(args.warmup_seconds, 10.0)
     args.plot = args.plot or args.out.with_suffix(".svg")
     args.step_list = [int(s) for s in args.steps.split(",") if s]
     if args.step_list != sorted(args.step_list) or min(args.step_list) < 1:
@@ -348,6 +354,38 @@ async def progress(name: str, users: int, recorder: Recorder, first: int, second
         )
 
 
+async def warm_up(base: str, people: list[Person], shared: Shared, seconds: float) -> None:
+    """Read what the users will read, once, so the steps measure a warm service (the
+    cold first reads are modern's start-up, not its steady state). Not measured."""
+    paths = ["/api/rooms", "/api/home"] + [f"/api/search?q={term}" for term in SEARCH_TERMS]
+    for room in shared.room_ids:
+        paths += [f"/api/rooms/{room}", f"/api/rooms/{room}/messages"]
+    deadline = time.monotonic() + seconds
+    done = 0
+    timeout = aiohttp.ClientTimeout(total=max(1.0, seconds))
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        login = {"username": people[0].username, "password": SEED_PASSWORD}
+        async with session.post(base + "/api/auth/login", json=login) as reply:
+            token = (await reply.json())["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        queue = iter(paths)
+
+        async def reader() -> None:
+            nonlocal done
+            for path in queue:
+                if time.monotonic() > deadline:
+                    return
+                with contextlib.suppress(TimeoutError, aiohttp.ClientError):
+                    async with session.get(base + path, headers=headers) as reply:
+                        await reply.read()
+                        done += 1
+
+        await asyncio.gather(*(reader() for _ in range(4)))
+        shared.tokens.append(token)
+    took = seconds - (deadline - time.monotonic())
+    print(f"warm-up: {done} of {len(paths)} reads in {took:.0f} s", flush=True)
+
+
 async def run_variant(
     name: str, base: str, people: list[Person], shared: Shared, args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -522,6 +560,8 @@ async def measure(args: argparse.Namespace, here: Stand) -> dict[str, Any]:
         shared = Shared(here.room_ids, here.user_ids, args.think, actions_of(args))
         stage = "legacy" if variant == "before" else "modern"
         print(f"\n== {variant} (every route at {stage}) ==", flush=True)
+        if args.warmup_seconds > 0:
+            await warm_up(here.urls[variant], here.people, shared, args.warmup_seconds)
         results[variant] = await run_variant(variant, here.urls[variant], here.people, shared, args)
         forget_sessions(here.db, shared.tokens)
     if args.steady:

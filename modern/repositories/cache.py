@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -69,13 +70,16 @@ class Cache:
         self.misses += len(keys) - found
         return values
 
-    def set_many(self, values: Mapping[str, object], ttl: int) -> None:
+    def set_many(self, values: Mapping[str, object], ttl: int, *, jitter: float = 0.0) -> None:
+        """Store each value for `ttl` seconds, each key's TTL spread by ±`jitter` (a
+        fraction) so that keys written together do not all expire together."""
         if not values or ttl <= 0 or not self._up():
             return
         try:
             with self._client.pipeline(transaction=False) as pipe:
                 for key, value in values.items():
-                    pipe.set(self._prefix + key, dumps(value), ex=ttl)
+                    life = round(ttl * (1 + random.uniform(-jitter, jitter))) if jitter else ttl
+                    pipe.set(self._prefix + key, dumps(value), ex=max(1, life))
                 pipe.execute()
         except redis.RedisError as exc:
             self._outage(exc)

@@ -14,6 +14,15 @@ from modern.repositories.cache import Cache
 from modern.repositories.mongo import Document, oid, oids, storage_errors, to_message
 from modern.repositories.scans import newest_first
 
+# A count snapshot stays right as messages are added (see `MongoMessages.counts`), so it
+# need not expire with the views: recounting a page of busy rooms is one `$group` over
+# their messages (21 s for 50 rooms at the case-study scale on the embedded engine),
+# which a short TTL would make some user wait for every MODERN_CACHE_TTL. The long
+# TTL only heals a count after messages were removed behind modern's back; the
+# jitter keeps snapshots written together from expiring together.
+COUNT_SNAPSHOT_TTL = 24 * 3600
+COUNT_SNAPSHOT_JITTER = 0.2
+
 
 def count_key(room_id: str) -> str:
     return f"room:{room_id}:count"
@@ -31,6 +40,7 @@ class MongoMessages:
         self._messages = collection
         self._cache = cache
         self._ttl = summary_ttl
+        self._count_ttl = max(summary_ttl, COUNT_SNAPSHOT_TTL) if summary_ttl > 0 else 0
 
     def insert(self, *, room_id: str, author_id: str, text: str, now: datetime) -> Message:
         doc: Document = {
@@ -95,7 +105,8 @@ class MongoMessages:
         `created_at` counted. A room whose `last_message_at` is newer than its snapshot
         only counts the messages after `last` (a range-bounded index scan), so posting —
         through modern or legacy — needs no invalidation and no recount of the room.
-        Rooms without a snapshot are counted by ONE `$group` aggregation.
+        Rooms without a snapshot are counted by ONE `$group` aggregation. Snapshots live
+        for COUNT_SNAPSHOT_TTL, not the views' TTL: no view rebuild waits for a recount.
         """
         found: dict[str, int] = {}
         fresh: dict[str, dict[str, Any]] = {}
@@ -114,7 +125,11 @@ class MongoMessages:
         missing = [r["id"] for r in rooms if r["id"] not in found and r["id"] not in fresh]
         if missing:
             fresh.update(self._count_all(missing))
-        self._cache.set_many({count_key(rid): snap for rid, snap in fresh.items()}, self._ttl)
+        self._cache.set_many(
+            {count_key(rid): snap for rid, snap in fresh.items()},
+            self._count_ttl,
+            jitter=COUNT_SNAPSHOT_JITTER,
+        )
         found.update({rid: snap["n"] for rid, snap in fresh.items()})
         return found
 

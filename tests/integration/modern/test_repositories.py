@@ -16,7 +16,12 @@ from pymongo.database import Database
 from modern.errors import DuplicateKeyError, StorageError
 from modern.repositories.cache import Cache
 from modern.repositories.indexes import ensure_indexes
-from modern.repositories.messages import MongoMessages
+from modern.repositories.messages import (
+    COUNT_SNAPSHOT_JITTER,
+    COUNT_SNAPSHOT_TTL,
+    MongoMessages,
+    count_key,
+)
 from modern.repositories.monitoring import SlowQueryListener
 from modern.repositories.scans import newest_first
 from modern.repositories.users import MongoUsers
@@ -126,3 +131,22 @@ def test_slow_queries_are_logged_with_structured_fields(
     assert finds and finds[0].collection == "things"  # type: ignore[attr-defined]
     assert finds[0].duration_ms >= 0  # type: ignore[attr-defined]
     assert listener.commands >= 1 and listener.slow >= 1
+
+
+def test_count_snapshots_outlive_the_view_ttl(db: Database[dict[str, Any]]) -> None:
+    """A view rebuilt after its TTL finds the counts still there: no `$group` recount."""
+    client = fakeredis.FakeRedis()
+    messages = MongoMessages(db.messages, Cache(client, "t:"), summary_ttl=30)
+    rooms = [{"id": str(ObjectId()), "last_message_at": None} for _ in range(20)]
+    assert messages.counts(rooms) == {room["id"]: 0 for room in rooms}  # type: ignore[arg-type]
+    lives = [client.ttl(f"t:cache:{count_key(room['id'])}") for room in rooms]
+    low = COUNT_SNAPSHOT_TTL * (1 - COUNT_SNAPSHOT_JITTER) - 1
+    high = COUNT_SNAPSHOT_TTL * (1 + COUNT_SNAPSHOT_JITTER) + 1
+    assert all(low <= life <= high for life in lives), lives
+    assert len(set(lives)) > 1, "snapshots written together expire together"
+
+    def no_recount(room_ids: list[str]) -> dict[str, dict[str, Any]]:
+        raise AssertionError(f"recounted {room_ids}")
+
+    messages._count_all = no_recount  # type: ignore[method-assign]
+    assert messages.counts(rooms) == {room["id"]: 0 for room in rooms}  # type: ignore[arg-type]
