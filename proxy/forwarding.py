@@ -22,6 +22,7 @@ from proxy.canary import choose_target
 from proxy.config import IDEMPOTENT_METHODS, Route
 from proxy.config.models import DEFAULT_BODY_LIMIT
 from proxy.exchange import CapturedRequest, CapturedResponse, ShadowSink
+from proxy.guardrail import Guard, Unguarded
 from proxy.headers import ForwardedRequest, request_headers, response_headers
 from proxy.responses import send_error
 from proxy.routing import RouteTable, unmapped_key
@@ -60,12 +61,17 @@ class Forwarder:
         upstreams: sessions and URLs.
         stats: the worker's counters.
         sink: where shadowed exchanges go (`NoShadow` when shadowing is off).
+        guard: the guardrail's view of each route (overrides, autopilot) and its
+            canary outcome counter (`Unguarded` when there is none).
     """
 
-    def __init__(self, upstreams: Upstreams, stats: Stats, sink: ShadowSink) -> None:
+    def __init__(
+        self, upstreams: Upstreams, stats: Stats, sink: ShadowSink, guard: Guard | None = None
+    ) -> None:
         self.upstreams = upstreams
         self.stats = stats
         self.sink = sink
+        self.guard: Guard = guard if guard is not None else Unguarded()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, table: RouteTable) -> None:
         started = perf_counter()
@@ -88,6 +94,7 @@ class Forwarder:
             self.stats.unmapped(unmapped_key(path))
         else:
             route, params = matched
+            route = self.guard.effective(route)  # a guardrail override or an autopilot step
             route_id = route.id
             target = choose_target(
                 route, scope, params, authorization=fwd.authorization, cookie=fwd.cookie
@@ -110,7 +117,7 @@ class Forwarder:
                     return
                 self.stats.fallback(route.id)
                 target = "legacy"
-            resp = await self._open(target, scope, fwd, body, route)
+            resp = await self._open_watched(target, scope, fwd, body, route)
         except ClientGone:
             return
         except BodyTooLarge:
@@ -164,7 +171,7 @@ class Forwarder:
     ) -> bool:
         """Serve from modern unless it fails before answering; False means fall back."""
         try:
-            resp = await self._open("modern", scope, fwd, body, route)
+            resp = await self._open_watched("modern", scope, fwd, body, route)
         except UpstreamFailed as exc:
             self.stats.error(route.id, "modern", exc.status)
             return False
@@ -178,6 +185,27 @@ class Forwarder:
             resp.release()
         self.stats.request(route.id, "modern", perf_counter() - started)
         return True
+
+    async def _open_watched(
+        self,
+        target: Target,
+        scope: Scope,
+        fwd: ForwardedRequest,
+        body: RequestBody,
+        route: Route | None,
+    ) -> UpstreamResponse:
+        """`_open`, its outcome counted for a canary's analysis (before any fallback)."""
+        if route is None or route.stage != "canary":
+            return await self._open(target, scope, fwd, body, route)
+        started = perf_counter()
+        try:
+            resp = await self._open(target, scope, fwd, body, route)
+        except UpstreamFailed:
+            self.guard.observe(route, target, failed=True, elapsed=perf_counter() - started)
+            raise
+        elapsed = perf_counter() - started
+        self.guard.observe(route, target, failed=resp.status >= 500, elapsed=elapsed)
+        return resp
 
     async def _open(
         self,

@@ -17,6 +17,7 @@ from pydantic import Field, field_validator, model_validator
 
 from proxy.config.base import StrictModel as _Strict
 from proxy.config.comparison import CompareRules, ShadowSettings
+from proxy.config.guardrail import Analysis, Autopilot, GuardrailMode, parse_mode
 from proxy.config.paths import PathTemplate, TemplateError
 
 __all__ = [
@@ -149,6 +150,10 @@ class Route(_Strict):
         compare, shadow: shadow comparison rules and mirroring settings.
         rollback: required to move a route to an earlier stage.
         modern_only: an endpoint that exists only in modern (ratchet: no legacy match).
+        analysis: canary analysis thresholds (`proxy.config.guardrail.Analysis`).
+        guardrail: `on` (default) sends a failing canary back to legacy, `dry-run`
+            only reports it, `off` neither.
+        autopilot: promote on evidence by itself (`proxy.config.guardrail.Autopilot`).
     """
 
     id: str
@@ -164,6 +169,9 @@ class Route(_Strict):
     shadow: ShadowSettings = ShadowSettings()
     rollback: Rollback | None = None
     modern_only: bool = False
+    analysis: Analysis = Analysis()
+    guardrail: GuardrailMode = "on"
+    autopilot: Autopilot | None = None
 
     @field_validator("methods", mode="before")
     @classmethod
@@ -195,6 +203,23 @@ class Route(_Strict):
                 f"shadowing {', '.join(unsafe)} would write twice: name an isolated "
                 "`shadow.upstream` (a modern on its own database) or keep the route at legacy"
             )
+        return self
+
+    @field_validator("guardrail", mode="before")
+    @classmethod
+    def _mode(cls, value: object) -> object:
+        return parse_mode(value)
+
+    @model_validator(mode="after")
+    def _check_autopilot(self) -> Route:
+        if self.autopilot is None:
+            return self
+        if self.websocket:
+            raise ValueError("autopilot is for HTTP routes (a WebSocket's target is fixed)")
+        if self.guardrail != "on":
+            raise ValueError("autopilot needs `guardrail: on`: a failing step must go back")
+        if self.stage == "legacy":
+            raise ValueError("autopilot starts from shadow: set `stage: shadow` first")
         return self
 
     @property
