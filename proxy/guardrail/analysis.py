@@ -6,7 +6,9 @@ Redis. The rules, in order (the first that fails names the reason):
 - fewer than `min_requests` modern requests in the window: `insufficient`;
 - modern's error rate above `max_error_rate`: failing;
 - with at least `min_requests` legacy requests too: modern's error rate more than
-  `max_error_rate_delta` above legacy's, or modern's p95 (and, given 100 answered
+  `max_error_rate_delta` above legacy's — judged on the lower end of the 95 % Wilson
+  interval of modern's rate, because one stray error in 30 requests is no evidence
+  that modern is worse than legacy — or modern's p95 (and, given 100 answered
   requests on each side, p99) above legacy's times `max_latency_ratio` and above it
   by more than `latency_margin_ms`: failing;
 - otherwise healthy.
@@ -23,6 +25,7 @@ from typing import Literal
 from proxy.config import Analysis
 from proxy.guardrail.histogram import quantile
 from proxy.guardrail.window import Side, WindowCounts
+from proxy.shadow.stats import wilson_lower_bound
 
 __all__ = ["P99_MIN_SAMPLES", "Verdict", "VerdictState", "judge"]
 
@@ -87,11 +90,13 @@ def judge(counts: WindowCounts, rule: Analysis) -> Verdict:
             figures,
         )
     legacy_rate = legacy.errors / legacy.requests
-    if rate - legacy_rate > rule.max_error_rate_delta:
+    surely = wilson_lower_bound(modern.errors, modern.requests)
+    if surely - legacy_rate > rule.max_error_rate_delta:
         return Verdict(
             "failing",
-            f"modern error rate {rate:.1%} exceeds legacy's {legacy_rate:.1%} by more than "
-            f"max_error_rate_delta {rule.max_error_rate_delta:.1%}",
+            f"modern error rate {rate:.1%} (at least {surely:.1%} at 95 % confidence) exceeds "
+            f"legacy's {legacy_rate:.1%} by more than max_error_rate_delta "
+            f"{rule.max_error_rate_delta:.1%}",
             figures,
         )
     checks = [("p95", 0.95)]
