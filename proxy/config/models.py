@@ -218,9 +218,7 @@ class Route(_Strict):
             raise ValueError("autopilot is for HTTP routes (a WebSocket's target is fixed)")
         if self.guardrail != "on":
             raise ValueError("autopilot needs `guardrail: on`: a failing step must go back")
-        if self.stage == "legacy":
-            raise ValueError("autopilot starts from shadow: set `stage: shadow` first")
-        return self
+        return self  # at legacy it waits: autopilot starts from shadow
 
     @property
     def template(self) -> PathTemplate:
