@@ -79,7 +79,7 @@ async def build_status(runtime: Runtime) -> dict[str, object]:
     table = runtime.table
     loaded = table.loaded
     snap = await runtime.stats.snapshot()
-    await runtime.guardrail.refresh(table)
+    await runtime.guardrail.try_refresh(table)
     routes = table.config.routes
     by_stage = {stage: 0 for stage in STAGES}
     for route in routes:

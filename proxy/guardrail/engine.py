@@ -28,6 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from redis.exceptions import RedisError
+
 from proxy.config import Route
 from proxy.guardrail.analysis import Verdict, VerdictState, judge
 from proxy.guardrail.positions import LEGACY, Position, apply, configured, next_position
@@ -193,6 +195,15 @@ class Guardrail:
         self._overrides = {k: r for k, v in overrides.items() if (r := _Record.parse(v))}
         self._pilots = {k: r for k, v in pilots.items() if (r := _Record.parse(v))}
         self.rebuild(table)
+
+    async def try_refresh(self, table: RouteTable | None = None) -> bool:
+        """`refresh`, or False (the last snapshot kept) when Redis cannot answer."""
+        try:
+            await self.refresh(table)
+        except (RedisError, OSError) as exc:
+            log.warning("guardrail snapshot not refreshed (last one kept): %r", exc)
+            return False
+        return True
 
     def rebuild(self, table: RouteTable) -> None:
         """Recompute the effective routes for `table` from the snapshot (no I/O: also

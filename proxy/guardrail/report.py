@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from redis.exceptions import RedisError
+
 from proxy.config import Route
 from proxy.guardrail.positions import configured
 
@@ -50,7 +52,10 @@ async def route_fields(guardrail: Guardrail, route: Route) -> dict[str, object]:
         "override": guardrail.override_of(route),
         "trips": guardrail.trips(route.id),
     }
-    analysis = (await guardrail.analyse(route)).as_json()
+    try:
+        analysis = (await guardrail.analyse(route)).as_json()
+    except (RedisError, OSError) as exc:  # status must still answer: say what is unknown
+        analysis = {"verdict": "unknown", "reason": f"Redis is unavailable: {exc}", "figures": {}}
     analysis["thresholds"] = route.analysis.model_dump()
     fields["analysis"] = analysis
     pilot = guardrail.pilot_of(route)
