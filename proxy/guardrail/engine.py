@@ -171,9 +171,9 @@ class Guardrail:
         changed = await self._lift_stale(table)
         for route in table.config.routes:
             served = self.effective(route)
-            if served.stage == "canary" and route.guardrail != "off" and self._due(route, moment):
+            if served.stage == "canary" and self._due(route, moment):
                 verdict = await self._judge(route, moment)
-                if verdict.state == "failing":
+                if verdict.state == "failing" and route.guardrail != "off":
                     changed |= await self._trip(route, served, verdict)
             if route.autopilot is not None:
                 changed |= await self._pilot(route, table, moment)

@@ -70,7 +70,7 @@ def _label(value: str) -> str:
 
 async def metrics_text(guardrail: Guardrail, routes: Iterable[Route]) -> str:
     """Prometheus exposition text for the guardrail (appended to `/metrics`)."""
-    await guardrail.refresh()
+    await guardrail.try_refresh()
     percent, verdicts, rates, latency, overrides, trips, pilots = [], [], [], [], [], [], []
     for route in routes:
         label = f'route="{_label(route.id)}"'
@@ -79,7 +79,10 @@ async def metrics_text(guardrail: Guardrail, routes: Iterable[Route]) -> str:
         percent.append(f"strangler_route_effective_percent{{{label}}} {share:g}")
         if not _watched(guardrail, route):
             continue
-        verdict = await guardrail.analyse(route)
+        try:
+            verdict = await guardrail.analyse(route)
+        except (RedisError, OSError):  # the scrape still answers; the families go quiet
+            continue
         for state in VERDICTS:
             current = int(verdict.state == state)
             verdicts.append(f'strangler_canary_verdict{{{label},verdict="{state}"}} {current}')
