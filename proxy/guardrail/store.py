@@ -177,6 +177,3 @@ class Store:
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
-
-def dumps(value: object) -> str:
-    return _dumps(value)

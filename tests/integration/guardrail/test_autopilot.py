@@ -149,5 +149,15 @@ def written_back_and_accepted_by_the_ratchet(
     assert routes["doomed"]["rollback"]["reason"].startswith("guardrail: modern error rate")
     assert "route healthy GET /api/healthy modern" in (root / "migration.lock").read_text()
     assert main(["ratchet", "check", "--root", str(root)]) == 0, capsys.readouterr().out
+    reload = http.post(url + "/_strangler/api/reload").json()  # the proxy takes it too
+    assert reload["result"] in ("applied", "unchanged"), reload
+
+    def as_written() -> bool:
+        routes = status_routes(http, url)
+        return all(routes[r]["effective"]["by"] == "routes.yaml" for r in ("healthy", "doomed"))
+
+    wait_for(as_written, timeout=5)
+    routes = status_routes(http, url)
+    assert routes["healthy"]["stage"] == "modern" and routes["doomed"]["stage"] == "legacy"
     with capsys.disabled():
         print(printed)
