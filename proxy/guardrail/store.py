@@ -176,4 +176,3 @@ class Store:
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
-
