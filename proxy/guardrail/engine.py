@@ -122,9 +122,7 @@ class Guardrail:
     def observe(self, route: Route, target: str, *, failed: bool, elapsed: float) -> None:
         """Count one upstream attempt of a route served at canary."""
         if route.stage == "canary":
-            self.recorder.observe(
-                route.id, route.analysis.interval, target, failed=failed, elapsed=elapsed
-            )
+            self.recorder.observe(route.id, route.analysis.interval, target, failed, elapsed)
 
     def verdict(self, route_id: str) -> VerdictState:
         """The latest canary verdict of a route: healthy, failing or insufficient."""

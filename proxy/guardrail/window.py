@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import math
 import time
-from collections import defaultdict
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from proxy.guardrail.histogram import bucket_of
+from proxy.guardrail.histogram import BOUNDS
 
 if TYPE_CHECKING:
     import redis.asyncio
@@ -67,14 +67,18 @@ class Recorder:
     """This worker's outcomes since the last flush, keyed by (route, slot seconds)."""
 
     def __init__(self) -> None:
-        self._buf: defaultdict[tuple[str, int], dict[str, Side]] = defaultdict(dict)
+        self._buf: dict[tuple[str, float], dict[str, Side]] = {}
 
     # -- hot path: no await, no I/O -------------------------------------------------
 
     def observe(
-        self, route_id: str, interval: float, target: str, *, failed: bool, elapsed: float
+        self, route_id: str, interval: float, target: str, failed: bool, elapsed: float
     ) -> None:
-        sides = self._buf[(route_id, slot_seconds(interval))]
+        # Keyed by the interval itself: the slot length is worked out at flush time,
+        # off the request path (this runs once per canary attempt: ~1 µs matters).
+        sides = self._buf.get((route_id, interval))
+        if sides is None:
+            sides = self._buf[(route_id, interval)] = {}
         side = sides.get(target)
         if side is None:
             side = sides[target] = Side()
@@ -82,19 +86,20 @@ class Recorder:
         if failed:
             side.errors += 1
         else:
-            index = bucket_of(elapsed)
-            side.latency[index] = side.latency.get(index, 0) + 1
+            latency = side.latency
+            index = bisect_left(BOUNDS, elapsed)
+            latency[index] = latency.get(index, 0) + 1
 
     # -- background -------------------------------------------------------------------
 
-    def take(self) -> dict[tuple[str, int], dict[str, Side]]:
-        taken, self._buf = self._buf, defaultdict(dict)
+    def take(self) -> dict[tuple[str, float], dict[str, Side]]:
+        taken, self._buf = self._buf, {}
         return taken
 
-    def give_back(self, taken: dict[tuple[str, int], dict[str, Side]]) -> None:
+    def give_back(self, taken: dict[tuple[str, float], dict[str, Side]]) -> None:
         """Merge counts a failed flush could not write, so none is lost."""
         for key, sides in taken.items():
-            mine = self._buf[key]
+            mine = self._buf.setdefault(key, {})
             for target, side in sides.items():
                 mine.setdefault(target, Side()).add(side)
 
@@ -115,7 +120,8 @@ class WindowStore:
             return
         moment = time.time() if now is None else now
         pipe = self.redis.pipeline(transaction=False)
-        for (route_id, seconds), sides in taken.items():
+        for (route_id, interval), sides in taken.items():
+            seconds = slot_seconds(interval)
             key = self._slot_key(route_id, seconds, int(moment // seconds))
             for target, side in sides.items():
                 pipe.hincrby(key, f"{target}|n", side.requests)
