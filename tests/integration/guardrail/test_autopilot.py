@@ -99,6 +99,16 @@ def test_autopilot_walks_a_healthy_route_to_modern_and_stops_a_failing_one(
         assert all(a.status == 200 for a in traffic.of("/api/doomed")), "fallback served them"
         the_audit_log_has_each_step_once(http, proxy.url, capsys)
         the_failing_route_went_back_through_the_guardrail(http, proxy.url)
+    with run_proxy(routes_file, routes_file.read_text(), env=env, workers=2) as proxy:
+        routes = status_routes(http, proxy.url)  # decisions survive a restart
+        assert routes["healthy"]["effective"] == {
+            "stage": "modern",
+            "percent": 100.0,
+            "label": "modern",
+            "by": "autopilot",
+        }
+        assert routes["doomed"]["effective"]["by"] == "guardrail"  # type: ignore[index]
+        assert len(_events(http, proxy.url, "healthy")) == 5, "no decision taken twice"
         written_back_and_accepted_by_the_ratchet(http, proxy.url, tmp_path, capsys)
 
 

@@ -186,6 +186,16 @@ def an_admin_clears_the_override(
     assert "now served at canary 50%" in capsys.readouterr().out
     assert main(["override", "clear", "items", "--url", url]) == 1
     assert "has no guardrail override" in capsys.readouterr().err
+    for method, path, status in (
+        ("DELETE", "/api/routes/nope/override", 404),
+        ("GET", "/api/routes/items/history?limit=0", 400),
+        ("GET", "/api/routes/items/history?limit=x", 400),
+        ("GET", "/api/routes/nope/guardrail", 404),
+    ):
+        reply = http.request(method, url + "/_strangler" + path)
+        assert reply.status_code == status and reply.json()["error"]["message"], path
+    shown = http.get(url + "/_strangler/api/routes/items/guardrail").json()
+    assert shown["effective"]["by"] == "routes.yaml" and shown["guardrail"]["trips"] == 1
 
     def back_on_modern() -> bool:
         served = {http.get(url + "/api/items", headers={"x-client": f"c{n}"}).headers[
