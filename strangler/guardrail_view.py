@@ -23,7 +23,9 @@ def _side(figures: dict[str, Any], target: str) -> str:
     side = figures.get(target) or {}
     rate = side.get("error_rate")
     shown = "-" if rate is None else f"{100 * rate:.1f}%"
-    return f"{target} {side.get('requests', 0)} req {shown} err p95 {side.get('p95_ms')} ms"
+    p95 = side.get("p95_ms")
+    latency = "-" if p95 is None else f"{p95:g} ms"
+    return f"{target} {side.get('requests', 0)} req, {shown} errors, p95 {latency}"
 
 
 def guardrail_lines(status: dict[str, Any]) -> list[str]:
