@@ -125,7 +125,8 @@ class Guardrail:
             self.recorder.observe(route.id, route.analysis.interval, target, failed, elapsed)
 
     def verdict(self, route_id: str) -> VerdictState:
-        """The latest canary verdict of a route: healthy, failing or insufficient."""
+        """The latest canary verdict of a route served at canary: healthy, failing, or
+        insufficient (also for a route not at canary). For readiness rules elsewhere."""
         found = self._verdicts.get(route_id)
         return found.state if found is not None else "insufficient"
 
@@ -169,7 +170,9 @@ class Guardrail:
         changed = await self._lift_stale(table)
         for route in table.config.routes:
             served = self.effective(route)
-            if served.stage == "canary" and self._due(route, moment):
+            if served.stage != "canary":
+                self._verdicts.pop(route.id, None)  # no canary: no verdict to lean on
+            elif self._due(route, moment):
                 verdict = await self._judge(route, moment)
                 if verdict.state == "failing" and route.guardrail != "off":
                     changed |= await self._trip(route, served, verdict)
