@@ -32,6 +32,7 @@ from proxy.config import IDEMPOTENT_METHODS, Route
 from proxy.config.models import DEFAULT_BODY_LIMIT
 from proxy.config.resilience import DEFAULT_FALLBACK_BUDGET
 from proxy.exchange import CapturedRequest, CapturedResponse, ShadowSink
+from proxy.guardrail import Guard, Unguarded
 from proxy.headers import ForwardedRequest, request_headers, response_headers
 from proxy.responses import send_error
 from proxy.routing import RouteTable, unmapped_key
@@ -79,12 +80,17 @@ class Forwarder:
         upstreams: sessions and URLs.
         stats: the worker's counters.
         sink: where shadowed exchanges go (`NoShadow` when shadowing is off).
+        guard: the guardrail's view of each route (overrides, autopilot) and its
+            canary outcome counter (`Unguarded` when there is none).
     """
 
-    def __init__(self, upstreams: Upstreams, stats: Stats, sink: ShadowSink) -> None:
+    def __init__(
+        self, upstreams: Upstreams, stats: Stats, sink: ShadowSink, guard: Guard | None = None
+    ) -> None:
         self.upstreams = upstreams
         self.stats = stats
         self.sink = sink
+        self.guard: Guard = guard if guard is not None else Unguarded()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, table: RouteTable) -> None:
         started = perf_counter()
@@ -107,6 +113,7 @@ class Forwarder:
             self.stats.unmapped(unmapped_key(path))
         else:
             route, params = matched
+            route = self.guard.effective(route)  # a guardrail override or an autopilot step
             route_id = route.id
             target = choose_target(
                 route, scope, params, authorization=fwd.authorization, cookie=fwd.cookie
@@ -129,7 +136,7 @@ class Forwarder:
                     return
                 self.stats.fallback(route.id)
                 target = "legacy"
-            resp = await self._open(target, scope, fwd, body, route, started=started)
+            resp = await self._open_watched(target, scope, fwd, body, route, started=started)
         except ClientGone:
             return
         except BodyTooLarge:
@@ -192,7 +199,7 @@ class Forwarder:
         # then always left time of its own.
         head_within = budget * min(self._timeout(route, "modern"), self._timeout(route, "legacy"))
         try:
-            resp = await self._open(
+            resp = await self._open_watched(
                 "modern", scope, fwd, body, route, started=started, head_within=head_within
             )
         except CircuitOpen:
@@ -217,6 +224,35 @@ class Forwarder:
         return (route.timeout if route is not None else None) or self.upstreams.default_timeout(
             target
         )
+
+    async def _open_watched(
+        self,
+        target: Target,
+        scope: Scope,
+        fwd: ForwardedRequest,
+        body: RequestBody,
+        route: Route | None,
+        *,
+        started: float,
+        head_within: float | None = None,
+    ) -> UpstreamResponse:
+        """`_open`, its outcome counted for a canary's analysis (before any fallback).
+        An open breaker counts as a failure of that upstream: it was failing."""
+        if route is None or route.stage != "canary":
+            return await self._open(
+                target, scope, fwd, body, route, started=started, head_within=head_within
+            )
+        asked = perf_counter()
+        try:
+            resp = await self._open(
+                target, scope, fwd, body, route, started=started, head_within=head_within
+            )
+        except UpstreamFailed:
+            self.guard.observe(route, target, failed=True, elapsed=perf_counter() - asked)
+            raise
+        elapsed = perf_counter() - asked
+        self.guard.observe(route, target, failed=resp.status >= 500, elapsed=elapsed)
+        return resp
 
     async def _open(
         self,

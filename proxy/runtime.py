@@ -16,6 +16,8 @@ import redis.asyncio
 from proxy.config import RoutesConfig, load_routes
 from proxy.exchange import NoShadow, ShadowDeps, ShadowSink
 from proxy.forwarding import Forwarder
+from proxy.guardrail import Guardrail
+from proxy.guardrail.readiness import shadow_readiness
 from proxy.reload import Reloader
 from proxy.routing import RouteTable
 from proxy.settings import Settings
@@ -50,7 +52,10 @@ class Runtime:
         self.upstreams = Upstreams(table.config, settings.upstream_overrides)
         self.stats = Stats(redis, settings.key_prefix)
         self.sink: ShadowSink = NoShadow()
-        self.forwarder = Forwarder(self.upstreams, self.stats, self.sink)
+        self.guardrail = Guardrail(
+            redis, settings.key_prefix, lambda: self.table, shadow_readiness(lambda: self.sink)
+        )
+        self.forwarder = Forwarder(self.upstreams, self.stats, self.sink, self.guardrail)
         self.websockets = WebSocketRelay(self.upstreams, self.stats)
         self.reloader = Reloader(
             settings.routes_path,
@@ -77,6 +82,9 @@ class Runtime:
             runtime.forwarder.sink = runtime.sink
         await runtime.sink.start()
         runtime.stats.start()
+        with contextlib.suppress(Exception):  # Redis away: the background round retries
+            await runtime.guardrail.refresh()
+        runtime.guardrail.start()
         runtime.reloader.start(client if shared else None, settings.key_prefix)
         return runtime
 
@@ -96,9 +104,11 @@ class Runtime:
     def _install(self, table: RouteTable) -> None:
         self.upstreams.update(table.config)
         self.table = table  # the one swap; requests in flight hold the old table
+        self.guardrail.rebuild(table)  # overrides and autopilot steps, against the new file
 
     async def stop(self) -> None:
         await self.reloader.stop()
+        await self.guardrail.stop()
         with contextlib.suppress(Exception):
             await self.sink.stop()
         await self.stats.stop()

@@ -21,6 +21,8 @@ from proxy.admin.dashboard import DASHBOARD_HTML
 from proxy.admin.metrics import CONTENT_TYPE, render_metrics
 from proxy.admin.status import build_status
 from proxy.exchange import ShadowSink
+from proxy.guardrail.admin import guardrail_routes
+from proxy.guardrail.report import metrics_text as guardrail_metrics
 from proxy.runtime import Runtime
 from proxy.types import ASGIApp, Receive, Scope, Send
 
@@ -99,6 +101,7 @@ def build_admin(
         shadow_metrics = getattr(runtime.sink, "metrics", None)  # the shadow sink's own families
         if shadow_metrics is not None:
             text += (await shadow_metrics()).encode()
+        text += (await guardrail_metrics(runtime.guardrail, runtime.config.routes)).encode()
         return Response(text, media_type=CONTENT_TYPE)
 
     async def healthz(request: Request) -> Response:
@@ -148,6 +151,7 @@ def build_admin(
             Route("/metrics", metrics, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            *guardrail_routes(get_runtime),
             *(extra(sink) if extra is not None else ()),
         ],
     )

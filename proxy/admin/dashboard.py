@@ -88,7 +88,10 @@ async function refresh() {
       ? (100 * sh.match_rate).toFixed(1) + " % of " + sh.compared +
         (sh.ready_to_promote ? " — ready to promote" : "")
       : (sh ? "no samples" : "");
-    const stage = r.stage + (r.canary ? " " + r.canary.percent + " %" : "");
+    const moved = r.effective && r.effective.by !== "routes.yaml"
+      ? " → " + r.effective.label + " (" + r.effective.by + ")" : "";
+    const verdict = r.analysis ? " · canary " + r.analysis.verdict : "";
+    const stage = r.stage + (r.canary ? " " + r.canary.percent + " %" : "") + moved + verdict;
     return "<tr>" + cell(r.id) + '<td><span class="stage ' + esc(r.stage) + '">' + esc(stage) +
       "</span></td>" + cell(r.websocket ? "WS" : r.methods.join(" ")) + cell(r.path) +
       cell(r.requests.legacy, "num") + cell(r.requests.modern, "num") + cell(r.errors, "num") +

@@ -10,6 +10,7 @@ import os
 from typing import TYPE_CHECKING
 
 from proxy.config import STAGES, Route
+from proxy.guardrail.report import route_fields
 from proxy.stats import LATENCY_BUCKETS, UNMAPPED_ROUTE, WINDOW_SECONDS, Snapshot, percentile
 
 if TYPE_CHECKING:
@@ -93,6 +94,7 @@ async def _route_entry(runtime: Runtime, snap: Snapshot, route: Route) -> dict[s
         entry["canary"] = {"percent": route.canary.percent, "sticky": route.canary.sticky}
     if route.rollback is not None:
         entry["rollback"] = {"reason": route.rollback.reason}
+    entry.update(await route_fields(runtime.guardrail, route))  # configured vs effective
     shadow = await runtime.sink.route_status(route.id)
     if shadow is None and route.stage == "shadow":
         shadow = _empty_shadow()
@@ -106,6 +108,7 @@ async def build_status(runtime: Runtime) -> dict[str, object]:
     table = runtime.table
     loaded = table.loaded
     snap = await runtime.stats.snapshot()
+    await runtime.guardrail.try_refresh(table)
     routes = table.config.routes
     by_stage = {stage: 0 for stage in STAGES}
     for route in routes:

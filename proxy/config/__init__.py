@@ -1,5 +1,6 @@
 """routes.yaml: the schema (`models`), path templates (`paths`) and loading (`loader`)."""
 
+from proxy.config.guardrail import Analysis, Autopilot, GuardrailMode
 from proxy.config.loader import ConfigError, LoadedRoutes, backward_moves, load_routes, parse_routes
 from proxy.config.models import (
     IDEMPOTENT_METHODS,
@@ -21,9 +22,12 @@ __all__ = [
     "IDEMPOTENT_METHODS",
     "SAFE_METHODS",
     "STAGES",
+    "Analysis",
+    "Autopilot",
     "CanaryRule",
     "CompareRules",
     "ConfigError",
+    "GuardrailMode",
     "LoadedRoutes",
     "PathTemplate",
     "Rollback",

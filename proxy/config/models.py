@@ -17,6 +17,7 @@ from pydantic import Field, field_validator, model_validator
 
 from proxy.config.base import StrictModel as _Strict
 from proxy.config.comparison import CompareRules, ShadowSettings
+from proxy.config.guardrail import Analysis, Autopilot, GuardrailMode, parse_mode
 from proxy.config.paths import PathTemplate, TemplateError
 from proxy.config.resilience import BreakerSettings, HealthCheck
 
@@ -157,6 +158,10 @@ class Route(_Strict):
         compare, shadow: shadow comparison rules and mirroring settings.
         rollback: required to move a route to an earlier stage.
         modern_only: an endpoint that exists only in modern (ratchet: no legacy match).
+        analysis: canary analysis thresholds (`proxy.config.guardrail.Analysis`).
+        guardrail: `on` (default) sends a failing canary back to legacy, `dry-run`
+            only reports it, `off` neither.
+        autopilot: promote on evidence by itself (`proxy.config.guardrail.Autopilot`).
     """
 
     id: str
@@ -173,6 +178,9 @@ class Route(_Strict):
     shadow: ShadowSettings = ShadowSettings()
     rollback: Rollback | None = None
     modern_only: bool = False
+    analysis: Analysis = Analysis()
+    guardrail: GuardrailMode = "on"
+    autopilot: Autopilot | None = None
 
     @field_validator("methods", mode="before")
     @classmethod
@@ -211,6 +219,21 @@ class Route(_Strict):
         if self.fallback_budget is not None and self.fallback is None:
             raise ValueError("fallback_budget needs `fallback: legacy` (it splits that deadline)")
         return self
+
+    @field_validator("guardrail", mode="before")
+    @classmethod
+    def _mode(cls, value: object) -> object:
+        return parse_mode(value)
+
+    @model_validator(mode="after")
+    def _check_autopilot(self) -> Route:
+        if self.autopilot is None:
+            return self
+        if self.websocket:
+            raise ValueError("autopilot is for HTTP routes (a WebSocket's target is fixed)")
+        if self.guardrail != "on":
+            raise ValueError("autopilot needs `guardrail: on`: a failing step must go back")
+        return self  # at legacy it waits: autopilot starts from shadow
 
     @property
     def template(self) -> PathTemplate:

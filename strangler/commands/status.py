@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from strangler.errors import CommandError
+from strangler.guardrail_view import effective_suffix, guardrail_lines
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 TIMEOUT = 5.0
@@ -72,6 +73,7 @@ def render(status: dict[str, Any]) -> str:
         stage = route.get("stage", "")
         if route.get("canary"):
             stage += f" {route['canary'].get('percent')}%"
+        stage += effective_suffix(route)
         requests = route.get("requests", {})
         p99 = route.get("latency_ms", {}).get("p99")
         rows.append(
@@ -94,6 +96,7 @@ def render(status: dict[str, Any]) -> str:
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in rows
     )
+    lines.extend(guardrail_lines(status))
     unmapped = status.get("unmapped") or []
     if unmapped:
         lines.append("")

@@ -1,0 +1,174 @@
+"""Canary outcomes per route and target, counted in-process and summed through Redis.
+
+The data path calls `Recorder.observe` once per upstream attempt on a canary route
+(modern's failure is recorded before fallback serves the request from legacy): a
+few dict increments, no I/O. The guardrail's background task moves the counts into
+per-slot Redis hashes every fraction of a second, so the window every worker and
+every instance reads is the same.
+
+Redis layout: `<prefix>guardrail:win:<route>:<slot seconds>:<slot number>` is a hash
+of `<target>|n` (answered or failed attempts), `<target>|err` (5xx, timeouts,
+connection failures) and `<target>|h<bucket>` (latency histogram of the answered
+ones, `histogram.BOUNDS`), expiring once no window can reach it. A slot lasts one
+thirtieth of the route's interval (at least a second), so a window is ~31 reads.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from proxy.guardrail.histogram import BOUNDS
+
+if TYPE_CHECKING:
+    import redis.asyncio
+
+__all__ = ["Recorder", "Side", "WindowCounts", "WindowStore", "slot_seconds"]
+
+SLOTS_PER_INTERVAL = 30
+TARGETS = ("legacy", "modern")
+
+
+def slot_seconds(interval: float) -> int:
+    return max(1, math.ceil(interval / SLOTS_PER_INTERVAL))
+
+
+@dataclass
+class Side:
+    """One target's outcomes in a window (or a buffer)."""
+
+    requests: int = 0
+    errors: int = 0
+    latency: dict[int, int] = field(default_factory=dict)
+
+    def add(self, other: Side) -> None:
+        self.requests += other.requests
+        self.errors += other.errors
+        for index, count in other.latency.items():
+            self.latency[index] = self.latency.get(index, 0) + count
+
+
+@dataclass
+class WindowCounts:
+    """Both targets of one route over one window."""
+
+    seconds: float
+    legacy: Side = field(default_factory=Side)
+    modern: Side = field(default_factory=Side)
+
+    def side(self, target: str) -> Side:
+        return self.modern if target == "modern" else self.legacy
+
+
+class Recorder:
+    """This worker's outcomes since the last flush, keyed by (route, slot seconds)."""
+
+    def __init__(self) -> None:
+        self._buf: dict[tuple[str, float], dict[str, Side]] = {}
+
+    # -- hot path: no await, no I/O -------------------------------------------------
+
+    def observe(
+        self, route_id: str, interval: float, target: str, failed: bool, elapsed: float
+    ) -> None:
+        # Keyed by the interval itself: the slot length is worked out at flush time,
+        # off the request path (this runs once per canary attempt: ~1 µs matters).
+        sides = self._buf.get((route_id, interval))
+        if sides is None:
+            sides = self._buf[(route_id, interval)] = {}
+        side = sides.get(target)
+        if side is None:
+            side = sides[target] = Side()
+        side.requests += 1
+        if failed:
+            side.errors += 1
+        else:
+            latency = side.latency
+            index = bisect_left(BOUNDS, elapsed)
+            latency[index] = latency.get(index, 0) + 1
+
+    # -- background -------------------------------------------------------------------
+
+    def take(self) -> dict[tuple[str, float], dict[str, Side]]:
+        taken, self._buf = self._buf, {}
+        return taken
+
+    def give_back(self, taken: dict[tuple[str, float], dict[str, Side]]) -> None:
+        """Merge counts a failed flush could not write, so none is lost."""
+        for key, sides in taken.items():
+            mine = self._buf.setdefault(key, {})
+            for target, side in sides.items():
+                mine.setdefault(target, Side()).add(side)
+
+
+class WindowStore:
+    """The Redis side: write buffered counts into slots, read a route's window."""
+
+    def __init__(self, redis: redis.asyncio.Redis, prefix: str) -> None:
+        self.redis = redis
+        self.key = prefix + "guardrail:win:"
+
+    def _slot_key(self, route_id: str, seconds: int, slot: int) -> str:
+        return f"{self.key}{route_id}:{seconds}:{slot}"
+
+    async def flush(self, recorder: Recorder, *, now: float | None = None) -> None:
+        taken = recorder.take()
+        if not taken:
+            return
+        moment = time.time() if now is None else now
+        pipe = self.redis.pipeline(transaction=False)
+        for (route_id, interval), sides in taken.items():
+            seconds = slot_seconds(interval)
+            key = self._slot_key(route_id, seconds, int(moment // seconds))
+            for target, side in sides.items():
+                pipe.hincrby(key, f"{target}|n", side.requests)
+                if side.errors:
+                    pipe.hincrby(key, f"{target}|err", side.errors)
+                for index, count in side.latency.items():
+                    pipe.hincrby(key, f"{target}|h{index}", count)
+            pipe.expire(key, seconds * (SLOTS_PER_INTERVAL + 3))
+        try:
+            await pipe.execute()
+        except Exception:
+            recorder.give_back(taken)
+            raise
+
+    def _slots(self, route_id: str, interval: float, moment: float) -> list[str]:
+        seconds = slot_seconds(interval)
+        current = int(moment // seconds)
+        count = math.ceil(interval / seconds)
+        # The current (partial) slot and the full ones behind it: a window a little
+        # longer than the interval, never a little shorter.
+        return [self._slot_key(route_id, seconds, current - i) for i in range(count + 1)]
+
+    async def read(
+        self, route_id: str, interval: float, *, now: float | None = None
+    ) -> WindowCounts:
+        moment = time.time() if now is None else now
+        pipe = self.redis.pipeline(transaction=False)
+        for key in self._slots(route_id, interval, moment):
+            pipe.hgetall(key)
+        counts = WindowCounts(seconds=interval)
+        for reply in await pipe.execute():
+            for raw_name, raw_value in reply.items():
+                name = raw_name.decode() if isinstance(raw_name, bytes) else str(raw_name)
+                target, _, what = name.partition("|")
+                if target not in TARGETS:
+                    continue
+                side, value = counts.side(target), int(raw_value)
+                if what == "n":
+                    side.requests += value
+                elif what == "err":
+                    side.errors += value
+                elif what[:1] == "h" and what[1:].isdigit():
+                    index = int(what[1:])
+                    side.latency[index] = side.latency.get(index, 0) + value
+        return counts
+
+    async def reset(self, route_id: str, interval: float) -> None:
+        """Forget a route's window (an override cleared or lifted starts afresh)."""
+        keys = self._slots(route_id, interval, time.time())
+        await self.redis.delete(*keys)
