@@ -31,7 +31,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -83,12 +83,22 @@ def budget(seconds: float) -> Iterator[None]:
         _deadline.reset(token)
 
 
-def limit(default: float) -> asyncio.Timeout:
-    """The timeout for one Redis exchange: the caller's `budget()` if any, else `default`."""
+@contextlib.asynccontextmanager
+async def limit(default: float) -> AsyncIterator[None]:
+    """Bound one Redis exchange: by the caller's `budget()` if any, else by `default`.
+
+    Running out of time raises redis's own TimeoutError, so callers and the admin
+    API's error handlers treat it like any other Redis failure.
+    """
+    loop = asyncio.get_running_loop()
     deadline = _deadline.get()
     if deadline is None:
-        deadline = asyncio.get_running_loop().time() + default
-    return asyncio.timeout_at(deadline)
+        deadline = loop.time() + default
+    try:
+        async with asyncio.timeout_at(deadline):
+            yield
+    except TimeoutError as exc:
+        raise redis.exceptions.TimeoutError("Redis did not answer in time") from exc
 
 
 @dataclass(slots=True)
@@ -168,8 +178,8 @@ class CounterWriter:
         """Send the batch in doubt, if any, else `take()`'s; return the replies of `reads`.
 
         `take` is called only when no batch is in doubt, and hands over the owner's
-        live counts. Raises the Redis error, or TimeoutError, when the outcome is
-        unknown: the batch is kept and sent again by the next call.
+        live counts. Raises the Redis error (TimeoutError when out of time) when the
+        outcome is unknown: the batch is kept and sent again by the next call.
         """
         try:
             async with limit(FLUSH_TIMEOUT), self._lock:

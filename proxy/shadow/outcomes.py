@@ -144,7 +144,7 @@ class OutcomeStore:
         """Shared totals and latency samples (seconds) per side, straight from Redis.
 
         Bounded in time (`READ_TIMEOUT`, or the caller's `proxy.counters.budget`):
-        a stalled Redis raises TimeoutError, and the caller answers from `counts()`.
+        a stalled Redis raises redis's TimeoutError, and the caller answers from `counts()`.
         """
         async with limit(READ_TIMEOUT), self._redis.pipeline(transaction=False) as pipe:
             pipe.hgetall(self.counts_key(route_id))

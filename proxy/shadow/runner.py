@@ -119,7 +119,7 @@ class ShadowService:
         stale = None
         try:
             # Bounded (by the status answer's budget when it set one): a stalled Redis
-            # raises TimeoutError, an OSError, like a refused connection.
+            # raises redis's TimeoutError, like any other Redis failure.
             async with limit(READ_TIMEOUT):
                 await self.flush()
                 counts, latency = await self.outcomes.read(route_id)

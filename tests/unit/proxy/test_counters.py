@@ -78,7 +78,7 @@ def test_a_budget_bounds_a_stalled_redis() -> None:
     async def scenario() -> float:
         writer = CounterWriter(Stalled(), "t:", "test", log=log)
         started = time.monotonic()
-        with budget(0.2), pytest.raises(TimeoutError):
+        with budget(0.2), pytest.raises(redis.exceptions.TimeoutError):
             await writer.flush(lambda: batch_of(1))
         assert writer.in_doubt is not None  # kept whole for the next flush
         return time.monotonic() - started
