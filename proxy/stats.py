@@ -173,9 +173,12 @@ class Stats:
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(FLUSH_INTERVAL)
-            # Redis away: keep counting, retry next tick (the writer logs the outage once).
-            with contextlib.suppress(redis.exceptions.RedisError, OSError):
+            try:
                 await self.flush()
+            except (redis.exceptions.RedisError, OSError):
+                pass  # Redis away: keep counting, retry next tick (the writer logs it once)
+            except Exception:  # a bug must not end the flushing for good
+                log.exception("stats flush failed")
 
     async def flush(self) -> None:
         """Write the buffered counts to Redis, exactly once (see `proxy.counters`).
