@@ -1,4 +1,5 @@
-"""Redis frozen under traffic: counts stay exact, and api/status answers in time.
+"""Redis frozen under traffic: counts (traffic and shadow outcomes) stay exact, and
+api/status answers in time.
 
 The proxy (two uvicorn workers) talks to a private `redis-server` with a client
 socket timeout of 1 s; the test freezes that server with SIGSTOP for 3 s while
@@ -14,7 +15,9 @@ from pathlib import Path
 import httpx
 import redis
 
+from proxy.shadow.outcomes import OUTCOMES
 from tests.integration.proxy.conftest import (
+    BASE_ROUTES,
     Proxy,
     Upstreams,
     fresh_connections,
@@ -27,12 +30,30 @@ PREFIX = "faults:"
 SOCKET_TIMEOUT = 1.0
 FREEZE = 3.0  # longer than the socket timeout and than one flush's own bound (2 s)
 STATUS_BOUND = 1.0
+SHADOWED = "  - {id: shadowed, path: /echo/shadowed, stage: shadow}\n"
 
 
 def send(http: httpx.Client, proxy: Proxy, n: int) -> int:
+    """n requests to /echo (traffic counters) and n to a shadowed route (outcomes)."""
     for _ in range(n):
         assert http.get(proxy.url + "/echo").status_code == 200
+        assert http.get(proxy.url + "/echo/shadowed").status_code == 200
     return n
+
+
+def outcomes_counted(url: str, wanted: int, timeout: float = 15) -> int:
+    """Every mirrored request ends in exactly one outcome; their sum, once it settles."""
+    shared = redis.Redis.from_url(url)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            counts = shared.hgetall(PREFIX + "shadow:shadowed:counts")
+            total = sum(int(counts.get(name.encode(), 0)) for name in OUTCOMES)
+            if total >= wanted or time.monotonic() > deadline:
+                return total
+            time.sleep(0.1)
+    finally:
+        shared.close()
 
 
 def counted(http: httpx.Client, proxy: Proxy) -> tuple[int, bool]:
@@ -53,7 +74,7 @@ def wait_for_count(http: httpx.Client, proxy: Proxy, wanted: int, timeout: float
 
 
 def test_a_redis_freeze_loses_and_doubles_no_count(upstreams: Upstreams, tmp_path: Path) -> None:
-    text = routes_yaml(upstreams.legacy.url, upstreams.modern.url)
+    text = routes_yaml(upstreams.legacy.url, upstreams.modern.url, BASE_ROUTES + SHADOWED)
     with private_redis() as server:
         env = {
             "REDIS_URL": f"{server.url}?socket_timeout={SOCKET_TIMEOUT}",
@@ -91,3 +112,4 @@ def test_a_redis_freeze_loses_and_doubles_no_count(upstreams: Upstreams, tmp_pat
                 assert int(shared.hget(PREFIX + "proxy:requests", "echo|legacy") or 0) == sent
             finally:
                 shared.close()
+            assert outcomes_counted(server.url, sent) == sent
