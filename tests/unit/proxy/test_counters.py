@@ -10,6 +10,7 @@ import pytest
 import redis.exceptions
 
 from proxy.counters import Batch, CounterWriter, budget
+from proxy.shadow.outcomes import OutcomeStore
 from tests.unit.proxy.flaky_redis import FlakyRedis
 
 log = logging.getLogger("test.counters")
@@ -84,3 +85,24 @@ def test_a_budget_bounds_a_stalled_redis() -> None:
         return time.monotonic() - started
 
     assert asyncio.run(scenario()) < 5
+
+
+def test_shadow_outcomes_keep_an_unconfirmed_batch_in_view_and_count_it_once() -> None:
+    async def scenario() -> None:
+        redis_ = FlakyRedis()
+        store = OutcomeStore(redis_, "t:")
+        for _ in range(3):
+            store.count("r", "matched")
+        store.latency("r", "modern", 0.01)
+        redis_.lose_replies = 1
+        await store.flush()  # applied, but the worker cannot know: kept in doubt
+        assert store.counts("r") == {"matched": 3}  # no dip, no double
+        store.count("r", "mismatched")
+        await store.flush()  # settles the batch in doubt (Redis has it)
+        await store.flush()  # sends the new count
+        assert store.counts("r") == {"matched": 3, "mismatched": 1}
+        counts, latency = await store.read("r")
+        assert counts == {"matched": 3, "mismatched": 1}
+        assert latency["modern"] == [0.01]
+
+    asyncio.run(scenario())
