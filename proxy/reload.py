@@ -130,6 +130,7 @@ class Reloader:
         revision = _revision(raw)
         table = self._current()
         if revision == table.loaded.revision:
+            self.last_failure = None  # the file is the table in force again
             outcome = ReloadOutcome("unchanged", revision)
             self.last_outcome = outcome
             return outcome

@@ -71,6 +71,9 @@ def test_a_file_that_loses_routes_is_refused(tmp_path: Path, text: str, problem:
     assert outcome.result == "refused"
     assert problem in "\n".join(outcome.problems)
     assert holder.table is before
+    path.write_text(TABLE)  # put back as it was: nothing left to report
+    assert holder.reloader.reload("test").result == "unchanged"
+    assert holder.reloader.last_failure is None
 
 
 def test_a_route_leaves_with_a_reason_and_the_refusal_is_then_cleared(tmp_path: Path) -> None:
