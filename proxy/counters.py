@@ -190,7 +190,7 @@ class CounterWriter:
                         self._in_doubt = batch
                 replies = await self._send(self._in_doubt, reads)
                 self._in_doubt = None
-        except (redis.exceptions.RedisError, OSError) as exc:  # TimeoutError is an OSError
+        except (redis.exceptions.RedisError, OSError) as exc:  # (OSError: from the socket)
             self.outage.failed(exc)
             raise
         self.outage.recovered()
