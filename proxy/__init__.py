@@ -17,9 +17,11 @@ How a request flows (`app.ProxyApp`, import string `proxy.app:app`):
 
 Around the data path: `runtime.Runtime` (one worker's state, built in the lifespan
 from `settings.Settings`), `reload.Reloader` (file watch, SIGHUP, API, Redis fan-out;
-validate all, then swap one reference), `stats.Stats` (dict counters flushed to Redis
-so every worker reports the same totals), `health` (the HTTP probe behind `readyz`),
-`config` (the routes.yaml schema and loader), `responses` (the proxy's own JSON
-errors). `shadow` compares modern's answers with legacy's; `ratchet` keeps the
-migration from sliding back in CI.
+validate all, then swap one reference; `applied` records each applied table so a
+starting worker keeps the guard), `stats.Stats` (dict counters flushed to Redis so
+every worker reports the same totals; `counters` makes each flush count once),
+`health` (the HTTP probe behind `readyz`), `config` (the routes.yaml schema and
+loader), `responses` (the proxy's own JSON errors). `shadow` compares modern's answers
+with legacy's; `guardrail` judges canaries and sends failing ones back; `ratchet`
+keeps the migration from sliding back in CI.
 """

@@ -1,15 +1,24 @@
 """Hot reload of routes.yaml as a transaction: validate everything, then swap one reference.
 
-Three triggers: a file watch (poll of (mtime, size, inode) every `POLL_INTERVAL`,
-applied once the signature has held still for one more poll, so both atomic
-renames and in-place edits work and a half-written file is not read), SIGHUP, and
+Three triggers: a file watch (poll of (mtime, size, inode) every `POLL_INTERVAL`;
+a change is read once the signature has held still for one more poll and the
+content then stays the same for `SETTLE_DELAY`, so both atomic renames and in-place
+edits work and a file being written is not read), SIGHUP, and
 `POST /_strangler/api/reload`. An API reload also publishes on Redis so the other
 workers reload too; each worker also watches the file itself.
 
-A reload is all or nothing. An invalid file, or one that moves a route back without
-`rollback`, keeps the table in force and is recorded (message, revision of the
-refused file, time) for `api/status`. Requests in flight keep the table they
-started with, because they hold a reference to it; open WebSockets are untouched.
+A reload is all or nothing. An invalid file, one that moves a route back without
+`rollback`, drops a route without `removed`, empties the table or stops mid-line
+(`proxy.config.parse_successor`) keeps the table in force and is recorded (message,
+revision of the refused file, time) for `api/status` until a later file is applied.
+Requests in flight keep the table they started with, because they hold a reference
+to it; open WebSockets are untouched.
+
+The guard outlives the worker: each applied table is recorded in Redis
+(`proxy.applied`), and a starting worker (`first_table`) measures routes.yaml
+against that record, or against the ratchet's lock when Redis has none. With
+`--workers ≥ 2`, uvicorn answers SIGHUP by replacing the workers, so this is what
+makes SIGHUP refuse the same files as the file watch on any number of workers.
 """
 
 from __future__ import annotations
@@ -27,17 +36,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from proxy.config import ConfigError, backward_moves, parse_routes
+from proxy.applied import AppliedTables, lock_stages
+from proxy.config import ConfigError, LoadedRoutes, Stage, parse_routes, parse_successor, stages_of
 from proxy.routing import RouteTable
 
 if TYPE_CHECKING:
     import redis.asyncio
 
-__all__ = ["LoadFailure", "ReloadOutcome", "Reloader"]
+__all__ = ["LoadFailure", "ReloadOutcome", "Reloader", "first_table"]
 
 log = logging.getLogger("strangler.proxy.reload")
 
 POLL_INTERVAL = 0.5
+SETTLE_DELAY = 0.5
+"""Seconds the watched file's content must stay the same before it is read for good."""
 CHANNEL = "proxy:reload"
 
 
@@ -84,6 +96,8 @@ class Reloader:
         current: returns the table in force.
         apply: installs a new table (swaps the reference).
         count: called with the outcome's result, for the reload counters.
+        store: where applied tables are recorded for starting workers (None: nowhere).
+        failure: why routes.yaml was refused when this worker started, if it was.
     """
 
     def __init__(
@@ -93,12 +107,15 @@ class Reloader:
         current: Callable[[], RouteTable],
         apply: Callable[[RouteTable], None],
         count: Callable[[str], None],
+        store: AppliedTables | None = None,
+        failure: LoadFailure | None = None,
     ) -> None:
         self.path = path
         self._current = current
         self._apply = apply
         self._count = count
-        self.last_failure: LoadFailure | None = None
+        self._store = store
+        self.last_failure: LoadFailure | None = failure
         self.last_outcome: ReloadOutcome | None = None
         self._signature = self._stat()
         self._tasks: list[asyncio.Task[None]] = []
@@ -109,10 +126,11 @@ class Reloader:
         try:
             raw = self.path.read_bytes()
         except OSError as exc:
-            return self._refuse([f"{self.path}: cannot read: {exc.strerror or exc}"], None)
-        revision = hashlib.sha256(raw).hexdigest()[:12]
+            return self._refuse([_unreadable(self.path, exc)], None)
+        revision = _revision(raw)
         table = self._current()
         if revision == table.loaded.revision:
+            self.last_failure = None  # the file is the table in force again
             outcome = ReloadOutcome("unchanged", revision)
             self.last_outcome = outcome
             return outcome
@@ -120,17 +138,15 @@ class Reloader:
         if failure is not None and failure.revision == revision:  # already refused, once
             return ReloadOutcome("refused", revision, failure.problems)
         try:
-            loaded = parse_routes(raw.decode("utf-8"), source=str(self.path))
-        except UnicodeDecodeError as exc:
-            return self._refuse([f"{self.path}: not UTF-8 text: {exc}"], revision)
+            text, loaded = _successor(self.path, raw, stages_of(table.config))
         except ConfigError as exc:
             return self._refuse(exc.problems, revision)
-        moves = backward_moves(table.config, loaded.config)
-        if moves:
-            return self._refuse([f"{self.path}: {problem}" for problem in moves], revision)
         self._apply(RouteTable(loaded))
         self._count("applied")
         log.info("routes reloaded (%s): revision %s", trigger, loaded.revision)
+        self.last_failure = None  # superseded: the table in force is newer than that file
+        if self._store is not None:
+            self._store.remember(text, loaded.revision)
         outcome = ReloadOutcome("applied", loaded.revision)
         self.last_outcome = outcome
         return outcome
@@ -186,7 +202,17 @@ class Reloader:
                 pending = signature
                 continue
             pending = None
-            self.reload("file change")
+            if await self._settled():
+                self.reload("file change")
+
+    async def _settled(self) -> bool:
+        """Whether the file reads the same twice, `SETTLE_DELAY` apart (else: still written)."""
+        try:
+            first = self.path.read_bytes()
+            await asyncio.sleep(SETTLE_DELAY)
+            return self.path.read_bytes() == first
+        except OSError:
+            return True  # reload() reports the unreadable file
 
     async def _listen(self, redis: redis.asyncio.Redis, channel: str) -> None:
         lost = False
@@ -217,6 +243,64 @@ class Reloader:
         except OSError:
             return None
         return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+async def first_table(
+    path: Path, *, store: AppliedTables | None, lock: Path | None
+) -> tuple[LoadedRoutes, LoadFailure | None]:
+    """The table a starting worker serves, and why routes.yaml was refused if it was.
+
+    routes.yaml is measured against the table last applied by any worker (kept in
+    Redis by `store`), else against the route stages of the ratchet's `lock`, else
+    against nothing. A refused file leaves the last applied table in force, as a
+    reload would; with no such table there is nothing safe to serve, and the start
+    fails with the problems (`ConfigError`).
+    """
+    last = await store.last() if store is not None else None
+    baseline = None
+    if last is not None:
+        try:
+            baseline = parse_routes(last[0], source=str(path))
+        except ConfigError as exc:  # recorded by another version of the proxy
+            log.warning("ignoring the last applied route table in Redis: %s", exc)
+    before = stages_of(baseline.config) if baseline is not None else lock_stages(lock)
+    revision = None
+    try:
+        raw = path.read_bytes()
+        revision = _revision(raw)
+        text, loaded = _successor(path, raw, before)
+    except OSError as exc:
+        problems = [_unreadable(path, exc)]
+    except ConfigError as exc:
+        problems = exc.problems
+    else:
+        if store is not None:
+            store.remember(text, loaded.revision)
+        return loaded, None
+    if baseline is None:
+        raise ConfigError(problems)
+    log.warning(
+        "routes.yaml refused at start; serving the table last applied (revision %s):\n%s",
+        baseline.revision,
+        "\n".join(problems),
+    )
+    return baseline, LoadFailure(tuple(problems), revision, datetime.now(UTC))
+
+
+def _successor(path: Path, raw: bytes, before: dict[str, Stage] | None) -> tuple[str, LoadedRoutes]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: not UTF-8 text: {exc}"]) from None
+    return text, parse_successor(text, source=str(path), before=before)
+
+
+def _revision(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()[:12]
+
+
+def _unreadable(path: Path, exc: OSError) -> str:
+    return f"{path}: cannot read: {exc.strerror or exc}"
 
 
 def _from_me(data: bytes | str) -> bool:

@@ -13,12 +13,13 @@ from collections.abc import Callable
 
 import redis.asyncio
 
-from proxy.config import RoutesConfig, load_routes
+from proxy.applied import AppliedTables
+from proxy.config import RoutesConfig
 from proxy.exchange import NoShadow, ShadowDeps, ShadowSink
 from proxy.forwarding import Forwarder
 from proxy.guardrail import Guardrail
 from proxy.guardrail.readiness import shadow_readiness
-from proxy.reload import Reloader
+from proxy.reload import LoadFailure, Reloader, first_table
 from proxy.routing import RouteTable
 from proxy.settings import Settings
 from proxy.stats import Stats
@@ -40,10 +41,19 @@ class Runtime:
         table: the route table loaded at start.
         redis: the shared client (fakeredis when REDIS_URL is unset).
         shared: True when `redis` is a real server other workers see.
+        applied: the record of applied tables (with a shared Redis only).
+        refused: why routes.yaml was refused at start (the table is then the last applied).
     """
 
     def __init__(
-        self, settings: Settings, table: RouteTable, redis: redis.asyncio.Redis, *, shared: bool
+        self,
+        settings: Settings,
+        table: RouteTable,
+        redis: redis.asyncio.Redis,
+        *,
+        shared: bool,
+        applied: AppliedTables | None = None,
+        refused: LoadFailure | None = None,
     ) -> None:
         self.settings = settings
         self.table = table
@@ -62,12 +72,18 @@ class Runtime:
             current=lambda: self.table,
             apply=self._install,
             count=self.stats.reload,
+            store=applied,
+            failure=refused,
         )
+        self.applied = applied
 
     @classmethod
     async def start(cls, settings: Settings, shadow_factory: ShadowFactory | None) -> Runtime:
-        """Load routes.yaml (raising ConfigError if it is invalid) and start everything."""
-        table = RouteTable(load_routes(settings.routes_path))
+        """Load routes.yaml and start everything.
+
+        Raises ConfigError when routes.yaml is refused and no earlier table is known
+        to serve instead (`proxy.reload.first_table`).
+        """
         if settings.redis_url:
             client = redis.asyncio.Redis.from_url(settings.redis_url)
             shared = True
@@ -76,7 +92,18 @@ class Runtime:
 
             client = fakeredis.FakeAsyncRedis()
             shared = False
-        runtime = cls(settings, table, client, shared=shared)
+        applied = AppliedTables(client, settings.key_prefix) if shared else None
+        try:
+            loaded, refused = await first_table(
+                settings.routes_path, store=applied, lock=settings.lock_path
+            )
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await client.aclose()
+            raise
+        runtime = cls(
+            settings, RouteTable(loaded), client, shared=shared, applied=applied, refused=refused
+        )
         if shadow_factory is not None:
             runtime.sink = shadow_factory(runtime.shadow_deps())
             runtime.forwarder.sink = runtime.sink
@@ -109,6 +136,8 @@ class Runtime:
     async def stop(self) -> None:
         await self.reloader.stop()
         await self.guardrail.stop()
+        if self.applied is not None:
+            await self.applied.close()
         with contextlib.suppress(Exception):
             await self.sink.stop()
         await self.stats.stop()

@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DEFAULT_KEY_PREFIX", "DEFAULT_ROUTES", "Settings"]
+__all__ = ["DEFAULT_KEY_PREFIX", "DEFAULT_LOCK", "DEFAULT_ROUTES", "Settings"]
 
 DEFAULT_ROUTES = "routes.yaml"
+DEFAULT_LOCK = "migration.lock"
 DEFAULT_KEY_PREFIX = "strangler:"
 
 
@@ -23,6 +24,8 @@ class Settings:
         redis_url: shared state and pub/sub (`REDIS_URL`); None means fakeredis in-process.
         key_prefix: prefix of every Redis key (`REDIS_KEY_PREFIX`, default `strangler:`).
         admin_token: bearer token required by `/_strangler/` (`STRANGLER_ADMIN_TOKEN`).
+        lock_path: the ratchet's lock, the baseline of a worker's first table when Redis
+            has none (`STRANGLER_LOCK`, default `migration.lock` beside routes.yaml).
     """
 
     routes_path: Path
@@ -30,6 +33,7 @@ class Settings:
     redis_url: str | None
     key_prefix: str = DEFAULT_KEY_PREFIX
     admin_token: str | None = None
+    lock_path: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -39,10 +43,12 @@ class Settings:
             for name, var in (("legacy", "LEGACY_URL"), ("modern", "MODERN_URL"))
             if env.get(var)
         }
+        routes_path = Path(env.get("STRANGLER_ROUTES") or DEFAULT_ROUTES)
         return cls(
-            routes_path=Path(env.get("STRANGLER_ROUTES") or DEFAULT_ROUTES),
+            routes_path=routes_path,
             upstream_overrides=overrides,
             redis_url=env.get("REDIS_URL") or None,
             key_prefix=env.get("REDIS_KEY_PREFIX") or DEFAULT_KEY_PREFIX,
             admin_token=env.get("STRANGLER_ADMIN_TOKEN") or None,
+            lock_path=Path(env.get("STRANGLER_LOCK") or routes_path.parent / DEFAULT_LOCK),
         )

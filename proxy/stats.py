@@ -1,9 +1,11 @@
 """Traffic counters: counted in-process on the hot path, shared through Redis.
 
 The data path only increments plain dicts (no await, no I/O). A background task
-swaps the buffers every `FLUSH_INTERVAL` seconds and writes them with HINCRBY in one
-pipeline, so every worker's `api/status` and `/metrics` read the same totals. With
-no REDIS_URL the "Redis" is fakeredis in the same process, and the code is the same.
+swaps the buffers every `FLUSH_INTERVAL` seconds and writes them with HINCRBY, each
+batch exactly once however Redis fails (`proxy.counters`), so every worker's
+`api/status` and `/metrics` read the same totals. When Redis is slow or away, reads
+answer in bounded time with this worker's own figures, marked partial. With no
+REDIS_URL the "Redis" is fakeredis in the same process, and the code is the same.
 
 Redis layout (all under `<prefix>proxy:`): `requests` (route|target → n), `errors`
 (route|target|code → n: errors users saw), `absorbed` (route|target|code → n:
@@ -22,7 +24,12 @@ import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+
+import redis.exceptions
+
+from proxy.counters import Batch, CounterWriter, limit
 
 if TYPE_CHECKING:
     import redis.asyncio
@@ -42,6 +49,8 @@ LATENCY_BUCKETS: tuple[float, ...] = (
 )  # fmt: skip
 """Upper bounds (seconds) of the latency histogram; one more bucket holds the rest."""
 FLUSH_INTERVAL = 0.5
+READ_TIMEOUT = 2.0
+"""Seconds a read of the shared totals may take before the worker answers on its own."""
 WINDOW_SLOT = 10
 WINDOW_SECONDS = 300
 MAX_UNMAPPED = 200
@@ -52,7 +61,7 @@ OTHER_UNMAPPED = "(other)"
 
 @dataclass
 class Snapshot:
-    """Totals read back from Redis, summed over every worker."""
+    """Totals read back from Redis, summed over every worker (unless `partial`)."""
 
     requests: dict[tuple[str, str], int] = field(default_factory=dict)
     errors: dict[tuple[str, str, str], int] = field(default_factory=dict)
@@ -63,6 +72,10 @@ class Snapshot:
     unmapped: dict[str, int] = field(default_factory=dict)
     reloads: dict[str, int] = field(default_factory=dict)
     window: dict[str, int] = field(default_factory=dict)
+    partial: bool = False
+    """True when Redis did not answer in time: these are one worker's figures."""
+    read_at: datetime | None = None
+    """For a partial snapshot, when this worker last read the shared totals (None: never)."""
 
 
 def percentile(counts: list[int], q: float) -> float | None:
@@ -107,18 +120,6 @@ class _Buffer:
             or self.reloads
         )  # fmt: skip
 
-    def merge(self, old: _Buffer) -> None:
-        for name in (
-            "requests", "errors", "absorbed", "fallbacks", "latency_us", "unmapped", "reloads",
-        ):  # fmt: skip
-            mine = getattr(self, name)
-            for key, value in getattr(old, name).items():
-                mine[key] += value
-        for key, counts in old.latency.items():
-            mine_counts = self.latency.setdefault(key, [0] * len(counts))
-            for index, count in enumerate(counts):
-                mine_counts[index] += count
-
 
 class Stats:
     """Per-worker counters with a periodic flush to Redis.
@@ -129,12 +130,13 @@ class Stats:
     """
 
     def __init__(self, redis: redis.asyncio.Redis, prefix: str) -> None:
-        self.redis = redis
         self.key = prefix + "proxy:"
         self._buf = _Buffer()
+        self._writer = CounterWriter(redis, prefix, "stats", log=log)
+        self._shared: dict[str, dict[str, int]] | None = None
+        self._shared_at: datetime | None = None
         self._unmapped_seen: set[str] = set()
         self._task: asyncio.Task[None] | None = None
-        self._flush_lock = asyncio.Lock()
 
     # -- hot path: plain dict updates only, no await -------------------------------
 
@@ -185,35 +187,32 @@ class Stats:
             await self.flush()
 
     async def _run(self) -> None:
-        failing = False
         while True:
             await asyncio.sleep(FLUSH_INTERVAL)
             try:
                 await self.flush()
-            except Exception as exc:  # Redis away: keep counting, retry next tick
-                if not failing:
-                    log.warning("stats flush to Redis failed (counts kept, retrying): %s", exc)
-                failing = True
-            else:
-                if failing:
-                    log.warning("stats flush to Redis works again")
-                failing = False
+            except (redis.exceptions.RedisError, OSError):
+                pass  # Redis away: keep counting, retry next tick (the writer logs it once)
+            except Exception:  # a bug must not end the flushing for good
+                log.exception("stats flush failed")
 
     async def flush(self) -> None:
-        """Write the buffered counts to Redis; on failure they are kept for next time."""
-        async with self._flush_lock:
-            taken, self._buf = self._buf, _Buffer()
-            if taken.empty():
-                return
-            try:
-                await self._write(taken)
-            except Exception:
-                self._buf.merge(taken)
-                raise
+        """Write the buffered counts to Redis, exactly once (see `proxy.counters`).
 
-    async def _write(self, buf: _Buffer) -> None:
+        On failure the batch is kept whole and sent again by the next flush; counts
+        made meanwhile wait in the live buffer.
+        """
+        await self._writer.flush(self._take)
+
+    def _take(self) -> Batch | None:
+        if self._buf.empty():
+            return None
+        taken, self._buf = self._buf, _Buffer()
+        return self._batch_of(taken)
+
+    def _batch_of(self, buf: _Buffer) -> Batch:
         k = self.key
-        pipe = self.redis.pipeline(transaction=False)
+        pipe = Batch()
         per_target: defaultdict[str, int] = defaultdict(int)
         for (route, target), n in buf.requests.items():
             pipe.hincrby(k + "requests", f"{route}|{target}", n)
@@ -239,51 +238,96 @@ class Stats:
             for target, n in per_target.items():
                 pipe.hincrby(slot_key, target, n)
             pipe.expire(slot_key, WINDOW_SECONDS + 2 * WINDOW_SLOT)
-        await pipe.execute()
+        return pipe
 
     # -- reading --------------------------------------------------------------------
 
     async def snapshot(self) -> Snapshot:
-        """Every worker's totals (this worker's buffer is flushed first)."""
-        with contextlib.suppress(Exception):
+        """Every worker's totals (this worker's buffer is flushed first).
+
+        When Redis does not answer in time (`READ_TIMEOUT`, or the caller's
+        `proxy.counters.budget`), the answer is this worker's own view instead,
+        marked `partial`: the totals it last read plus what it counted since.
+        """
+        try:
             await self.flush()
+            async with limit(READ_TIMEOUT):
+                raw = await self._read()
+        except (redis.exceptions.RedisError, OSError) as exc:
+            self._writer.failed(exc)
+            return self._local()
+        self._shared, self._shared_at = raw, datetime.now(UTC)
+        return _snapshot_of(raw)
+
+    async def _read(self) -> dict[str, dict[str, int]]:
         k = self.key
         now_slot = int(time.time() // WINDOW_SLOT)
         slots = [f"{k}window:{now_slot - i}" for i in range(WINDOW_SECONDS // WINDOW_SLOT)]
         pipe = self.redis.pipeline(transaction=False)
-        for name in ("requests", "errors", "fallbacks", "latency", "unmapped", "reloads"):
+        for name in _HASHES:
             pipe.hgetall(k + name)
         for slot in slots:
             pipe.hgetall(slot)
-        pipe.hgetall(k + "absorbed")
         replies = await pipe.execute()
-        absorbed = _decode(replies.pop())
-        requests, errors, fallbacks, latency, unmapped, reloads = (_decode(r) for r in replies[:6])
-        snap = Snapshot()
-        for fieldname, n in requests.items():
-            route, target = fieldname.split("|", 1)
-            snap.requests[(route, target)] = n
-        for fieldname, n in errors.items():
-            route, target, code = fieldname.split("|", 2)
-            snap.errors[(route, target, code)] = n
-        for fieldname, n in absorbed.items():
-            route, target, code = fieldname.split("|", 2)
-            snap.absorbed[(route, target, code)] = n
-        snap.fallbacks = fallbacks
-        snap.unmapped = unmapped
-        snap.reloads = reloads
-        for fieldname, n in latency.items():
-            route, target, index = fieldname.rsplit("|", 2)
-            if index == "sum_us":
-                snap.latency_sum[(route, target)] = n / 1_000_000
-                continue
-            counts = snap.latency.setdefault((route, target), [0] * (len(LATENCY_BUCKETS) + 1))
-            if index.isdigit() and int(index) < len(counts):
-                counts[int(index)] += n
-        for reply in replies[6:]:
+        raw = {name: _decode(reply) for name, reply in zip(_HASHES, replies, strict=False)}
+        window: dict[str, int] = {}
+        for reply in replies[len(_HASHES) :]:
             for target, n in _decode(reply).items():
-                snap.window[target] = snap.window.get(target, 0) + n
+                window[target] = window.get(target, 0) + n
+        raw["window"] = window
+        return raw
+
+    def _local(self) -> Snapshot:
+        """The last totals read from Redis plus this worker's counts not confirmed since."""
+        raw = {name: dict(fields) for name, fields in (self._shared or {}).items()}
+        unsent = [self._batch_of(self._buf)]
+        if self._writer.in_doubt is not None:
+            unsent.append(self._writer.in_doubt)
+        for batch in unsent:
+            for key, fields in batch.increments.items():
+                name = key.removeprefix(self.key)
+                if name.startswith("window:"):
+                    name = "window"
+                into = raw.setdefault(name, {})
+                for fieldname, n in fields.items():
+                    into[fieldname] = into.get(fieldname, 0) + n
+        snap = _snapshot_of(raw)
+        snap.partial = True
+        snap.read_at = self._shared_at
         return snap
+
+    @property
+    def redis(self) -> redis.asyncio.Redis:
+        return self._writer.redis
+
+
+_HASHES = ("requests", "errors", "absorbed", "fallbacks", "latency", "unmapped", "reloads")
+
+
+def _snapshot_of(raw: dict[str, dict[str, int]]) -> Snapshot:
+    snap = Snapshot()
+    for fieldname, n in raw.get("requests", {}).items():
+        route, target = fieldname.split("|", 1)
+        snap.requests[(route, target)] = n
+    for fieldname, n in raw.get("errors", {}).items():
+        route, target, code = fieldname.split("|", 2)
+        snap.errors[(route, target, code)] = n
+    for fieldname, n in raw.get("absorbed", {}).items():
+        route, target, code = fieldname.split("|", 2)
+        snap.absorbed[(route, target, code)] = n
+    snap.fallbacks = dict(raw.get("fallbacks", {}))
+    snap.unmapped = dict(raw.get("unmapped", {}))
+    snap.reloads = dict(raw.get("reloads", {}))
+    snap.window = dict(raw.get("window", {}))
+    for fieldname, n in raw.get("latency", {}).items():
+        route, target, index = fieldname.rsplit("|", 2)
+        if index == "sum_us":
+            snap.latency_sum[(route, target)] = n / 1_000_000
+            continue
+        counts = snap.latency.setdefault((route, target), [0] * (len(LATENCY_BUCKETS) + 1))
+        if index.isdigit() and int(index) < len(counts):
+            counts[int(index)] += n
+    return snap
 
 
 def _decode(reply: dict[bytes | str, bytes | str]) -> dict[str, int]:

@@ -36,6 +36,7 @@ DASHBOARD_HTML = """<!doctype html>
 <h1>Strangler — migration progress</h1>
 <div class="muted" id="config">loading…</div>
 <div class="error" id="last-error"></div>
+<div class="error" id="partial"></div>
 <div class="bars">
   <div class="bar">Routes migrated: <b id="pr">–</b>
     <div class="track"><div class="fill" id="pr-bar"></div></div></div>
@@ -76,6 +77,7 @@ async function refresh() {
     ? "last refused file (" + c.last_error.revision + ", " + c.last_error.at + "):\\n" +
       c.last_error.message
     : "";
+  document.getElementById("partial").textContent = status.partial ? status.partial_reason : "";
   document.getElementById("pr").textContent = m.percent_routes + " %";
   document.getElementById("pr-bar").style.width = m.percent_routes + "%";
   document.getElementById("pt").textContent = m.percent_traffic + " %";

@@ -145,6 +145,10 @@ class _ResilienceCollector(Collector):
 
 async def render_metrics(runtime: Runtime) -> bytes:
     snap = await runtime.stats.snapshot()
+    if snap.partial:
+        # One worker's figures would make the counters step back between scrapes: no
+        # scrape at all (503) is what Prometheus understands.
+        raise ConnectionError("Redis did not answer: no shared totals to export")
     health = await runtime.upstreams.health_of(runtime.upstreams.urls)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_SnapshotCollector(snap, runtime))

@@ -1,7 +1,9 @@
 """The `api/status` document: config, migration progress, per-route traffic.
 
 Counts come from the shared Redis counters, so whichever worker answers, the
-numbers are the same (to within one flush interval of the other workers).
+numbers are the same (to within one flush interval of the other workers). Redis
+gets `REDIS_BUDGET` seconds in all per answer: when it is slow or away, the answer
+comes in time anyway with this worker's own figures and `partial: true`.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import os
 from typing import TYPE_CHECKING
 
 from proxy.config import STAGES, Route
+from proxy.counters import budget
 from proxy.guardrail.report import route_fields
 from proxy.stats import LATENCY_BUCKETS, UNMAPPED_ROUTE, WINDOW_SECONDS, Snapshot, percentile
 
@@ -20,6 +23,8 @@ __all__ = ["build_status"]
 
 TARGETS = ("legacy", "modern")
 MAX_UNMAPPED_LISTED = 50
+REDIS_BUDGET = 0.5
+"""Seconds all the Redis reads of one status answer may take together."""
 
 
 def _iso(moment: object) -> str:
@@ -103,13 +108,35 @@ async def _route_entry(runtime: Runtime, snap: Snapshot, route: Route) -> dict[s
     return entry
 
 
+def _stale_shadow(entry: dict[str, object]) -> bool:
+    shadow = entry.get("shadow")
+    return isinstance(shadow, dict) and "stale" in shadow
+
+
+def _partial_note(snap: Snapshot, partial: bool) -> dict[str, object]:
+    if not partial:
+        return {}
+    if not snap.partial:
+        return {"partial_reason": "Redis did not answer in time for the shadow outcomes"}
+    read = f"last read from Redis at {_iso(snap.read_at)}" if snap.read_at else "never read"
+    return {
+        "partial_reason": (
+            f"Redis did not answer within {REDIS_BUDGET} s: this worker's figures only "
+            f"(shared totals {read}, plus what this worker counted since)"
+        )
+    }
+
+
 async def build_status(runtime: Runtime) -> dict[str, object]:
     """The whole status document (the README's `api/status` fields)."""
     table = runtime.table
     loaded = table.loaded
-    snap = await runtime.stats.snapshot()
-    await runtime.guardrail.try_refresh(table)
     routes = table.config.routes
+    with budget(REDIS_BUDGET):
+        snap = await runtime.stats.snapshot()
+        await runtime.guardrail.try_refresh(table)
+        entries = [await _route_entry(runtime, snap, route) for route in routes]
+    partial = snap.partial or any(_stale_shadow(entry) for entry in entries)
     by_stage = {stage: 0 for stage in STAGES}
     for route in routes:
         by_stage[route.stage] += 1
@@ -120,6 +147,8 @@ async def build_status(runtime: Runtime) -> dict[str, object]:
     unmapped = sorted(snap.unmapped.items(), key=lambda item: (-item[1], item[0]))
     return {
         "revision": loaded.revision,
+        "partial": partial,
+        **_partial_note(snap, partial),
         "config": {
             "revision": loaded.revision,
             "source": loaded.source,
@@ -137,7 +166,7 @@ async def build_status(runtime: Runtime) -> dict[str, object]:
             "traffic_window_seconds": WINDOW_SECONDS,
             "recent_requests": {target: snap.window.get(target, 0) for target in TARGETS},
         },
-        "routes": [await _route_entry(runtime, snap, route) for route in routes],
+        "routes": entries,
         "unmapped": [
             {"path": path, "requests": count} for path, count in unmapped[:MAX_UNMAPPED_LISTED]
         ],

@@ -1,13 +1,25 @@
 """routes.yaml: the schema (`models`), path templates (`paths`) and loading (`loader`)."""
 
 from proxy.config.guardrail import Analysis, Autopilot, GuardrailMode
-from proxy.config.loader import ConfigError, LoadedRoutes, backward_moves, load_routes, parse_routes
+from proxy.config.loader import (
+    ConfigError,
+    LoadedRoutes,
+    backward_moves,
+    dropped_routes,
+    load_routes,
+    parse_routes,
+    parse_successor,
+    stages_of,
+    unfinished_file,
+    unsafe_changes,
+)
 from proxy.config.models import (
     IDEMPOTENT_METHODS,
     SAFE_METHODS,
     STAGES,
     CanaryRule,
     CompareRules,
+    Removal,
     Rollback,
     Route,
     RoutesConfig,
@@ -30,6 +42,7 @@ __all__ = [
     "GuardrailMode",
     "LoadedRoutes",
     "PathTemplate",
+    "Removal",
     "Rollback",
     "Route",
     "RoutesConfig",
@@ -38,7 +51,12 @@ __all__ = [
     "TemplateError",
     "Upstream",
     "backward_moves",
+    "dropped_routes",
     "load_routes",
     "parse_routes",
+    "parse_successor",
     "stage_index",
+    "stages_of",
+    "unfinished_file",
+    "unsafe_changes",
 ]

@@ -2,6 +2,9 @@
 
 A load either yields a whole validated `LoadedRoutes` or raises `ConfigError` with
 every problem as `file:line: route 'id': message`; nothing is ever half applied.
+A file that is to *replace* a table (a reload, a worker's start, `strangler check`
+against the lock) goes through `parse_successor`, which also refuses what a valid
+but unfinished file looks like: no final line break, an empty table, routes gone.
 Line numbers come from the YAML node tree (`yaml.compose`), because a pydantic error
 location such as `('routes', 7, 'stage')` means little to the engineer editing the file.
 """
@@ -9,6 +12,7 @@ location such as `('routes', 7, 'stage')` means little to the engineer editing t
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +23,18 @@ from pydantic import ValidationError
 
 from proxy.config.models import RouteProblem, RoutesConfig, Stage, stage_index
 
-__all__ = ["ConfigError", "LoadedRoutes", "backward_moves", "load_routes", "parse_routes"]
+__all__ = [
+    "ConfigError",
+    "LoadedRoutes",
+    "backward_moves",
+    "dropped_routes",
+    "load_routes",
+    "parse_routes",
+    "parse_successor",
+    "stages_of",
+    "unfinished_file",
+    "unsafe_changes",
+]
 
 
 class ConfigError(Exception):
@@ -77,9 +92,66 @@ def parse_routes(text: str, *, source: str = "routes.yaml") -> LoadedRoutes:
     return LoadedRoutes(config=config, revision=revision, source=source, loaded_at=loaded_at)
 
 
+def parse_successor(text: str, *, source: str, before: Mapping[str, Stage] | None) -> LoadedRoutes:
+    """Parse a file meant to replace a table whose route stages were `before`.
+
+    `before` is None when no earlier table is known. Raises `ConfigError` for an
+    invalid file and for one that `unfinished_file` or `unsafe_changes` refuses.
+    """
+    unfinished = unfinished_file(text, source)
+    if unfinished:
+        raise ConfigError(unfinished)
+    loaded = parse_routes(text, source=source)
+    problems = unsafe_changes(before, loaded.config)
+    if problems:
+        raise ConfigError([f"{source}: {problem}" for problem in problems])
+    return loaded
+
+
+def stages_of(config: RoutesConfig) -> dict[str, Stage]:
+    return {route.id: route.stage for route in config.routes}
+
+
+def unsafe_changes(before: Mapping[str, Stage] | None, new: RoutesConfig) -> list[str]:
+    """Why `new` may not replace a table whose route stages were `before` (None: unknown):
+    `dropped_routes`, and a stage moved back without `rollback: {reason}`."""
+    moves = _stage_regressions(before, new) if before is not None else []
+    return dropped_routes(before, new) + moves
+
+
+def dropped_routes(before: Mapping[str, Stage] | None, new: RoutesConfig) -> list[str]:
+    """Routes lost by `new`, which a file cut short or written half looks like:
+
+    - an empty table: it would send every request to legacy as unmapped;
+    - a route of `before` that is gone without a `removed: [{id, reason}]` entry.
+    """
+    if not new.routes:
+        return [
+            "the route table is empty: that would send every request to legacy as "
+            "unmapped (a file emptied or cut short?); list the routes"
+        ]
+    if before is None:
+        return []
+    listed = {route.id for route in new.routes} | {entry.id for entry in new.removed}
+    missing = [
+        f"{route_id!r} (at {stage})" for route_id, stage in before.items() if route_id not in listed
+    ]
+    if not missing:
+        return []
+    example = next(route_id for route_id in before if route_id not in listed)
+    return [
+        f"{len(missing)} route{'s' if len(missing) > 1 else ''} missing: {', '.join(missing)}; "
+        f'a route leaves the table only with `removed: [{{id: {example}, reason: "…"}}]` '
+        "(a file cut short looks the same)"
+    ]
+
+
 def backward_moves(old: RoutesConfig, new: RoutesConfig) -> list[str]:
     """Routes whose stage went back without a rollback reason (a refused reload)."""
-    previous: dict[str, Stage] = {route.id: route.stage for route in old.routes}
+    return _stage_regressions(stages_of(old), new)
+
+
+def _stage_regressions(previous: Mapping[str, Stage], new: RoutesConfig) -> list[str]:
     problems = []
     for route in new.routes:
         before = previous.get(route.id)
@@ -91,6 +163,19 @@ def backward_moves(old: RoutesConfig, new: RoutesConfig) -> list[str]:
                 "without `rollback: {reason: …}`"
             )
     return problems
+
+
+def unfinished_file(text: str, source: str) -> list[str]:
+    """A file that stops mid-line: most likely caught while it is being written."""
+    # A file caught while it is being written usually stops mid-line; editors and
+    # YAML writers end a finished file with a line break.
+    if text and not text.endswith("\n"):
+        line = text.count("\n") + 1
+        return [
+            f"{source}:{line}: the file does not end with a line break: it looks cut short "
+            "(a write in progress?); save it whole, e.g. write a temporary file and rename it"
+        ]
+    return []
 
 
 class _LineIndex:

@@ -30,6 +30,7 @@ __all__ = [
     "CanaryRule",
     "CompareRules",
     "Method",
+    "Removal",
     "Rollback",
     "Route",
     "RouteProblem",
@@ -138,6 +139,23 @@ class Rollback(_Strict):
         if isinstance(value, str):
             return date.fromisoformat(value)
         return value
+
+
+class Removal(_Strict):
+    """A route taken out of the table on purpose, and why.
+
+    A route that disappears from routes.yaml is otherwise refused as a backward move:
+    a file cut short, or a table emptied by mistake, looks exactly the same. Once the
+    proxy has applied the table (and `strangler ratchet update` has recorded it) the
+    entry may be deleted.
+
+    Parameters:
+        id: the id of the route taken out.
+        reason: why (at least three characters), shown in reviews and logs.
+    """
+
+    id: str
+    reason: Annotated[str, Field(min_length=3)]
 
 
 class Route(_Strict):
@@ -251,11 +269,25 @@ class RoutesConfig(_Strict):
         version: schema version, 1.
         upstreams: named backends; `legacy` and `modern` are required.
         routes: the table; every legacy endpoint has exactly one entry.
+        removed: routes taken out of the table on purpose (`Removal`); without an
+            entry here, a route that disappears is refused like a backward move.
     """
 
     version: Literal[1]
     upstreams: dict[str, Upstream]
     routes: list[Route]
+    removed: list[Removal] = []
+
+    @model_validator(mode="after")
+    def _removed_are_gone(self) -> RoutesConfig:
+        listed = {route.id for route in self.routes}
+        both = sorted({entry.id for entry in self.removed} & listed)
+        if both:
+            raise ValueError(
+                f"removed: {', '.join(repr(i) for i in both)} still listed under routes; "
+                "a route is either in the table or removed"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check(self) -> RoutesConfig:

@@ -22,6 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import WatchError
 
+from proxy.counters import limit
+from proxy.guardrail.window import READ_SECONDS
+
 if TYPE_CHECKING:
     import redis.asyncio
     from redis.asyncio.client import Pipeline
@@ -75,7 +78,8 @@ class Store:
         if pilot_ids:
             pipe.mget([self.pilot_key(r) for r in pilot_ids])
         pipe.hgetall(self.key + "trips")
-        replies = await pipe.execute()
+        async with limit(READ_SECONDS):  # a status answer's budget, when it has one
+            replies = await pipe.execute()
         overrides = dict(zip(route_ids, replies.pop(0), strict=True)) if route_ids else {}
         pilots = dict(zip(pilot_ids, replies.pop(0), strict=True)) if pilot_ids else {}
         trips = {_text(k): int(v) for k, v in replies[0].items()}

@@ -21,12 +21,16 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from proxy.counters import limit
 from proxy.guardrail.histogram import BOUNDS
 
 if TYPE_CHECKING:
     import redis.asyncio
 
 __all__ = ["Recorder", "Side", "WindowCounts", "WindowStore", "slot_seconds"]
+
+# Seconds a read may take outside a status answer's own budget (the background rounds).
+READ_SECONDS = 2.0
 
 SLOTS_PER_INTERVAL = 30
 TARGETS = ("legacy", "modern")
@@ -152,7 +156,9 @@ class WindowStore:
         for key in self._slots(route_id, interval, moment):
             pipe.hgetall(key)
         counts = WindowCounts(seconds=interval)
-        for reply in await pipe.execute():
+        async with limit(READ_SECONDS):  # a status answer's budget, when it has one
+            replies = await pipe.execute()
+        for reply in replies:
             for raw_name, raw_value in reply.items():
                 name = raw_name.decode() if isinstance(raw_name, bytes) else str(raw_name)
                 target, _, what = name.partition("|")

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 import redis.asyncio
 import redis.exceptions
 
+from proxy.counters import Outage
 from proxy.exchange import CapturedRequest
 from proxy.shadow.diff import Difference
 from proxy.shadow.redact import REDACTED, is_sensitive, redact, redact_headers, redact_query
@@ -76,6 +77,7 @@ class EvidenceStore:
         self._prefix = key_prefix
         self._pending: dict[tuple[str, str], deque[str]] = {}
         self._sizes: dict[tuple[str, str], int] = defaultdict(lambda: 20)
+        self._outage = Outage("shadow evidence", log, meanwhile="new diff samples are dropped")
 
     def _list_key(self, route_id: str, path: str) -> str:
         return f"{self._prefix}shadow:{route_id}:evidence:{path}"
@@ -110,7 +112,9 @@ class EvidenceStore:
                     pipe.sadd(self._paths_key(route_id), path)
                 await pipe.execute()
         except (redis.exceptions.RedisError, OSError) as exc:
-            log.warning("shadow: cannot write evidence to Redis (samples dropped): %s", exc)
+            self._outage.failed(exc)
+        else:
+            self._outage.recovered()
 
     async def recent(self, route_id: str, limit: int = MAX_RECENT) -> list[dict[str, object]]:
         """The newest samples of a route across its paths, newest first."""

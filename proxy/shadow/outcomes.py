@@ -3,8 +3,9 @@
 Counting happens on the data path (`sampled_out`) and in replay workers; neither may
 wait for Redis. So `count()` only bumps an in-process dict, and `flush()` (run by the
 service's background loop every ~0.5 s, and before every status read) sends the
-deltas with HINCRBY in one pipeline, then re-reads the routes' totals so that noise
-decisions in this worker see what every worker has counted.
+deltas with HINCRBY, exactly once however Redis fails (`proxy.counters`), and
+re-reads the routes' totals in the same transaction so that noise decisions in this
+worker see what every worker has counted.
 
 Keys, under the deps' prefix: `shadow:{route}:counts` (hash: outcome names,
 `skipped:{reason}`, `noise_samples`, `diff:{path}`, `noise:{path}`,
@@ -17,9 +18,15 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, defaultdict
+from typing import TYPE_CHECKING
 
 import redis.asyncio
 import redis.exceptions
+
+from proxy.counters import Batch, CounterWriter, limit
+
+if TYPE_CHECKING:
+    from redis.asyncio.client import Pipeline
 
 __all__ = ["LATENCY_RESERVOIR", "OTHER_PATHS", "OUTCOMES", "OutcomeStore"]
 
@@ -39,6 +46,7 @@ LATENCY_RESERVOIR = 500
 MAX_PATHS_PER_ROUTE = 500
 OTHER_PATHS = "(other paths)"
 REFRESH_INTERVAL = 0.5
+READ_TIMEOUT = 2.0
 
 
 class OutcomeStore:
@@ -48,9 +56,10 @@ class OutcomeStore:
         self._redis = client
         self._prefix = key_prefix
         self._pending: dict[str, Counter[str]] = defaultdict(Counter)
-        # Deltas on their way to Redis: still counted by `counts()` until the totals
-        # read back in the same pipeline include them (else a judge would see a dip).
-        self._sending: dict[str, Counter[str]] = {}
+        # Deltas on their way to Redis (the writer's batch in doubt) are still counted
+        # by `counts()` until the totals read back with them include them (else a
+        # judge would see a dip).
+        self._writer = CounterWriter(client, key_prefix, "shadow outcomes", log=log)
         self._latency: dict[tuple[str, str], list[float]] = defaultdict(list)
         self._totals: dict[str, dict[str, int]] = {}
         self._paths: dict[str, set[str]] = defaultdict(set)
@@ -82,50 +91,62 @@ class OutcomeStore:
             samples.append(seconds)
 
     def counts(self, route_id: str) -> dict[str, int]:
-        """Totals as last read from Redis plus this worker's unflushed deltas."""
+        """Totals as last read from Redis plus this worker's unconfirmed deltas."""
         merged = dict(self._totals.get(route_id, {}))
-        for buffer in (self._sending, self._pending):
-            for field, amount in buffer.get(route_id, {}).items():
+        buffers = [self._pending.get(route_id, {})]
+        sending = self._writer.in_doubt
+        if sending is not None:
+            buffers.append(sending.increments.get(self.counts_key(route_id), {}))
+        for buffer in buffers:
+            for field, amount in buffer.items():
                 merged[field] = merged.get(field, 0) + amount
         return merged
 
     async def flush(self) -> None:
         """Send buffered deltas and latencies, then refresh totals of the routes touched."""
-        pending, self._pending = self._pending, defaultdict(Counter)
-        self._sending = pending
-        latency, self._latency = self._latency, defaultdict(list)
-        routes = set(pending) | {route for route, _ in latency} | set(self._totals)
+        # Routes of a batch in doubt are in `_totals` already (`_take` puts them there).
+        routes = set(self._pending) | {route for route, _ in self._latency} | set(self._totals)
+        sending = self._writer.in_doubt
         fresh = time.monotonic() - self._refreshed < REFRESH_INTERVAL
-        if not routes or (not pending and not latency and fresh):
+        idle = not self._pending and not self._latency and sending is None
+        if not routes or (idle and fresh):
             return  # nothing to send, and the totals were read moments ago
+        ordered = sorted(routes)
+
+        def reads(pipe: Pipeline) -> None:
+            for route_id in ordered:
+                pipe.hgetall(self.counts_key(route_id))
+
         try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for route_id, counter in pending.items():
-                    for field, amount in counter.items():
-                        if amount:
-                            pipe.hincrby(self.counts_key(route_id), field, amount)
-                for (route_id, side), samples in latency.items():
-                    key = self.latency_key(route_id, side)
-                    pipe.lpush(key, *(f"{s:.6f}" for s in samples))
-                    pipe.ltrim(key, 0, LATENCY_RESERVOIR - 1)
-                ordered = sorted(routes)
-                for route_id in ordered:
-                    pipe.hgetall(self.counts_key(route_id))
-                results = await pipe.execute()
-        except (redis.exceptions.RedisError, OSError) as exc:
-            log.warning("shadow: cannot flush outcomes to Redis (kept for the next try): %s", exc)
-            for route_id, counter in pending.items():
-                self._pending[route_id].update(counter)
-            self._sending = {}
-            return
+            results = await self._writer.flush(self._take, reads)
+        except (redis.exceptions.RedisError, OSError):
+            return  # kept for the next try; the writer logged the outage once
         self._refreshed = time.monotonic()
-        for route_id, raw in zip(ordered, results[-len(ordered) :], strict=True):
+        for route_id, raw in zip(ordered, results, strict=True):
             self._totals[route_id] = _decode_hash(raw)
-        self._sending = {}
+
+    def _take(self) -> Batch | None:
+        pending, self._pending = self._pending, defaultdict(Counter)
+        latency, self._latency = self._latency, defaultdict(list)
+        batch = Batch()
+        for route_id in {*pending, *(route for route, _ in latency)}:
+            self._totals.setdefault(route_id, {})  # refreshed after every flush from now on
+        for route_id, counter in pending.items():
+            for field, amount in counter.items():
+                batch.hincrby(self.counts_key(route_id), field, amount)
+        for (route_id, side), samples in latency.items():
+            batch.push(
+                self.latency_key(route_id, side), [f"{s:.6f}" for s in samples], LATENCY_RESERVOIR
+            )
+        return batch
 
     async def read(self, route_id: str) -> tuple[dict[str, int], dict[str, list[float]]]:
-        """Shared totals and latency samples (seconds) per side, straight from Redis."""
-        async with self._redis.pipeline(transaction=False) as pipe:
+        """Shared totals and latency samples (seconds) per side, straight from Redis.
+
+        Bounded in time (`READ_TIMEOUT`, or the caller's `proxy.counters.budget`):
+        a stalled Redis raises redis's TimeoutError, and the caller answers from `counts()`.
+        """
+        async with limit(READ_TIMEOUT), self._redis.pipeline(transaction=False) as pipe:
             pipe.hgetall(self.counts_key(route_id))
             for side in ("legacy", "modern"):
                 pipe.lrange(self.latency_key(route_id, side), 0, LATENCY_RESERVOIR - 1)

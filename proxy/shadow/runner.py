@@ -24,13 +24,14 @@ import aiohttp
 import redis.exceptions
 
 from proxy.config import SAFE_METHODS, Route
+from proxy.counters import limit
 from proxy.exchange import CapturedRequest, CapturedResponse, ShadowDeps
 from proxy.shadow.compare import Verdict, compare_responses
 from proxy.shadow.controls import Overrides
 from proxy.shadow.evidence import EvidenceStore
 from proxy.shadow.judge import Judge
 from proxy.shadow.lanes import Item, Lane
-from proxy.shadow.outcomes import OutcomeStore
+from proxy.shadow.outcomes import READ_TIMEOUT, OutcomeStore
 from proxy.shadow.replay import BodyTooLarge, replay
 from proxy.shadow.status import RECHECK_COUNTS, build_status, metrics_text
 
@@ -117,11 +118,14 @@ class ShadowService:
             return None
         stale = None
         try:
-            await self.flush()
-            counts, latency = await self.outcomes.read(route_id)
+            # Bounded (by the status answer's budget when it set one): a stalled Redis
+            # raises redis's TimeoutError, like any other Redis failure.
+            async with limit(READ_TIMEOUT):
+                await self.flush()
+                counts, latency = await self.outcomes.read(route_id)
         except (redis.exceptions.RedisError, OSError) as exc:
             # Status must answer during a Redis outage: this worker's own view, marked.
-            counts, latency, stale = self.outcomes.counts(route_id), {}, str(exc)
+            counts, latency, stale = self.outcomes.counts(route_id), {}, str(exc) or repr(exc)
         if not mirrors(route) and not counts:
             return None
         status = build_status(route, counts, latency)

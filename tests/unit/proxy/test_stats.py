@@ -6,8 +6,10 @@ import asyncio
 
 import fakeredis
 import pytest
+import redis.exceptions as redis_exceptions
 
 from proxy.stats import LATENCY_BUCKETS, MAX_UNMAPPED, Stats, percentile
+from tests.unit.proxy.flaky_redis import FlakyRedis
 
 
 def test_percentile_interpolates_within_a_bucket() -> None:
@@ -39,19 +41,58 @@ def test_two_workers_flush_into_the_same_totals() -> None:
 
 
 def test_a_failed_flush_keeps_the_counts_for_next_time() -> None:
-    class Broken:
-        def pipeline(self, transaction: bool = False) -> object:
-            raise ConnectionError("redis away")
+    async def scenario() -> None:
+        redis = FlakyRedis()
+        stats = Stats(redis, "t:")
+        stats.request("a", "legacy", 0.001)
+        redis.down = True
+        with pytest.raises(redis_exceptions.ConnectionError):
+            await stats.flush()
+        stats.request("a", "legacy", 0.001)
+        redis.down = False
+        await stats.flush()  # the batch in doubt
+        await stats.flush()  # the count made meanwhile
+        assert await redis.hget("t:proxy:requests", "a|legacy") == b"2"
+
+    asyncio.run(scenario())
+
+
+def test_a_batch_whose_reply_was_lost_is_counted_once() -> None:
+    """Redis applied the increments but the client gave up waiting: sent again, not recounted."""
 
     async def scenario() -> None:
-        stats = Stats(Broken(), "t:")  # type: ignore[arg-type]
-        stats.request("a", "legacy", 0.001)
-        with pytest.raises(ConnectionError):
+        redis = FlakyRedis()
+        stats = Stats(redis, "t:")
+        for _ in range(40):
+            stats.request("a", "legacy", 0.001)
+        redis.lose_replies = 1
+        with pytest.raises(redis_exceptions.TimeoutError):
             await stats.flush()
-        redis = fakeredis.FakeAsyncRedis()
-        stats.redis = redis
-        await stats.flush()
-        assert await redis.hget("t:proxy:requests", "a|legacy") == b"1"
+        assert await redis.hget("t:proxy:requests", "a|legacy") == b"40"  # applied all the same
+        stats.request("a", "legacy", 0.001)
+        await stats.flush()  # the batch in doubt: Redis has it, so nothing is added
+        assert await redis.hget("t:proxy:requests", "a|legacy") == b"40"
+        await stats.flush()  # the count made meanwhile
+        assert await redis.hget("t:proxy:requests", "a|legacy") == b"41"
+
+    asyncio.run(scenario())
+
+
+def test_without_redis_a_snapshot_is_this_workers_view_marked_partial() -> None:
+    async def scenario() -> None:
+        redis = FlakyRedis()
+        one, two = Stats(redis, "t:"), Stats(redis, "t:")
+        two.request("a", "modern", 0.001)
+        await two.flush()
+        one.request("a", "legacy", 0.001)
+        assert (await one.snapshot()).requests == {("a", "legacy"): 1, ("a", "modern"): 1}
+        one.request("a", "legacy", 0.001)
+        redis.down = True
+        snap = await one.snapshot()
+        assert snap.partial and snap.read_at is not None
+        # the shared totals last read, plus this worker's counts since
+        assert snap.requests == {("a", "legacy"): 2, ("a", "modern"): 1}
+        assert snap.window == {"legacy": 2, "modern": 1}
 
     asyncio.run(scenario())
 
