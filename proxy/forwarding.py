@@ -23,7 +23,7 @@ from proxy.config import IDEMPOTENT_METHODS, Route
 from proxy.config.models import DEFAULT_BODY_LIMIT
 from proxy.exchange import CapturedRequest, CapturedResponse, ShadowSink
 from proxy.headers import ForwardedRequest, request_headers, response_headers
-from proxy.responses import send_error
+from proxy.responses import public_message, send_error
 from proxy.routing import RouteTable, unmapped_key
 from proxy.stats import UNMAPPED_ROUTE, Stats
 from proxy.types import Receive, Scope, Send, Target
@@ -34,6 +34,7 @@ from proxy.upstream_client import (
     UpstreamError,
     UpstreamResponse,
 )
+from proxy.upstream_errors import RecentErrors
 from proxy.upstreams import Upstreams
 
 __all__ = ["Forwarder"]
@@ -66,6 +67,7 @@ class Forwarder:
         self.upstreams = upstreams
         self.stats = stats
         self.sink = sink
+        self.errors = RecentErrors()  # the detail a client's 502/504 leaves out
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, table: RouteTable) -> None:
         started = perf_counter()
@@ -123,7 +125,8 @@ class Forwarder:
             self.stats.error(route_id, target, exc.status)
             self.stats.request(route_id, target, perf_counter() - started)
             log.warning("%s %s → %d (%s): %s", method, route_id, exc.status, fwd.request_id, exc)
-            await send_error(send, exc.status, exc.code, exc.message, fwd.request_id)
+            self.errors.record(target, exc.status, exc.message, route_id, fwd.request_id)
+            await send_error(send, exc.status, exc.code, public_message(exc.status), fwd.request_id)
             return
         response_tee = Tee(tee.cap) if tee is not None else None
         try:
