@@ -177,7 +177,7 @@ class Connection(asyncio.Protocol):
         if writer is not None and not writer.done():
             writer.cancel()  # answered before the body was all sent: the stream is cut
             reusable = False
-        if reusable and self._keep_alive and not self._paused and self.usable():
+        if reusable and self._keep_alive and not self._paused and self._sound():
             self.client.give_back(self)
         else:
             self.close()
@@ -189,19 +189,23 @@ class Connection(asyncio.Protocol):
         else:
             self.close()
 
-    def usable(self) -> bool:
-        """Safe to send the next request on: open, and nothing unasked-for waiting.
-
-        Checked when a response is released and again before an idle connection is
-        reused. Bytes (or an EOF) already in the socket while no request is out are
-        either a closing upstream or a response meant for nobody; reading them as the
-        next request's answer would hand one user another's response, so the
-        connection is dropped instead. One zero-timeout poll, about a microsecond.
-        """
+    def _sound(self) -> bool:
+        """Open, and no byte read beyond the exchange (the check on release)."""
         transport = self.transport
-        if transport is None or self.closed or self._stray or transport.is_closing():
-            return False
-        return self._poller is None or not self._poller.poll(0)
+        return not (transport is None or self.closed or self._stray or transport.is_closing())
+
+    def usable(self) -> bool:
+        """Safe to send the next request on (the check before reuse): sound, and nothing
+        waiting unread in the socket.
+
+        Bytes the loop has read outside an exchange already closed the connection
+        (`data_received`); bytes or an EOF that arrived while the loop was busy are
+        still in the socket, where only a poll sees them. They are a closing upstream
+        or a response meant for nobody; read as the next request's answer they would
+        hand one user another's response, so the connection is dropped instead. One
+        zero-timeout poll per reuse, about a microsecond.
+        """
+        return self._sound() and (self._poller is None or not self._poller.poll(0))
 
     def close(self) -> None:
         if self.transport is not None and not self.closed:
