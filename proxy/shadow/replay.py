@@ -13,6 +13,12 @@ cannot eat the worker's memory.
 
 Errors are ours at this boundary: whatever aiohttp raises for a failed exchange
 becomes `ReplayFailed`, so the runner does not depend on the client library.
+
+Why aiohttp and not the forwarding client (`proxy.upstream_client`): mirrors must
+never take a pool slot a user's request is waiting for, so they would need pools of
+their own anyway, and off the request path the session's extra cost is not what
+limits anything. Every target uvicorn accepts (ASCII) aiohttp sends unchanged when
+given it pre-encoded; the tests compare the bytes each upstream received.
 """
 
 from __future__ import annotations
@@ -26,7 +32,14 @@ from yarl import URL
 
 from proxy.exchange import CapturedRequest, CapturedResponse
 
-__all__ = ["SHADOW_HEADER", "BodyTooLarge", "NotMirrorable", "ReplayFailed", "replay"]
+__all__ = [
+    "SHADOW_HEADER",
+    "BodyTooLarge",
+    "NotMirrorable",
+    "ReplayFailed",
+    "replay",
+    "sendable_target",
+]
 
 SHADOW_HEADER = "x-strangler-shadow"
 _CHUNK = 64 * 1024
