@@ -111,14 +111,15 @@ def build_admin(
 
     async def readyz(request: Request) -> Response:
         runtime = get_runtime()
+        request_id = _request_id(request)
         if runtime is None:
-            return JSONResponse({"status": "starting", "config": False}, status_code=503)
+            body = {"status": "starting", "config": False, "request_id": request_id}
+            return JSONResponse(body, status_code=503, headers={"x-request-id": request_id})
         needed = ["legacy"]
         if any(route.stage != "legacy" for route in runtime.config.routes):
             needed.append("modern")
         checks = {name: await runtime.upstreams.probe(name) for name in needed}
         ready = all(ok for ok, _ in checks.values())
-        request_id = _request_id(request)
         return JSONResponse(
             {
                 "status": "ready" if ready else "not_ready",
