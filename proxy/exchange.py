@@ -20,15 +20,7 @@ if TYPE_CHECKING:
 
     from proxy.config import Route, RoutesConfig
 
-__all__ = [
-    "CapturedRequest",
-    "CapturedResponse",
-    "Headers",
-    "NoShadow",
-    "ShadowDeps",
-    "ShadowSink",
-    "raw_path",
-]
+__all__ = ["CapturedRequest", "CapturedResponse", "Headers", "NoShadow", "ShadowDeps", "ShadowSink"]
 
 Headers = tuple[tuple[str, str], ...]
 """Header pairs in arrival order, names lower-cased, repeats kept (e.g. Set-Cookie)."""
@@ -66,17 +58,17 @@ class CapturedRequest:
     body_skipped: str | None = None
     raw_path: str | None = None
 
+    @staticmethod
+    def raw_path_of(scope: Scope) -> str:
+        """The ASGI request's path as the client sent it, as latin-1 text (byte for byte)."""
+        raw: bytes = scope.get("raw_path") or scope["path"].encode()
+        return raw.decode("latin-1")
+
     @property
     def target(self) -> str:
         """The request target the upstream received: raw path, then `?` and the query."""
         path = self.raw_path if self.raw_path is not None else self.path
         return f"{path}?{self.query_string}" if self.query_string else path
-
-
-def raw_path(scope: Scope) -> str:
-    """The ASGI request's path as the client sent it, as a latin-1 str (byte for byte)."""
-    raw: bytes = scope.get("raw_path") or scope["path"].encode()
-    return raw.decode("latin-1")
 
 
 @dataclass(frozen=True, slots=True)

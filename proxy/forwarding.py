@@ -21,7 +21,7 @@ from proxy.bodies import BodyTooLarge, ClientGone, RequestBody, Tee
 from proxy.canary import choose_target
 from proxy.config import IDEMPOTENT_METHODS, Route
 from proxy.config.models import DEFAULT_BODY_LIMIT
-from proxy.exchange import CapturedRequest, CapturedResponse, ShadowSink, raw_path
+from proxy.exchange import CapturedRequest, CapturedResponse, ShadowSink
 from proxy.headers import ForwardedRequest, request_headers, response_headers
 from proxy.responses import public_message, send_error
 from proxy.routing import RouteTable, unmapped_key
@@ -289,7 +289,7 @@ class Forwarder:
             body_skipped=request_tee.skipped,
             request_id=fwd.request_id,
             client=client[0] if client else None,
-            raw_path=raw_path(scope),  # the mirror sends modern what legacy received
+            raw_path=CapturedRequest.raw_path_of(scope),  # the mirror sends what legacy got
         )
         response = CapturedResponse(
             status=resp.status,

@@ -20,7 +20,7 @@ __all__ = ["PUBLIC_MESSAGES", "public_message", "send_error"]
 
 PUBLIC_MESSAGES: dict[int, str] = {
     502: "the service could not answer this request; quote the request id if you report it",
-    503: "the service is not ready; try again shortly",
+    503: "the service is briefly unavailable; try again shortly",
     504: "the service took too long to answer; quote the request id if you report it",
 }
 
