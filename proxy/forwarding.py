@@ -66,8 +66,8 @@ class Forwarder:
     def __init__(self, upstreams: Upstreams, stats: Stats, sink: ShadowSink) -> None:
         self.upstreams = upstreams
         self.stats = stats
-        self.sink = sink
         self.errors = RecentErrors()  # the detail a client's 502/504 leaves out
+        self.sink = sink
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, table: RouteTable) -> None:
         started = perf_counter()
