@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from proxy.types import Scope
+
 if TYPE_CHECKING:
     import aiohttp
     import redis.asyncio
@@ -30,13 +32,18 @@ class CapturedRequest:
 
     Parameters:
         route_id: the matched route.
-        method, path, query_string: as received (`query_string` without `?`).
+        method, path, query_string: as received (`path` percent-decoded, for display
+            and rules; `query_string` raw, without `?`).
         path_params: values of the route template's parameters.
         headers: end-to-end headers (hop-by-hop already removed).
         body: the whole body, or None when it was larger than the capture cap.
         body_skipped: why `body` is None (e.g. "body over 1048576 bytes").
         request_id: the X-Request-ID the proxy used.
         client: the client's address.
+        raw_path: the path exactly as the client sent it (percent-encoding kept,
+            bytes as latin-1), which is what the upstream received; a mirror sends
+            this, never `path`, so `%3F`, `%23`, `%2F` or `%252e` mean to modern what
+            they meant to legacy. None only for requests built by hand (tests).
     """
 
     route_id: str
@@ -49,6 +56,19 @@ class CapturedRequest:
     request_id: str
     client: str | None = None
     body_skipped: str | None = None
+    raw_path: str | None = None
+
+    @staticmethod
+    def raw_path_of(scope: Scope) -> str:
+        """The ASGI request's path as the client sent it, as latin-1 text (byte for byte)."""
+        raw: bytes = scope.get("raw_path") or scope["path"].encode()
+        return raw.decode("latin-1")
+
+    @property
+    def target(self) -> str:
+        """The request target the upstream received: raw path, then `?` and the query."""
+        path = self.raw_path if self.raw_path is not None else self.path
+        return f"{path}?{self.query_string}" if self.query_string else path
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,7 @@ from proxy.config.resilience import DEFAULT_FALLBACK_BUDGET
 from proxy.exchange import CapturedRequest, CapturedResponse, ShadowSink
 from proxy.guardrail import Guard, Unguarded
 from proxy.headers import ForwardedRequest, request_headers, response_headers
-from proxy.responses import send_error
+from proxy.responses import public_message, send_error
 from proxy.routing import RouteTable, unmapped_key
 from proxy.stats import UNMAPPED_ROUTE, Stats
 from proxy.types import Receive, Scope, Send, Target
@@ -45,6 +45,7 @@ from proxy.upstream_client import (
     UpstreamError,
     UpstreamResponse,
 )
+from proxy.upstream_errors import RecentErrors
 from proxy.upstreams import Upstreams
 
 __all__ = ["Forwarder"]
@@ -89,6 +90,7 @@ class Forwarder:
     ) -> None:
         self.upstreams = upstreams
         self.stats = stats
+        self.errors = RecentErrors()  # the detail a client's 502/504 leaves out
         self.sink = sink
         self.guard: Guard = guard if guard is not None else Unguarded()
 
@@ -149,7 +151,8 @@ class Forwarder:
             self.stats.error(route_id, target, exc.status)
             self.stats.request(route_id, target, perf_counter() - started)
             log.warning("%s %s → %d (%s): %s", method, route_id, exc.status, fwd.request_id, exc)
-            await send_error(send, exc.status, exc.code, exc.message, fwd.request_id)
+            self.errors.record(target, exc.status, exc.message, route_id, fwd.request_id)
+            await send_error(send, exc.status, exc.code, public_message(exc.status), fwd.request_id)
             return
         response_tee = Tee(tee.cap) if tee is not None else None
         try:
@@ -392,6 +395,7 @@ class Forwarder:
             body_skipped=request_tee.skipped,
             request_id=fwd.request_id,
             client=client[0] if client else None,
+            raw_path=CapturedRequest.raw_path_of(scope),  # the mirror sends what legacy got
         )
         response = CapturedResponse(
             status=resp.status,

@@ -3,6 +3,11 @@
 These are the only bodies the data path encodes itself; they use the same
 `{"error": {"code", "message"}}` envelope as the apps, plus the `request_id` so a
 user's report can be matched with the logs.
+
+An upstream failure is told to the client in generic words (`PUBLIC_MESSAGES`): the
+upstream's address, errno or parser complaint would tell any client how the
+deployment is laid out, and is no use to them. The detail goes to the log and to
+the admin API (`proxy.upstream_errors`), found by the request id.
 """
 
 from __future__ import annotations
@@ -11,7 +16,18 @@ import json
 
 from proxy.types import Send
 
-__all__ = ["send_error"]
+__all__ = ["PUBLIC_MESSAGES", "public_message", "send_error"]
+
+PUBLIC_MESSAGES: dict[int, str] = {
+    502: "the service could not answer this request; quote the request id if you report it",
+    503: "the service is briefly unavailable; try again shortly",
+    504: "the service took too long to answer; quote the request id if you report it",
+}
+
+
+def public_message(status: int) -> str:
+    """What a client is told about an upstream failure with this status."""
+    return PUBLIC_MESSAGES.get(status, "the request failed; quote the request id if you report it")
 
 
 async def send_error(

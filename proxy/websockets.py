@@ -21,7 +21,7 @@ from yarl import URL
 
 from proxy.canary import choose_target
 from proxy.headers import request_headers
-from proxy.responses import send_error
+from proxy.responses import public_message, send_error
 from proxy.routing import RouteTable, unmapped_key
 from proxy.stats import UNMAPPED_ROUTE, Stats
 from proxy.types import Receive, Scope, Send
@@ -103,7 +103,8 @@ class WebSocketRelay:
         except (aiohttp.ClientError, TimeoutError) as exc:
             self.stats.error(route_id, target, 502)
             self.stats.request(route_id, target, time.perf_counter() - started)
-            await _refuse(scope, send, 502, f"{target} is unavailable: {type(exc).__name__}")
+            log.warning("WebSocket %s → 502 (%s): %s: %r", route_id, fwd.request_id, target, exc)
+            await _refuse(scope, send, 502, public_message(502), fwd.request_id)
             return
         self.stats.request(route_id, target, time.perf_counter() - started)
         async with contextlib.AsyncExitStack() as stack:
@@ -168,13 +169,20 @@ async def _upstream_to_client(upstream: aiohttp.ClientWebSocketResponse, send: S
     await send({"type": "websocket.close", "code": code, "reason": reason})
 
 
-async def _refuse(scope: Scope, send: Send, status: int, message: str) -> None:
+async def _refuse(
+    scope: Scope, send: Send, status: int, message: str, request_id: str | None = None
+) -> None:
     """Refuse the client's handshake, with the upstream's status when the server allows."""
     # A 403 is what a plain close before accept gives anyway, and the extension path
     # makes uvicorn 0.54 log a spurious "returned without completing handshake".
     if status != 403 and "websocket.http.response" in scope.get("extensions", {}):
         await send_error(
-            send, status, "websocket_refused", message, asgi_type="websocket.http.response"
+            send,
+            status,
+            "websocket_refused",
+            message,
+            request_id,
+            asgi_type="websocket.http.response",
         )
     else:
         await send({"type": "websocket.close", "code": 1008})

@@ -8,7 +8,9 @@ set, every endpoint except the two health checks needs `Authorization: Bearer
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Callable, Sequence
+from random import getrandbits
 
 from redis.exceptions import RedisError
 from starlette.applications import Starlette
@@ -23,10 +25,13 @@ from proxy.admin.status import build_status
 from proxy.exchange import ShadowSink
 from proxy.guardrail.admin import guardrail_routes
 from proxy.guardrail.report import metrics_text as guardrail_metrics
+from proxy.headers import valid_request_id
 from proxy.runtime import Runtime
 from proxy.types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["AdminRoutes", "build_admin"]
+
+log = logging.getLogger("strangler.proxy")
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
 
@@ -109,8 +114,10 @@ def build_admin(
 
     async def readyz(request: Request) -> Response:
         runtime = get_runtime()
+        request_id = _request_id(request)
         if runtime is None:
-            return JSONResponse({"status": "starting", "config": False}, status_code=503)
+            body = {"status": "starting", "config": False, "request_id": request_id}
+            return JSONResponse(body, status_code=503, headers={"x-request-id": request_id})
         needed = ["legacy"]
         if any(route.stage != "legacy" for route in runtime.config.routes):
             needed.append("modern")
@@ -122,9 +129,11 @@ def build_admin(
             {
                 "status": "ready" if ready else "not_ready",
                 "config": runtime.table.loaded.revision,
-                "upstreams": {name: detail for name, (_, detail) in checks.items()},
+                "upstreams": _public_checks(runtime, checks, request_id),
+                "request_id": request_id,
             },
             status_code=200 if ready else 503,
+            headers={"x-request-id": request_id},
         )
 
     async def shared_state_down(request: Request, exc: Exception) -> Response:
@@ -185,6 +194,26 @@ class _Guard:
             return
         # Starlette routes on the path below root_path, so the routes read "/api/status".
         await self.app({**scope, "root_path": self.prefix}, receive, send)
+
+
+def _request_id(request: Request) -> str:
+    given = request.headers.get("x-request-id", "").encode("latin-1")
+    return given.decode("ascii") if valid_request_id(given) else f"{getrandbits(128):032x}"
+
+
+def _public_checks(
+    runtime: Runtime, checks: dict[str, tuple[bool, str]], request_id: str
+) -> dict[str, str]:
+    """Readiness is open to anyone: it says which upstream is not ready, not where it
+    lives or why. The probe's detail (address, errno) goes to the log and to the
+    upstream errors in `api/status`, behind the token."""
+    public: dict[str, str] = {}
+    for name, (ok, detail) in checks.items():
+        public[name] = "ok" if ok else "unavailable"
+        if not ok:
+            log.warning("readyz (%s): %s is not ready: %s", request_id, name, detail)
+            runtime.forwarder.errors.record(name, 503, detail, "readyz", request_id)
+    return public
 
 
 def _authorized(scope: Scope, token: str) -> bool:

@@ -172,6 +172,8 @@ async def build_status(runtime: Runtime) -> dict[str, object]:
         ],
         "unmapped_requests": sum(snap.requests.get((UNMAPPED_ROUTE, t), 0) for t in TARGETS),
         "reloads": snap.reloads,
+        # This worker's last failures per upstream, with the detail clients are not told.
+        "upstream_errors": runtime.forwarder.errors.as_json(),
         "upstreams": dict(runtime.upstreams.urls),
         "upstream_health": await _upstream_health(runtime),
         "worker": {"pid": os.getpid(), "shared_counters": runtime.shared},

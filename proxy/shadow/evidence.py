@@ -23,7 +23,14 @@ import redis.exceptions
 from proxy.counters import Outage
 from proxy.exchange import CapturedRequest
 from proxy.shadow.diff import Difference
-from proxy.shadow.redact import REDACTED, is_sensitive, redact, redact_headers, redact_query
+from proxy.shadow.redact import (
+    REDACTED,
+    is_sensitive,
+    redact,
+    redact_headers,
+    redact_query,
+    redact_text,
+)
 
 __all__ = ["MAX_VALUE_CHARS", "EvidenceStore", "make_sample"]
 
@@ -61,7 +68,7 @@ def make_sample(route_id: str, diff: Difference, request: CapturedRequest) -> di
         "ts": time.time(),
         "request": {
             "method": request.method,
-            "path": request.path,
+            "path": redact_text(request.path),  # e.g. /reset/<token>
             "query": redact_query(request.query_string),
             "request_id": request.request_id,
             "headers": redact_headers(request.headers),

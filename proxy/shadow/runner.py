@@ -20,7 +20,6 @@ import random
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-import aiohttp
 import redis.exceptions
 
 from proxy.config import SAFE_METHODS, Route
@@ -32,7 +31,7 @@ from proxy.shadow.evidence import EvidenceStore
 from proxy.shadow.judge import Judge
 from proxy.shadow.lanes import Item, Lane
 from proxy.shadow.outcomes import READ_TIMEOUT, OutcomeStore
-from proxy.shadow.replay import BodyTooLarge, replay
+from proxy.shadow.replay import BodyTooLarge, NotMirrorable, ReplayFailed, replay, sendable_target
 from proxy.shadow.status import RECHECK_COUNTS, build_status, metrics_text
 
 __all__ = ["FLUSH_INTERVAL", "ShadowService", "mirrors"]
@@ -98,6 +97,11 @@ class ShadowService:
             reason = f"legacy body over {route.shadow.max_body_bytes} bytes"
         elif legacy.upstream != "legacy":
             reason = f"answered by {legacy.upstream}"
+        else:
+            try:
+                sendable_target(request)
+            except NotMirrorable as exc:  # decided here: no queue slot, no task
+                reason = str(exc)
         if reason is not None:
             self._skip(route.id, reason)
             return
@@ -225,7 +229,7 @@ class ShadowService:
             if item is None:
                 return
             await lane.limiter.acquire(self.overrides.effective(item.route).concurrency)
-            task = asyncio.create_task(self._compare(item))
+            task = asyncio.create_task(self._compare_or_skip(item))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             task.add_done_callback(lambda _t: lane.limiter.release())
@@ -260,7 +264,7 @@ class ShadowService:
         route = item.route
         try:
             fresh = await self._call(item, "legacy", timeout)
-        except (TimeoutError, BodyTooLarge, aiohttp.ClientError, OSError):
+        except (TimeoutError, BodyTooLarge, NotMirrorable, ReplayFailed):
             return verdict  # legacy cannot say now: the first comparison stands
         self.outcomes.count(route.id, RECHECK_COUNTS["rechecked"])
         again = await self._verdict(item, modern, legacy=fresh)
@@ -268,6 +272,15 @@ class ShadowService:
             return verdict
         self.outcomes.count(route.id, RECHECK_COUNTS["cleared"])
         return again
+
+    async def _compare_or_skip(self, item: Item) -> None:
+        """A replay task never ends in an exception nobody retrieves: a failure of our
+        own is logged and the exchange counted as skipped, with the reason."""
+        try:
+            await self._compare(item)
+        except Exception as exc:
+            log.exception("shadow: comparing %s %s failed", item.route.id, item.request.path)
+            self._skip(item.route.id, f"internal error: {type(exc).__name__}")
 
     async def _compare(self, item: Item) -> None:
         route, request = item.route, item.request
@@ -297,9 +310,9 @@ class ShadowService:
             self._judge.judge(route, request, verdict)
         elif isinstance(modern, TimeoutError):
             self.outcomes.count(route.id, "timeout")
-        elif isinstance(modern, BodyTooLarge):
+        elif isinstance(modern, BodyTooLarge | NotMirrorable):
             self._skip(route.id, str(modern))
-        elif isinstance(modern, aiohttp.ClientError | OSError):
+        elif isinstance(modern, ReplayFailed):
             log.debug("shadow: %s %s failed on %s: %r", route.id, request.path, target, modern)
             self.outcomes.count(route.id, "modern_error")
         elif isinstance(modern, BaseException):

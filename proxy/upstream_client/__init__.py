@@ -22,6 +22,13 @@ Failure rules, which the forwarder relies on:
 - `BadResponse`: the upstream answered something that is not HTTP/1.1.
 - `TimeoutError`: the whole exchange, body included, went over its time limit.
 - A failure after the head is raised from `UpstreamResponse.read()`.
+
+Responses never mix: one read yields at most one response, and a connection that
+receives a byte when no request is outstanding (after a whole response, or while
+idle in the pool: checked on release and again before reuse) is closed, its bytes
+read by nobody. Conflicting or invalid framing (two Content-Lengths, Content-Length
+with Transfer-Encoding, a length that is not digits) is refused by the parser:
+`BadResponse`, and the connection is closed.
 """
 
 from proxy.upstream_client._client import UpstreamClient

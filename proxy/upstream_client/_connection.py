@@ -7,6 +7,7 @@ the forwarder holds: its head, then body chunks handed over with flow control.
 from __future__ import annotations
 
 import asyncio
+import select
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,10 @@ if TYPE_CHECKING:
 
 MAX_HEAD_BYTES = 256 * 1024
 READ_HIGH_WATER = 256 * 1024  # buffered body bytes that pause reading from the upstream
+
+
+class _StrayBytes(Exception):
+    """Raised inside a parser callback to stop at bytes that follow a whole response."""
 
 
 class UpstreamResponse:
@@ -128,6 +133,10 @@ class Connection(asyncio.Protocol):
         self._paused = False
         self._writable: asyncio.Future[None] | None = None
         self.writer: asyncio.Task[None] | None = None  # a streamed request body
+        self._poller: select.poll | None = None  # readiness of the idle socket
+        # The exchange's final response is whole: any byte after it is not ours to read.
+        self._complete = False
+        self._stray = False  # bytes came that no request asked for: never reuse
 
     # -- one exchange --------------------------------------------------------------------
 
@@ -145,6 +154,7 @@ class Connection(asyncio.Protocol):
         self._interim = False
         self._framed = False
         self._keep_alive = False
+        self._complete = False
         self._response = response = UpstreamResponse(self)
         response._timer = self.loop.call_at(deadline, self.time_out, timeout)
         self._head = self.loop.create_future()
@@ -167,7 +177,7 @@ class Connection(asyncio.Protocol):
         if writer is not None and not writer.done():
             writer.cancel()  # answered before the body was all sent: the stream is cut
             reusable = False
-        if reusable and self._keep_alive and not self.closed and not self._paused:
+        if reusable and self._keep_alive and not self._paused and self._sound():
             self.client.give_back(self)
         else:
             self.close()
@@ -179,8 +189,23 @@ class Connection(asyncio.Protocol):
         else:
             self.close()
 
+    def _sound(self) -> bool:
+        """Open, and no byte read beyond the exchange (the check on release)."""
+        transport = self.transport
+        return not (transport is None or self.closed or self._stray or transport.is_closing())
+
     def usable(self) -> bool:
-        return self.transport is not None and not self.transport.is_closing()
+        """Safe to send the next request on (the check before reuse): sound, and nothing
+        waiting unread in the socket.
+
+        Bytes the loop has read outside an exchange already closed the connection
+        (`data_received`); bytes or an EOF that arrived while the loop was busy are
+        still in the socket, where only a poll sees them. They are a closing upstream
+        or a response meant for nobody; read as the next request's answer they would
+        hand one user another's response, so the connection is dropped instead. One
+        zero-timeout poll per reuse, about a microsecond.
+        """
+        return self._sound() and (self._poller is None or not self._poller.poll(0))
 
     def close(self) -> None:
         if self.transport is not None and not self.closed:
@@ -200,11 +225,17 @@ class Connection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        sock = transport.get_extra_info("socket")
+        if sock is not None and transport.get_extra_info("sslcontext") is None:
+            # TLS has records of its own below HTTP (e.g. session tickets): an idle
+            # TLS socket may be readable for a good reason, so only plain ones are polled.
+            self._poller = select.poll()
+            self._poller.register(sock.fileno(), select.POLLIN | select.POLLPRI)
 
     def data_received(self, data: bytes) -> None:
         parser = self._parser
-        if parser is None or self._response is None:
-            self.close()  # bytes nobody asked for: the connection cannot be trusted
+        if parser is None or self._response is None or self._complete:
+            self._drop_stray()  # bytes nobody asked for: the connection cannot be trusted
             return
         try:
             parser.feed_data(data)
@@ -212,7 +243,10 @@ class Connection(asyncio.Protocol):
             self._abort(BadResponse("the upstream switched protocols on a plain request"))
             return
         except httptools.HttpParserError as exc:
-            self._abort(BadResponse(f"invalid HTTP response: {exc}"))
+            if self._complete:  # the answer was whole; what followed it was not asked for
+                self._drop_stray()
+            else:  # includes conflicting framing: two Content-Lengths, CL with TE
+                self._abort(BadResponse(f"invalid HTTP response: {exc}"))
             return
         if self._head is not None:  # still no complete head: count what it has cost
             self._head_bytes += len(data)
@@ -244,6 +278,12 @@ class Connection(asyncio.Protocol):
             writable.set_result(None)
 
     # -- httptools callbacks -------------------------------------------------------------
+    # One read never yields more than one response: once the final response is whole,
+    # a callback for anything after it raises, which stops the parser mid-buffer.
+
+    def on_message_begin(self) -> None:
+        if self._complete:
+            raise _StrayBytes
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._headers.append((name, value))
@@ -270,11 +310,14 @@ class Connection(asyncio.Protocol):
         if self._no_body or status in (204, 304):
             response.content_length = None
             self._keep_alive = parser.should_keep_alive()
+            self._complete = True
             response._finish()
             self._parser = None  # httptools would wait for the body a HEAD never gets
         self._resolve_head(response)
 
     def on_body(self, body: bytes) -> None:
+        if self._complete:
+            raise _StrayBytes  # e.g. a "body" after the head of a HEAD answer
         response = self._response
         if response is not None and not response._done:
             response._feed(body)
@@ -284,8 +327,9 @@ class Connection(asyncio.Protocol):
             self._interim = False
             return
         parser, response = self._parser, self._response
-        if parser is not None and response is not None:
+        if parser is not None and response is not None and not self._complete:
             self._keep_alive = parser.should_keep_alive()
+            self._complete = True
             response._finish()
 
     # -- helpers -------------------------------------------------------------------------
@@ -298,6 +342,11 @@ class Connection(asyncio.Protocol):
             head.set_exception(outcome)
         else:
             head.set_result(outcome)
+
+    def _drop_stray(self) -> None:
+        """Close a connection that sent bytes outside any exchange; nobody reads them."""
+        self._stray = True
+        self.close()
 
     def _abort(self, error: UpstreamError) -> None:
         self._resolve_head(error)

@@ -109,10 +109,15 @@ def test_readiness_follows_the_upstreams(
     path = tmp_path_factory.mktemp("unready") / "routes.yaml"
     text = routes_yaml(upstreams.legacy.url, f"http://127.0.0.1:{free_port()}")
     with run_proxy(path, text) as unready, client() as http:
-        reply = http.get(unready.url + "/_strangler/readyz")
+        reply = http.get(unready.url + "/_strangler/readyz", headers={"x-request-id": "ready-1"})
         assert reply.status_code == 503
-        assert reply.json()["upstreams"]["legacy"] == "ok"
-        assert "unreachable" in reply.json()["upstreams"]["modern"]
+        assert reply.json()["upstreams"] == {"legacy": "ok", "modern": "unavailable"}
+        # Open to anyone: an id to quote, not the upstream's address or errno.
+        assert reply.json()["request_id"] == reply.headers["x-request-id"] == "ready-1"
+        assert "127.0.0.1" not in reply.text and "rrno" not in reply.text
+        errors = http.get(unready.url + "/_strangler/api/status").json()["upstream_errors"]
+        assert [(e["route"], e["request_id"]) for e in errors["modern"]] == [("readyz", "ready-1")]
+        assert "127.0.0.1" in errors["modern"][0]["detail"]
 
 
 def test_redis_down_breaks_no_request_and_status_says_why(

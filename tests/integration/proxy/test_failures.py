@@ -89,7 +89,15 @@ def test_a_body_over_the_limit_gives_413_by_length_or_by_count(proxy: Proxy) -> 
 def test_an_unreachable_upstream_gives_502(flaky_proxy: Proxy) -> None:
     with client() as http:
         assert_proxy_error(http.get(flaky_proxy.url + "/api/modern"), 502, "upstream_unavailable")
-        assert_proxy_error(http.post(flaky_proxy.url + "/api/modern"), 502, "upstream_unavailable")
+        reply = http.post(flaky_proxy.url + "/api/modern")
+        assert_proxy_error(reply, 502, "upstream_unavailable")
+        # The client learns an id to quote; the address and errno are for operators.
+        assert "127.0.0.1" not in reply.text and "rrno" not in reply.text
+        errors = http.get(flaky_proxy.url + "/_strangler/api/status").json()["upstream_errors"]
+        last = errors["modern"][-1]
+        assert (last["status"], last["route"]) == (502, "on-modern")
+        assert last["request_id"] == reply.headers["x-request-id"]
+        assert "cannot connect to 127.0.0.1:" in last["detail"]
 
 
 def test_idempotent_requests_are_retried_before_any_byte(flaky_proxy: Proxy) -> None:

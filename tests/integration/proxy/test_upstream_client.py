@@ -8,8 +8,13 @@ an interim 100, garbage) and check the client's failure rules one by one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
+import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import BinaryIO
 
 import pytest
 
@@ -370,5 +375,145 @@ def test_an_endless_response_head_is_refused_but_a_big_body_in_one_read_is_not()
         async with upstream(keep_answering(endless)) as up:
             with pytest.raises(BadResponse, match="head over"):
                 await new_client(up.url).request("GET", "/", [], None, 5)
+
+    asyncio.run(scenario())
+
+
+# -- an upstream that misbehaves: bytes outside any exchange, conflicting framing --------
+
+INJECTED = b'HTTP/1.1 200 OK\r\nContent-Length: 18\r\n\r\n{"for":"INJECTED"}'
+
+
+def answer_then(extra: bytes, reply: bytes = OK) -> Callable[[Upstream], Handler]:
+    """Answer each request with `reply`; after the first, also write `extra` at once,
+    as if the upstream answered twice. Later requests on the connection get `reply`,
+    so a client that reused it would read `extra` as the next answer."""
+
+    def script(up: Upstream) -> Handler:
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while True:
+                await up.head(reader)
+                writer.write(reply + (extra if len(up.requests) == 1 else b""))
+                await writer.drain()
+
+        return handler
+
+    return script
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [INJECTED, b'{"for":"INJECTED"}', INJECTED[:20]],
+    ids=["a-whole-response", "garbage", "half-a-head"],
+)
+def test_bytes_after_a_whole_response_are_never_read_as_the_next_answer(extra: bytes) -> None:
+    async def scenario() -> None:
+        async with upstream(answer_then(extra)) as up:
+            client = new_client(up.url, limit=1)
+            first = await client.request("GET", "/first", [], None, 5)
+            assert first.raw_headers == [(b"Content-Length", b"2")]  # one head, not two merged
+            assert await read_all(first) == b"ok"
+            for _ in range(3):
+                later = await client.request("GET", "/victim", [], None, 5)
+                assert await read_all(later) == b"ok"
+            assert up.connections == 2  # the connection that misbehaved was dropped
+            client.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_body_after_a_head_answer_closes_the_connection() -> None:
+    head_with_body = b"HTTP/1.1 200 OK\r\nContent-Length: 18\r\n\r\n" + b'{"for":"INJECTED"}'
+
+    async def scenario() -> None:
+        async with upstream(keep_answering(head_with_body)) as up:
+            client = new_client(up.url, limit=1)
+            response = await client.request("HEAD", "/", [], None, 5)
+            assert await read_all(response) == b""
+            response = await client.request("HEAD", "/", [], None, 5)
+            assert await read_all(response) == b""
+            assert up.connections == 2
+            client.close()
+
+    asyncio.run(scenario())
+
+
+def test_bytes_waiting_on_an_idle_connection_stop_its_reuse() -> None:
+    """The stray bytes reach the socket while the event loop is busy elsewhere, so only
+    the check before reuse can see them."""
+    released, injected = threading.Event(), threading.Event()
+    accepted: list[socket.socket] = []
+
+    def serve(listener: socket.socket) -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(conn)
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    def answer(conn: socket.socket) -> None:
+        with conn, conn.makefile("rb") as reader, contextlib.suppress(OSError):
+            while _read_head(reader):
+                conn.sendall(OK)
+                if len(accepted) == 1 and not injected.is_set():
+                    released.wait(5)
+                    conn.sendall(INJECTED)
+                    injected.set()
+
+    async def scenario(url: str) -> None:
+        client = new_client(url, limit=1)
+        assert await read_all(await client.request("GET", "/first", [], None, 5)) == b"ok"
+        released.set()
+        assert injected.wait(5)  # blocks the loop: the bytes wait unread in the socket
+        time.sleep(0.05)
+        assert await read_all(await client.request("GET", "/victim", [], None, 5)) == b"ok"
+        assert len(accepted) == 2
+        client.close()
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        threading.Thread(target=serve, args=(listener,), daemon=True).start()
+        asyncio.run(scenario(f"http://127.0.0.1:{listener.getsockname()[1]}"))
+
+
+def _read_head(reader: BinaryIO) -> bool:
+    while (line := reader.readline()) not in (b"\r\n", b""):
+        pass
+    return line == b"\r\n"
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"Content-Length: 2\r\nContent-Length: 3",
+        b"Content-Length: 2\r\nTransfer-Encoding: chunked",
+        b"Transfer-Encoding: chunked\r\nContent-Length: 2",
+        b"Content-Length: -2",
+        b"Content-Length: 2, 3",
+        b"Content-Length: 0x2",
+        b"Content-Length: 99999999999999999999999",
+    ],
+    ids=["two-lengths", "cl-then-te", "te-then-cl", "negative", "list", "hex", "overflow"],
+)
+def test_conflicting_or_invalid_framing_is_a_bad_response_and_closes(head: bytes) -> None:
+    closed = asyncio.Event()
+
+    def script(up: Upstream) -> Handler:
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await up.head(reader)
+            writer.write(b"HTTP/1.1 200 OK\r\n" + head + b"\r\n\r\nok" + INJECTED)
+            if await reader.read(1) == b"":
+                closed.set()
+
+        return handler
+
+    async def scenario() -> None:
+        async with upstream(script) as up:
+            client = new_client(up.url)
+            with pytest.raises(BadResponse, match="invalid HTTP response"):
+                await client.request("GET", "/", [], None, 5)
+            await asyncio.wait_for(closed.wait(), 5)
+            client.close()
 
     asyncio.run(scenario())

@@ -331,3 +331,31 @@ def test_a_real_divergence_survives_the_recheck(
             assert status["recheck"] == {"rechecked": 2, "cleared": 0}
 
     asyncio.run(scenario())
+
+
+def test_a_request_that_cannot_be_mirrored_faithfully_is_skipped_with_its_reason(
+    upstream: Callable[..., str], redis_url: str, redis_prefix: str
+) -> None:
+    """Never an exception in a background task, never a mirror of another request."""
+    urls = {"legacy": upstream("legacy"), "modern": upstream("modern")}
+
+    async def scenario() -> None:
+        async with harness(redis_url, redis_prefix, urls, ROUTES[:1]) as h:
+            request, answer = await h.capture("list-rooms", "GET", "/api/rooms")
+            route = h.config.route("list-rooms")
+            assert route is not None
+            before = (await stats(h.session, urls["modern"])).get("GET /api/rooms", 0)
+            # A byte no UTF-8 request line can carry (uvicorn refuses it; other servers may not).
+            latin1 = dataclasses.replace(request, raw_path="/api/rooms\xe9")
+            h.sink.submit(route, latin1, answer)
+            status = await h.settle("list-rooms", lambda s: s["skipped"] == 1)
+            assert status["skipped_reasons"] == {"request target is not ASCII or UTF-8": 1}
+            # A header value the client library refuses to write fails that exchange
+            # (counted), not the task that ran it.
+            broken = dataclasses.replace(request, headers=(("x-broken", "a\r\nInjected: 1"),))
+            h.sink.submit(route, broken, answer)
+            status = await h.settle("list-rooms", lambda s: s["modern_error"] == 1)
+            assert status["compared"] == 0
+            assert (await stats(h.session, urls["modern"])).get("GET /api/rooms", 0) == before
+
+    asyncio.run(scenario())

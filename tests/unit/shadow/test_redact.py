@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import secrets
+
+import pytest
+
 from proxy.exchange import CapturedRequest
 from proxy.shadow.diff import Difference
 from proxy.shadow.evidence import make_sample
-from proxy.shadow.redact import REDACTED, redact, redact_headers, redact_query, redact_text
+from proxy.shadow.redact import (
+    REDACTED,
+    is_sensitive,
+    looks_random,
+    redact,
+    redact_headers,
+    redact_query,
+    redact_text,
+)
 
 
 def test_json_values_are_redacted_by_key_at_any_depth() -> None:
@@ -80,3 +92,88 @@ def test_large_values_are_cut() -> None:
     request = CapturedRequest("r", "GET", "/", "", {}, (), b"", "id")
     sample = make_sample("r", Difference("changed", "$", "$", "x" * 10_000, "y"), request)
     assert len(str(sample["legacy"])) < 2100 and str(sample["legacy"]).endswith("chars)")
+
+
+JWT = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1MDEiLCJuYW1lIjoiQW5uIn0"
+    ".SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+)
+RANDOM_TOKEN = "Zx81_qPmA7vLr2KdT0wYbN4s"  # e.g. secrets.token_urlsafe(18)
+STD_BASE64 = "dGhpcyBpcyBhIHNlY3JldCB2YWx1ZQ=="
+
+
+def test_credential_shaped_values_are_redacted_under_any_name() -> None:
+    value = {
+        "note": f"call me with {JWT} please",
+        "x": JWT,
+        "nested": [{"v": f"Bearer {RANDOM_TOKEN}"}, RANDOM_TOKEN, STD_BASE64],
+        "echo": "sid=s%3Aabc.123; theme=dark",
+        "link": f"https://app.example/reset/{RANDOM_TOKEN}?lang=en",
+    }
+    text = repr(redact(value))
+    for secret in (JWT[:20], "Zx81_qPmA7vLr2KdT0wYbN4s", STD_BASE64[:20], "abc.123"):
+        assert secret not in text
+    assert "theme=dark" in text and "https://app.example/reset/" in text and "lang=en" in text
+
+
+def test_headers_with_credentials_under_other_names() -> None:
+    headers = (
+        ("x-jwt", "short"),
+        ("x-forwarded-session", "abc"),
+        ("x-copy", "sid=abc123; lang=en; connect.sid=s%3Axyz; PHPSESSID=p1"),
+        ("x-token-copy", "t"),
+        ("x-upstream-auth", f"Bearer {RANDOM_TOKEN}"),
+        ("x-opaque", RANDOM_TOKEN),
+        ("accept", "application/json"),
+    )
+    redacted = dict(redact_headers(headers))
+    assert redacted["x-jwt"] == redacted["x-forwarded-session"] == REDACTED
+    assert redacted["x-token-copy"] == redacted["x-upstream-auth"] == REDACTED
+    assert (
+        redacted["x-copy"]
+        == f"sid={REDACTED}; lang=en; connect.sid={REDACTED}; PHPSESSID={REDACTED}"
+    )
+    assert redacted["x-opaque"] == REDACTED and redacted["accept"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "65f1a2b3c4d5e6f708192a3b",  # an ObjectId
+        "3854ec98-a3fe-48f3-8a91-934a52b15f56",  # a UUID
+        "0123456789abcdef0123456789abcdef",  # a request id, a hash
+        "internationalization",
+        "camelCaseIdentifierName",
+        "room-number-12-is-the-best",
+        "2026-11-28T06:00:00.000Z",
+        "https://cdn.example.com/img/2024/avatar_9f8e7d6c.png",
+        "consider=1&inside=2",
+        "The quick brown fox jumps over the lazy dog, 42 times.",
+    ],
+)
+def test_ids_words_dates_and_urls_stay_readable(kept: str) -> None:
+    assert redact_text(kept) == kept
+
+
+@pytest.mark.parametrize("size", [20, 24, 32, 43])
+def test_generated_tokens_are_recognised(size: int) -> None:
+    misses = sum(not looks_random(secrets.token_urlsafe(64)[:size]) for _ in range(500))
+    assert misses <= 25  # a few all-letter draws fall outside the shape; names catch those
+
+
+@pytest.mark.parametrize(
+    ("key", "sensitive"),
+    [
+        ("sid", True), ("user_sid", True), ("connect.sid", True), ("x-jwt", True),
+        ("auth", True), ("x-csrf-token", True), ("PHPSESSID", True),
+        ("inside", False), ("consider", False), ("author", False), ("authority", False),
+    ],
+)  # fmt: skip
+def test_names_that_say_credential(key: str, sensitive: bool) -> None:
+    assert is_sensitive(key) is sensitive
+
+
+def test_a_token_in_the_sampled_path_is_redacted() -> None:
+    request = CapturedRequest("r", "GET", f"/reset/{RANDOM_TOKEN}/{JWT}", "", {}, (), b"", "id")
+    sample = make_sample("r", Difference("changed", "$", "$", 1, 2), request)
+    assert sample["request"]["path"] == f"/reset/{REDACTED}/{REDACTED}"  # type: ignore[index]
