@@ -90,7 +90,12 @@ class Forwarder:
             route, params = matched
             route_id = route.id
             target = choose_target(
-                route, scope, params, authorization=fwd.authorization, cookie=fwd.cookie
+                route,
+                scope,
+                params,
+                authorization=fwd.authorization,
+                cookie=fwd.cookie,
+                missing=self.stats.sticky_missing,
             )
             if route.max_body_bytes is not None:
                 limit = route.max_body_bytes

@@ -6,9 +6,11 @@ pipeline, so every worker's `api/status` and `/metrics` read the same totals. Wi
 no REDIS_URL the "Redis" is fakeredis in the same process, and the code is the same.
 
 Redis layout (all under `<prefix>proxy:`): `requests` (route|target → n), `errors`
-(route|target|code → n), `fallbacks` (route → n), `latency` (route|target|bucket →
-n, route|target|sum_us → µs), `unmapped` (path → n), `reloads` (result → n), and
-`window:<10 s slot>` (target → n, expiring) for the recent traffic share.
+(route|target|code → n), `fallbacks` (route → n), `sticky_missing` (route|then → n:
+canary requests without their sticky key, and what they got instead), `latency`
+(route|target|bucket → n, route|target|sum_us → µs), `unmapped` (path → n),
+`reloads` (result → n), and `window:<10 s slot>` (target → n, and route|target → n,
+expiring) for the recent traffic share overall and per route.
 """
 
 from __future__ import annotations
@@ -55,11 +57,14 @@ class Snapshot:
     requests: dict[tuple[str, str], int] = field(default_factory=dict)
     errors: dict[tuple[str, str, str], int] = field(default_factory=dict)
     fallbacks: dict[str, int] = field(default_factory=dict)
+    sticky_missing: dict[tuple[str, str], int] = field(default_factory=dict)
     latency: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     latency_sum: dict[tuple[str, str], float] = field(default_factory=dict)
     unmapped: dict[str, int] = field(default_factory=dict)
     reloads: dict[str, int] = field(default_factory=dict)
     window: dict[str, int] = field(default_factory=dict)
+    recent: dict[tuple[str, str], int] = field(default_factory=dict)
+    """Requests per (route, target) in the last `WINDOW_SECONDS`."""
 
 
 def percentile(counts: list[int], q: float) -> float | None:
@@ -83,22 +88,30 @@ def percentile(counts: list[int], q: float) -> float | None:
 class _Buffer:
     """Counts since the last flush; swapped whole, so a flush never loses an increment."""
 
-    __slots__ = ("errors", "fallbacks", "latency", "latency_us", "reloads", "requests", "unmapped")
+    __slots__ = (
+        "errors", "fallbacks", "latency", "latency_us", "reloads", "requests", "sticky_missing",
+        "unmapped",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.requests: defaultdict[tuple[str, str], int] = defaultdict(int)
         self.errors: defaultdict[tuple[str, str, str], int] = defaultdict(int)
         self.fallbacks: defaultdict[str, int] = defaultdict(int)
+        self.sticky_missing: defaultdict[tuple[str, str], int] = defaultdict(int)
         self.latency: dict[tuple[str, str], list[int]] = {}
         self.latency_us: defaultdict[tuple[str, str], int] = defaultdict(int)
         self.unmapped: defaultdict[str, int] = defaultdict(int)
         self.reloads: defaultdict[str, int] = defaultdict(int)
 
     def empty(self) -> bool:
-        return not (self.requests or self.errors or self.fallbacks or self.unmapped or self.reloads)
+        return not (
+            self.requests or self.errors or self.fallbacks or self.unmapped or self.reloads
+            or self.sticky_missing
+        )  # fmt: skip
 
     def merge(self, old: _Buffer) -> None:
-        for name in ("requests", "errors", "fallbacks", "latency_us", "unmapped", "reloads"):
+        names = ("requests", "errors", "fallbacks", "latency_us", "unmapped", "reloads")
+        for name in (*names, "sticky_missing"):
             mine = getattr(self, name)
             for key, value in getattr(old, name).items():
                 mine[key] += value
@@ -141,6 +154,10 @@ class Stats:
 
     def fallback(self, route_id: str) -> None:
         self._buf.fallbacks[route_id] += 1
+
+    def sticky_missing(self, route_id: str, then: str) -> None:
+        """A canary request without its sticky key; `then`: `ip` or `legacy` (what it got)."""
+        self._buf.sticky_missing[(route_id, then)] += 1
 
     def unmapped(self, path_key: str) -> None:
         if path_key not in self._unmapped_seen:
@@ -200,6 +217,7 @@ class Stats:
         for (route, target), n in buf.requests.items():
             pipe.hincrby(k + "requests", f"{route}|{target}", n)
             per_target[target] += n
+            per_target[f"{route}|{target}"] += n
         for (route, target, code), n in buf.errors.items():
             pipe.hincrby(k + "errors", f"{route}|{target}|{code}", n)
         for route, n in buf.fallbacks.items():
@@ -210,6 +228,8 @@ class Stats:
                     pipe.hincrby(k + "latency", f"{route}|{target}|{index}", n)
         for (route, target), micros in buf.latency_us.items():
             pipe.hincrby(k + "latency", f"{route}|{target}|sum_us", micros)
+        for (route, then), n in buf.sticky_missing.items():
+            pipe.hincrby(k + "sticky_missing", f"{route}|{then}", n)
         for path, n in buf.unmapped.items():
             pipe.hincrby(k + "unmapped", path, n)
         for result, n in buf.reloads.items():
@@ -235,9 +255,14 @@ class Stats:
             pipe.hgetall(k + name)
         for slot in slots:
             pipe.hgetall(slot)
+        pipe.hgetall(k + "sticky_missing")
         replies = await pipe.execute()
+        sticky = _decode(replies.pop())
         requests, errors, fallbacks, latency, unmapped, reloads = (_decode(r) for r in replies[:6])
         snap = Snapshot()
+        for fieldname, n in sticky.items():
+            route, then = fieldname.rsplit("|", 1)
+            snap.sticky_missing[(route, then)] = n
         for fieldname, n in requests.items():
             route, target = fieldname.split("|", 1)
             snap.requests[(route, target)] = n
@@ -257,7 +282,11 @@ class Stats:
                 counts[int(index)] += n
         for reply in replies[6:]:
             for target, n in _decode(reply).items():
-                snap.window[target] = snap.window.get(target, 0) + n
+                if "|" in target:  # a route's share: route|target
+                    route, side = target.rsplit("|", 1)
+                    snap.recent[(route, side)] = snap.recent.get((route, side), 0) + n
+                else:
+                    snap.window[target] = snap.window.get(target, 0) + n
         return snap
 
 

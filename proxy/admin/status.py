@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from proxy.config import STAGES, Route
+from proxy.config import STAGES, CanaryRule, Route
 from proxy.stats import LATENCY_BUCKETS, UNMAPPED_ROUTE, WINDOW_SECONDS, Snapshot, percentile
 
 if TYPE_CHECKING:
@@ -42,6 +42,17 @@ def _empty_shadow() -> dict[str, object]:
     return {"compared": 0, "matched": 0, "mismatched": 0, "match_rate": None}
 
 
+def _canary(snap: Snapshot, route: Route, rule: CanaryRule) -> dict[str, object]:
+    """The canary rule and how many requests came without their sticky key."""
+    missing = {then: snap.sticky_missing.get((route.id, then), 0) for then in ("ip", "legacy")}
+    return {
+        "percent": rule.percent,
+        "sticky": rule.sticky,
+        "when_missing": rule.when_missing,
+        "sticky_missing": {**missing, "total": sum(missing.values())},
+    }
+
+
 async def _route_entry(runtime: Runtime, snap: Snapshot, route: Route) -> dict[str, object]:
     requests = {target: snap.requests.get((route.id, target), 0) for target in TARGETS}
     errors_by_code: dict[str, int] = {}
@@ -61,7 +72,7 @@ async def _route_entry(runtime: Runtime, snap: Snapshot, route: Route) -> dict[s
         "latency_ms": _latency_ms(snap, route.id),
     }
     if route.canary is not None:
-        entry["canary"] = {"percent": route.canary.percent, "sticky": route.canary.sticky}
+        entry["canary"] = _canary(snap, route, route.canary)
     if route.rollback is not None:
         entry["rollback"] = {"reason": route.rollback.reason}
     shadow = await runtime.sink.route_status(route.id)

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from proxy.config.models import RouteProblem, RoutesConfig, Stage, stage_index
+from proxy.config.models import FieldProblem, RouteProblem, RoutesConfig, Stage, stage_index
 
 __all__ = ["ConfigError", "LoadedRoutes", "backward_moves", "load_routes", "parse_routes"]
 
@@ -134,6 +134,9 @@ def _describe(
             message = str(cause)
         else:
             message = error["msg"].removeprefix("Value error, ")
+            if isinstance(cause, FieldProblem):  # point at the offending key's own line
+                loc = (*loc, cause.field)
+                message = str(cause).removeprefix(f"{cause.field}: ")
             if len(loc) >= 2 and loc[0] == "routes" and isinstance(loc[1], int):
                 route_id = _id_of(routes[loc[1]]) if loc[1] < len(routes) else None
                 route_label = f"route {route_id!r}: " if route_id else f"route #{loc[1] + 1}: "

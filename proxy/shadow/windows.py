@@ -1,0 +1,412 @@
+"""Evidence windows: a route's shadow outcomes counted afresh whenever its comparison changes.
+
+Lifetime counts (`outcomes.py`) never forget, so a mismatch explained by a new
+`compare` rule, or fixed by a modern deploy, would weigh on the route for thousands of
+comparisons. A window holds only the evidence gathered under one comparison: a new
+window opens when the route's `compare` rules or its modern upstream (the URL
+compared against) change, when modern announces a version not seen before on the
+route (`shadow.version_header`), or when an admin resets it (`strangler shadow
+reset`, `POST /_strangler/api/routes/{id}/shadow/reset`). The last `KEEP_WINDOWS`
+closed windows stay readable, unchanged, for history.
+
+A comparison is counted in a window only when it was judged under that window's
+comparison settings (`fingerprint`), so a window opened by a new rule starts at zero
+even while older comparisons are still in flight. Readiness is judged on the recent
+part of the window (`recent`): its newest `recent_comparisons` outcomes no older than
+`recent_hours`.
+
+Redis, under the prefix, per route: `shadow:{route}:window` (hash: the current
+window's id, start, reason, fingerprint, version), `shadow:{route}:windows` (list,
+newest first: JSON of closed windows), and per window id
+`shadow:{route}:window:{id}:counts` (hash, the same fields as the lifetime counts)
+and `shadow:{route}:window:{id}:recent` (list, newest first: one `<code><minute>`
+entry per outcome). Windows open in WATCH/MULTI transactions, so however many
+workers notice a change, one window opens. Every worker picks up a window opened
+elsewhere at its next sync (every flush, ~0.5 s).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+
+import redis.asyncio
+import redis.exceptions
+
+from proxy.config import Route
+from proxy.shadow.outcomes import OutcomeStore
+
+__all__ = ["KEEP_WINDOWS", "RECENT_CODES", "Window", "Windows", "recent_counts"]
+
+log = logging.getLogger("proxy.shadow")
+
+KEEP_WINDOWS = 10
+"""Closed windows kept per route (with their counts); older ones are deleted."""
+RECENT_CODES = {
+    "matched": "m",
+    "mismatched": "x",
+    "intended": "i",
+    "modern_error": "e",
+    "timeout": "t",
+}
+"""The outcomes readiness weighs, and the one-letter code each is logged under."""
+_OUTCOME_OF = {code: name for name, code in RECENT_CODES.items()}
+MAX_PENDING_RECENT = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """One evidence window of a route.
+
+    Parameters:
+        id: 1, 2, … per route.
+        started_at: epoch seconds.
+        reason: why it opened ("first comparison", "compare rules changed", …).
+        fingerprint: digest of the comparison settings it counts under.
+        upstream: the URL modern's answers came from.
+        version: modern's version as announced (None: not announced).
+        ended_at, ended_by: for a closed window, when and why it closed.
+    """
+
+    id: int
+    started_at: float
+    reason: str
+    fingerprint: str
+    upstream: str
+    version: str | None = None
+    ended_at: float | None = None
+    ended_by: str | None = None
+
+    def as_json(self) -> dict[str, object]:
+        out: dict[str, object] = asdict(self)
+        out["started"] = _iso(self.started_at)
+        if self.ended_at is not None:
+            out["ended"] = _iso(self.ended_at)
+        return out
+
+
+def fingerprint(route: Route, upstream_url: str) -> str:
+    """What the evidence depends on: the compare rules and the URL compared against."""
+    text = route.compare.model_dump_json() + "|" + upstream_url
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def recent_counts(
+    entries: Iterable[bytes | str], *, limit: int, hours: float | None, now: float
+) -> dict[str, int]:
+    """Outcome counts of the newest `limit` log entries no older than `hours`."""
+    oldest = None if hours is None else int((now - hours * 3600) // 60)
+    counts = dict.fromkeys(RECENT_CODES, 0)
+    for index, raw in enumerate(entries):
+        if index >= limit:
+            break
+        text = raw.decode() if isinstance(raw, bytes) else raw
+        name = _OUTCOME_OF.get(text[:1])
+        if name is None or not text[1:].isdigit():
+            continue
+        if oldest is not None and int(text[1:]) < oldest:
+            break  # newest first: everything after this is older still
+        counts[name] += 1
+    return counts
+
+
+class Windows:
+    """This worker's view of every route's current window, and the window counters.
+
+    Parameters:
+        client, key_prefix: the shared Redis and the deployment's prefix.
+        upstream_url: the URL of an upstream by name (part of the fingerprint).
+    """
+
+    def __init__(
+        self, client: redis.asyncio.Redis, key_prefix: str, upstream_url: Callable[[str], str]
+    ) -> None:
+        self._redis = client
+        self._prefix = key_prefix
+        self._upstream_url = upstream_url
+        # Window counters reuse the lifetime store (and its flush), keyed by window tag.
+        self.counts = OutcomeStore(client, key_prefix)
+        self._current: dict[str, Window] = {}
+        self._seen: dict[str, str] = {}  # route id → fingerprint this worker last synced
+        self._prints: dict[str, tuple[Route, str, str]] = {}
+        self._recent: dict[str, list[str]] = {}
+        self._caps: dict[str, int] = {}
+        self._old_versions: dict[str, set[str]] = {}
+
+    # -- keys ---------------------------------------------------------------------------
+
+    def key(self, route_id: str) -> str:
+        return f"{self._prefix}shadow:{route_id}:window"
+
+    def history_key(self, route_id: str) -> str:
+        return f"{self._prefix}shadow:{route_id}:windows"
+
+    @staticmethod
+    def tag_of(route_id: str, window_id: int) -> str:
+        """The window's name in the counter store (its counts key reads `…:window:{id}:counts`)."""
+        return f"{route_id}:window:{window_id}"
+
+    def recent_key(self, route_id: str, window_id: int) -> str:
+        return f"{self._prefix}shadow:{self.tag_of(route_id, window_id)}:recent"
+
+    # -- the counting path: synchronous, no I/O -----------------------------------------
+
+    def _print(self, route: Route) -> tuple[str, str]:
+        """(fingerprint, upstream URL) of a route, cached per route object."""
+        cached = self._prints.get(route.id)
+        if cached is not None and cached[0] is route:
+            return cached[1], cached[2]
+        url = self._upstream_url(route.shadow.upstream or "modern")
+        value = fingerprint(route, url)
+        self._prints[route.id] = (route, value, url)
+        return value, url
+
+    def tag(self, route: Route) -> str | None:
+        """The counter tag of the route's current window, if it counts under these rules."""
+        window = self._current.get(route.id)
+        if window is None or window.fingerprint != self._print(route)[0]:
+            return None
+        return self.tag_of(route.id, window.id)
+
+    def count(self, route: Route, field: str, amount: int = 1) -> None:
+        tag = self.tag(route)
+        if tag is None:
+            return
+        self.counts.count(tag, field, amount)
+        code = RECENT_CODES.get(field)
+        if code is not None:
+            log_ = self._recent.setdefault(tag, [])
+            if len(log_) < MAX_PENDING_RECENT:
+                log_.extend([f"{code}{int(time.time() // 60)}"] * amount)
+            self._caps[tag] = route.shadow.recent_comparisons
+
+    def current(self, route_id: str) -> Window | None:
+        return self._current.get(route_id)
+
+    # -- background: sync, open, flush -------------------------------------------------
+
+    async def sync(self, routes: Iterable[Route]) -> None:
+        """Adopt each route's current window; open one where this worker's rules changed.
+
+        A worker opens a window only for a change it made itself (its table changed
+        since its last sync, or it just started with other rules). A worker still on
+        an older table adopts nothing new and counts into no window until it reloads,
+        so two workers never flip a window back and forth.
+        """
+        routes = list(routes)
+        if not routes:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for route in routes:
+                pipe.hgetall(self.key(route.id))
+            replies = await pipe.execute()
+        for route, raw in zip(routes, replies, strict=True):
+            window = _window(raw)
+            mine, url = self._print(route)
+            if window is not None and window.fingerprint == mine:
+                self._adopt(route.id, window)
+            elif window is None or self._seen.get(route.id) != mine:
+                reason = "first comparison" if window is None else _changed(window, url)
+                self._adopt(route.id, await self._open(route, reason, expect=window))
+            self._seen[route.id] = mine
+
+    async def reset(self, route: Route, reason: str, version: str | None = None) -> Window:
+        """Open a new window now (an admin's reset, or an announced deploy)."""
+        why = f"reset: {reason}" if version is None else f"modern version {version}: {reason}"
+        window = await self._open(route, why, version=version, force=True)
+        self._adopt(route.id, window)
+        self._seen[route.id] = self._print(route)[0]
+        return window
+
+    async def observe_version(self, route: Route, version: str) -> bool:
+        """Open a window when modern announces a version new to this route; True if opened.
+
+        A version met in an earlier window (old instances still answering during a
+        rolling deploy) does not open one; going back to an older version is an
+        admin's reset.
+        """
+        window = self._current.get(route.id)
+        if window is None or window.version == version:
+            return False
+        if version in self._old_versions.get(route.id, set()):
+            return False
+        if window.version is None:
+            await self._redis.hsetnx(self.key(route.id), "version", version)
+            self._adopt(route.id, _replace_version(window, version))
+            return False
+        opened = await self._open(
+            route, f"modern version {window.version} → {version}", version=version, new=version
+        )
+        self._adopt(route.id, opened)
+        return opened.version == version and opened.id != window.id
+
+    def _adopt(self, route_id: str, window: Window) -> None:
+        previous = self._current.get(route_id)
+        if previous is not None and previous.id != window.id:
+            self.counts.forget(self.tag_of(route_id, previous.id))
+            if previous.version is not None:
+                self._old_versions.setdefault(route_id, set()).add(previous.version)
+        self._current[route_id] = window
+
+    async def _open(
+        self,
+        route: Route,
+        reason: str,
+        *,
+        expect: Window | None = None,
+        version: str | None = None,
+        new: str | None = None,
+        force: bool = False,
+    ) -> Window:
+        """Close the current window and open the next, unless another worker just did.
+
+        `expect` is the window the caller saw: if Redis holds another by now, that one
+        is adopted instead (unless `force`). `new`: open only if this version is still
+        new to the route.
+        """
+        key, history = self.key(route.id), self.history_key(route.id)
+        mine, url = self._print(route)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(key, history)
+                    current = _window(await pipe.hgetall(key))
+                    if not force and current is not None:
+                        seen = [json.loads(raw) for raw in await pipe.lrange(history, 0, -1)]
+                        versions = {w.get("version") for w in seen} | {current.version}
+                        if new is not None and new in versions:
+                            await pipe.unwatch()
+                            return current
+                        if new is None and (
+                            current.fingerprint == mine
+                            or (expect is not None and current.id != expect.id)
+                        ):
+                            await pipe.unwatch()
+                            return current
+                    now = time.time()
+                    next_id = (current.id + 1) if current is not None else 1
+                    kept = version if version is not None else (current and current.version)
+                    opened = Window(next_id, now, reason, mine, url, kept or None)
+                    pipe.multi()
+                    if current is not None:
+                        closed = Window(**{**asdict(current), "ended_at": now, "ended_by": reason})
+                        pipe.lpush(history, json.dumps(asdict(closed)))
+                        pipe.ltrim(history, 0, KEEP_WINDOWS - 1)
+                        dropped = next_id - KEEP_WINDOWS - 1
+                        if dropped >= 1:
+                            pipe.delete(
+                                self.counts.counts_key(self.tag_of(route.id, dropped)),
+                                self.recent_key(route.id, dropped),
+                            )
+                    pipe.delete(key)
+                    pipe.hset(key, mapping=_fields(opened))
+                    await pipe.execute()
+                    log.info("shadow: route %s evidence window %d opened: %s", route.id,
+                             next_id, reason)  # fmt: skip
+                    return opened
+                except redis.exceptions.WatchError:
+                    continue  # another worker changed it meanwhile: look again
+
+    async def flush(self) -> None:
+        """Send the window counters and the recent-outcome logs."""
+        await self.counts.flush()
+        pending, self._recent = self._recent, {}
+        if not pending:
+            return
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for tag, entries in pending.items():
+                    key = f"{self._prefix}shadow:{tag}:recent"
+                    pipe.lpush(key, *entries)
+                    pipe.ltrim(key, 0, self._caps.get(tag, MAX_PENDING_RECENT) - 1)
+                await pipe.execute()
+        except (redis.exceptions.RedisError, OSError) as exc:
+            log.warning("shadow: cannot write recent outcomes (kept for the next try): %s", exc)
+            for tag, entries in pending.items():
+                kept = entries + self._recent.get(tag, [])
+                self._recent[tag] = kept[-MAX_PENDING_RECENT:]
+
+    # -- reading ------------------------------------------------------------------------
+
+    async def read(self, route: Route) -> dict[str, object]:
+        """The current window (counts, recent outcomes) and the closed ones, from Redis."""
+        key, history = self.key(route.id), self.history_key(route.id)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(key)
+            pipe.lrange(history, 0, KEEP_WINDOWS - 1)
+            current_raw, history_raw = await pipe.execute()
+        current = _window(current_raw)
+        closed = [Window(**json.loads(raw)) for raw in history_raw]
+        windows = ([current] if current is not None else []) + closed
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for window in windows:
+                pipe.hgetall(self.counts.counts_key(self.tag_of(route.id, window.id)))
+            if current is not None:
+                pipe.lrange(self.recent_key(route.id, current.id), 0,
+                            route.shadow.recent_comparisons - 1)  # fmt: skip
+            replies = await pipe.execute()
+        counts = [_ints(raw) for raw in replies[: len(windows)]]
+        recent = (
+            recent_counts(
+                replies[-1],
+                limit=route.shadow.recent_comparisons,
+                hours=route.shadow.recent_hours,
+                now=time.time(),
+            )
+            if current is not None
+            else dict.fromkeys(RECENT_CODES, 0)
+        )
+        return {
+            "current": current,
+            "counts": counts[0] if current is not None else {},
+            "recent": recent,
+            "closed": list(zip(closed, counts[1 if current is not None else 0 :], strict=True)),
+        }
+
+
+def _changed(window: Window, url: str) -> str:
+    if window.upstream != url:
+        return f"modern upstream changed ({window.upstream} → {url})"
+    return "compare rules changed"
+
+
+def _fields(window: Window) -> dict[str, str]:
+    fields = {k: str(v) for k, v in asdict(window).items() if v is not None}
+    return fields
+
+
+def _window(raw: dict[bytes | str, bytes | str]) -> Window | None:
+    if not raw:
+        return None
+    data = {_text(k): _text(v) for k, v in raw.items()}
+    try:
+        return Window(
+            id=int(data["id"]),
+            started_at=float(data["started_at"]),
+            reason=data.get("reason", ""),
+            fingerprint=data.get("fingerprint", ""),
+            upstream=data.get("upstream", ""),
+            version=data.get("version"),
+        )
+    except (KeyError, ValueError):
+        return None
+
+
+def _replace_version(window: Window, version: str) -> Window:
+    return Window(**{**asdict(window), "version": version})
+
+
+def _ints(raw: dict[bytes | str, bytes | str]) -> dict[str, int]:
+    return {_text(k): int(v) for k, v in raw.items()}
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _iso(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
