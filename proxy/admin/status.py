@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from proxy.config import STAGES, CanaryRule, Route
+from proxy.config import STAGES, CanaryRule, Route, rollback_expired
+from proxy.readiness import RecentTraffic, ShadowEvidence, readiness
 from proxy.stats import LATENCY_BUCKETS, UNMAPPED_ROUTE, WINDOW_SECONDS, Snapshot, percentile
 
 if TYPE_CHECKING:
@@ -74,13 +75,38 @@ async def _route_entry(runtime: Runtime, snap: Snapshot, route: Route) -> dict[s
     if route.canary is not None:
         entry["canary"] = _canary(snap, route, route.canary)
     if route.rollback is not None:
-        entry["rollback"] = {"reason": route.rollback.reason}
+        expires = route.rollback.expires
+        entry["rollback"] = {
+            "reason": route.rollback.reason,
+            "expires": expires.isoformat() if expires else None,
+            "expired": rollback_expired(route.rollback),
+        }
     shadow = await runtime.sink.route_status(route.id)
     if shadow is None and route.stage == "shadow":
         shadow = _empty_shadow()
     if shadow is not None:
         entry["shadow"] = shadow
+    traffic = RecentTraffic(
+        legacy=snap.recent.get((route.id, "legacy"), 0),
+        modern=snap.recent.get((route.id, "modern"), 0),
+        seconds=WINDOW_SECONDS,
+    )
+    verdict = readiness(route, _evidence(shadow), canary_verdict(runtime, route), traffic)
+    entry["readiness"] = verdict.as_json()
     return entry
+
+
+def canary_verdict(runtime: Runtime, route: Route) -> str | None:
+    """The canary analysis' verdict on a route (`proxy.readiness.CANARY_PASS`, or why
+    not), None while there is none. The seam where the canary analysis plugs in."""
+    return None
+
+
+def _evidence(shadow: dict[str, object] | None) -> ShadowEvidence | None:
+    verdict = shadow.get("evidence") if shadow else None
+    if not isinstance(verdict, dict):
+        return None
+    return ShadowEvidence(bool(verdict["holds"]), str(verdict["reason"]), bool(verdict["enough"]))
 
 
 async def build_status(runtime: Runtime) -> dict[str, object]:

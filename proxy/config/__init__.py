@@ -1,6 +1,13 @@
 """routes.yaml: the schema (`models`), path templates (`paths`) and loading (`loader`)."""
 
-from proxy.config.loader import ConfigError, LoadedRoutes, backward_moves, load_routes, parse_routes
+from proxy.config.loader import (
+    ConfigError,
+    LoadedRoutes,
+    backward_moves,
+    load_routes,
+    parse_routes,
+    route_lines,
+)
 from proxy.config.models import (
     IDEMPOTENT_METHODS,
     SAFE_METHODS,
@@ -15,6 +22,14 @@ from proxy.config.models import (
     Upstream,
     stage_index,
 )
+from proxy.config.moves import (
+    MoveProblem,
+    Position,
+    judge_move,
+    position_of,
+    rollback_expired,
+    step_back,
+)
 from proxy.config.paths import PathTemplate, TemplateError
 
 __all__ = [
@@ -25,7 +40,9 @@ __all__ = [
     "CompareRules",
     "ConfigError",
     "LoadedRoutes",
+    "MoveProblem",
     "PathTemplate",
+    "Position",
     "Rollback",
     "Route",
     "RoutesConfig",
@@ -34,7 +51,12 @@ __all__ = [
     "TemplateError",
     "Upstream",
     "backward_moves",
+    "judge_move",
     "load_routes",
     "parse_routes",
+    "position_of",
+    "rollback_expired",
+    "route_lines",
     "stage_index",
+    "step_back",
 ]

@@ -17,9 +17,17 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from proxy.config.models import FieldProblem, RouteProblem, RoutesConfig, Stage, stage_index
+from proxy.config import moves
+from proxy.config.models import FieldProblem, RouteProblem, RoutesConfig
 
-__all__ = ["ConfigError", "LoadedRoutes", "backward_moves", "load_routes", "parse_routes"]
+__all__ = [
+    "ConfigError",
+    "LoadedRoutes",
+    "backward_moves",
+    "load_routes",
+    "parse_routes",
+    "route_lines",
+]
 
 
 class ConfigError(Exception):
@@ -78,19 +86,11 @@ def parse_routes(text: str, *, source: str = "routes.yaml") -> LoadedRoutes:
 
 
 def backward_moves(old: RoutesConfig, new: RoutesConfig) -> list[str]:
-    """Routes whose stage went back without a rollback reason (a refused reload)."""
-    previous: dict[str, Stage] = {route.id: route.stage for route in old.routes}
-    problems = []
-    for route in new.routes:
-        before = previous.get(route.id)
-        if before is None or stage_index(route.stage) >= stage_index(before):
-            continue
-        if route.rollback is None:
-            problems.append(
-                f"route {route.id!r}: stage moved back from {before} to {route.stage} "
-                "without `rollback: {reason: …}`"
-            )
-    return problems
+    """Routes that stepped back without an unexpired rollback (a refused reload).
+
+    The rule is `proxy.config.moves`, shared with `strangler check` and the ratchet.
+    """
+    return [str(problem) for problem in moves.backward_moves(old, new)]
 
 
 class _LineIndex:
@@ -150,3 +150,20 @@ def _describe(
 
 def _id_of(route: object) -> str | None:
     return route.get("id") if isinstance(route, dict) and isinstance(route.get("id"), str) else None
+
+
+def route_lines(text: str) -> dict[str, int]:
+    """The 1-based line of each route's entry, by id (for messages about a whole route)."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    routes = _LineIndex._child(root, "routes")
+    if not isinstance(routes, yaml.SequenceNode):
+        return {}
+    lines: dict[str, int] = {}
+    for node in routes.value:
+        id_node = _LineIndex._child(node, "id")
+        if isinstance(id_node, yaml.ScalarNode):
+            lines.setdefault(str(id_node.value), node.start_mark.line + 1)
+    return lines

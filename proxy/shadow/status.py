@@ -111,8 +111,7 @@ def _evidence(route: Route, windows: Mapping[str, object] | None) -> dict[str, o
             "recent": None,
             "history": [],
             "match_rate_lower_bound": 0.0,
-            "evidence_ready": False,
-            "evidence_reason": "no evidence window yet",
+            "evidence": {"holds": False, "reason": "no evidence window yet", "enough": False},
         }
     recent: Mapping[str, int] = windows["recent"]  # type: ignore[assignment]
     bound, holds, reason = evidence_verdict(route, recent)
@@ -127,8 +126,12 @@ def _evidence(route: Route, windows: Mapping[str, object] | None) -> dict[str, o
         },
         "history": [_closed(window, counts) for window, counts in closed],
         "match_rate_lower_bound": round(bound, 6),
-        "evidence_ready": holds,
-        "evidence_reason": reason,
+        # The verdict on the evidence itself, whatever the stage (`proxy.readiness`).
+        "evidence": {
+            "holds": holds,
+            "reason": reason,
+            "enough": compared(recent) >= route.shadow.min_comparisons,
+        },
     }
 
 
@@ -142,7 +145,8 @@ def build_status(
     total = compared(counts)
     good = counts.get("matched", 0) + counts.get("intended", 0)
     evidence = _evidence(route, windows)
-    holds, reason = bool(evidence.pop("evidence_ready")), str(evidence.pop("evidence_reason"))
+    verdict: dict[str, object] = evidence["evidence"]  # type: ignore[assignment]
+    holds, reason = bool(verdict["holds"]), str(verdict["reason"])
     if holds and route.stage != "shadow":
         holds, reason = False, f"route is at {route.stage}: its shadow evidence no longer decides"
     status: dict[str, object] = {"compared": total}

@@ -107,6 +107,7 @@ def test_backward_moves_need_a_rollback_reason() -> None:
         ROUTES_HEAD + "  - {id: a, path: /a, stage: legacy, rollback: {reason: 'p99 regression'}}\n"
     ).config
     assert backward_moves(old, back) == [
-        "route 'a': stage moved back from modern to legacy without `rollback: {reason: …}`"
+        "route 'a': stage moved back from modern to legacy without "
+        "`rollback: {reason: …, expires: …}`"
     ]
     assert backward_moves(old, rolled) == []
