@@ -1,4 +1,7 @@
-"""`strangler status`: the proxy's migration status as a table (or the raw JSON)."""
+"""`strangler status`: the proxy's migration status as a table (or the raw JSON).
+
+Each route's row ends with its verdict at its stage and the reason (what it waits
+for), beside the lifetime shadow counts and those of the current evidence window."""
 
 from __future__ import annotations
 
@@ -64,14 +67,21 @@ def render(status: dict[str, Any]) -> str:
     if error:
         first = (str(error.get("message", "")).splitlines() or [""])[0]
         lines.append(f"last refused file {error.get('revision')} at {error.get('at')}: {first}")
-    header = ("route", "stage", "legacy", "modern", "errors", "fallbacks", "p99 ms", "shadow")
+    header = (
+        "route", "stage", "legacy", "modern", "errors", "fallbacks", "p99 ms", "shadow",
+        "window", "verdict",
+    )  # fmt: skip
     rows = [header]
     for route in status.get("routes", []):
         shadow = route.get("shadow") or {}
         rate = shadow.get("match_rate")
         stage = route.get("stage", "")
-        if route.get("canary"):
-            stage += f" {route['canary'].get('percent')}%"
+        canary = route.get("canary") or {}
+        if canary:
+            stage += f" {canary.get('percent')}%"
+            missing = (canary.get("sticky_missing") or {}).get("total", 0)
+            if missing:
+                stage += f" ({missing} without key)"
         requests = route.get("requests", {})
         p99 = route.get("latency_ms", {}).get("p99")
         rows.append(
@@ -86,6 +96,8 @@ def render(status: dict[str, Any]) -> str:
                 ""
                 if not shadow
                 else ("-" if rate is None else f"{100 * rate:.1f}% of {shadow.get('compared', 0)}"),
+                _window(shadow),
+                _verdict(route.get("readiness") or {}),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
@@ -102,6 +114,22 @@ def render(status: dict[str, Any]) -> str:
             + ", ".join(f"{u['path']} ({u['requests']})" for u in unmapped[:10])
         )
     return "\n".join(lines)
+
+
+def _window(shadow: dict[str, Any]) -> str:
+    """The current evidence window: `#3 100.0% of 512` (its recent part decides)."""
+    window = shadow.get("window") if shadow else None
+    if not window:
+        return ""
+    rate = window.get("match_rate")
+    shown = "-" if rate is None else f"{100 * rate:.1f}%"
+    return f"#{window.get('id')} {shown} of {window.get('compared', 0)}"
+
+
+def _verdict(readiness: dict[str, Any]) -> str:
+    if not readiness:
+        return ""
+    return f"{readiness.get('verdict')}: {readiness.get('reason')}"
 
 
 def run(args: argparse.Namespace) -> int:
