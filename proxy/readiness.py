@@ -12,7 +12,8 @@ Each stage is judged on its own evidence, never on a stage the route has left:
   saying why not, or None while there is none yet). The legacy share is still shadow
   compared (`shadow.during_canary`); a failing comparison holds the canary too.
 - modern → retired: legacy traffic gone: no request of the route served by legacy
-  (fallbacks) in the recent traffic window, with traffic to judge by.
+  (before the move, or since by `fallback: legacy`) in the recent traffic window, with
+  traffic to judge by.
 - retired: the last stage.
 
 Pure: the caller gathers the inputs (status, counters, the canary verdict).
@@ -115,7 +116,7 @@ def readiness(
                 stage,
                 False,
                 f"legacy still served {traffic.legacy} of {total} requests in the last "
-                f"{traffic.seconds} s (fallbacks)",
+                f"{traffic.seconds} s",
                 nxt,
             )
         return Readiness(
