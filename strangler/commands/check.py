@@ -20,11 +20,11 @@ from proxy.config import (
     LoadedRoutes,
     MoveProblem,
     Position,
-    backward_moves,
     load_routes,
     rollback_expired,
     route_lines,
 )
+from proxy.config.moves import backward_moves
 from strangler.errors import CommandError
 
 LOCK_NAME = "migration.lock"
