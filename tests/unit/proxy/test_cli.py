@@ -21,10 +21,14 @@ STATUS = {
     "routes": [
         {"id": "list-rooms", "stage": "shadow", "requests": {"legacy": 7, "modern": 0},
          "errors": 0, "fallbacks": 0, "latency_ms": {"p99": 3.5},
-         "shadow": {"compared": 4, "match_rate": 0.75}},
-        {"id": "search", "stage": "canary", "canary": {"percent": 10},
+         "shadow": {"compared": 4, "match_rate": 0.75,
+                    "window": {"id": 3, "compared": 2, "match_rate": 1.0}},
+         "readiness": {"verdict": "not ready", "reason": "2 of 500 comparisons needed"}},
+        {"id": "search", "stage": "canary",
+         "canary": {"percent": 10, "sticky_missing": {"ip": 5, "legacy": 0, "total": 5}},
          "requests": {"legacy": 9, "modern": 1}, "errors": 1, "fallbacks": 0,
-         "latency_ms": {"p99": None}},
+         "latency_ms": {"p99": None},
+         "readiness": {"verdict": "not ready", "reason": "waiting for canary analysis"}},
     ],
     "unmapped": [{"path": "/old", "requests": 3}],
 }  # fmt: skip
@@ -54,7 +58,10 @@ def test_status_renders_a_table(
     assert route.calls.last.request.headers["authorization"] == "Bearer s3cret"
     out = capsys.readouterr().out
     assert "migrated: 50.0 % of 2 routes, 12.5 % of recent traffic" in out
-    assert "75.0% of 4" in out and "canary 10%" in out
+    assert "75.0% of 4" in out and "canary 10% (5 without key)" in out
+    assert "#3 100.0% of 2" in out  # the current evidence window beside the lifetime counts
+    assert "not ready: 2 of 500 comparisons needed" in out
+    assert "not ready: waiting for canary analysis" in out
     assert "last refused file ffff" in out and "/old (3)" in out
 
 
