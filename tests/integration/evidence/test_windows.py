@@ -8,13 +8,12 @@ and the old window stays readable beside the lifetime counts.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from strangler.cli import main
 from tests.integration.evidence.conftest import Pair, Proxy, proxy_over
 
 pytestmark = pytest.mark.redis
@@ -83,19 +82,20 @@ def test_a_compare_rule_starts_a_new_window(
 
 
 def test_a_reset_starts_a_new_window(
-    pair: Pair, tmp_path: Path, redis_url: str, redis_prefix: str
+    pair: Pair,
+    tmp_path: Path,
+    redis_url: str,
+    redis_prefix: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     pair.steer(planted=True, version=None)
     with proxy_over(pair, tmp_path, redis_url, redis_prefix, route()) as proxy:
         planted_mismatches(proxy, 10)
         pair.steer(planted=False)  # modern fixed without announcing a version
-        reset = subprocess.run(
-            [sys.executable, "-m", "strangler.cli", "shadow", "reset", "invoice",
-             "--reason", "formatted removed in modern", "--url", str(proxy.client.base_url)],
-            capture_output=True, text=True, timeout=30, check=False,
-        )  # fmt: skip
-        assert reset.returncode == 0, reset.stderr
-        assert "evidence window 2 opened" in reset.stdout
+        url = str(proxy.client.base_url)
+        command = ["shadow", "reset", "invoice", "--reason", "formatted removed in modern"]
+        assert main([*command, "--url", url]) == 0
+        assert "evidence window 2 opened" in capsys.readouterr().out
         entry = proxy.route("invoice")
         assert window(entry)["reason"] == "reset: formatted removed in modern"
         assert window(entry)["compared"] == 0
@@ -119,3 +119,27 @@ def test_a_new_modern_version_starts_a_new_window(
         assert window(entry)["reason"] == "modern version 1.4.0 → 1.5.0"
         assert window(entry)["version"] == "1.5.0"
         assert entry["shadow"]["history"][0]["mismatched"] == 12
+
+
+def test_evidence_ages_a_regression_stops_readiness_and_a_fix_restores_it(
+    pair: Pair, tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
+    pair.steer(planted=False, version=None)
+    sliding = {"min_comparisons": 10, "ready_threshold": 0.7, "recent_comparisons": 15,
+               "noise_rate": 0}  # fmt: skip
+    with proxy_over(pair, tmp_path, redis_url, redis_prefix, route(shadow=sliding)) as proxy:
+        invoices(proxy, 15)
+        entry = proxy.until("invoice", lambda e: window(e)["compared"] == 15)
+        assert entry["shadow"]["ready_to_promote"] is True
+        pair.steer(planted=True)  # a regression, deployed without a new version
+        invoices(proxy, 5, start=100)
+        entry = proxy.until("invoice", lambda e: window(e)["compared"] == 20)
+        assert entry["shadow"]["recent"]["mismatched"] == 5
+        assert entry["shadow"]["ready_to_promote"] is False
+        pair.steer(planted=False)  # fixed: the clean comparisons push the bad ones out
+        invoices(proxy, 15, start=200)
+        entry = proxy.until("invoice", lambda e: window(e)["compared"] == 35)
+        assert entry["shadow"]["recent"] == {**entry["shadow"]["recent"], "compared": 15,
+                                             "mismatched": 0}  # fmt: skip
+        assert entry["shadow"]["ready_to_promote"] is True
+        assert window(entry)["id"] == 1 and window(entry)["mismatched"] == 5  # no reset needed
