@@ -86,5 +86,8 @@ class Judge:
             for diff in by_path[path][:SAMPLES_PER_EXCHANGE]:
                 if not self._evidence.has_room(route.id, diff.path, keep):
                     break
-                self._evidence.add(make_sample(route.id, diff, request), keep)
+                sample = make_sample(route.id, diff, request)
+                window = self._windows.current(route.id)
+                sample["window"] = window.id if window is not None else None  # which evidence
+                self._evidence.add(sample, keep)
         return outcome

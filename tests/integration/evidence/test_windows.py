@@ -79,6 +79,9 @@ def test_a_compare_rule_starts_a_new_window(
         assert (old["id"], old["mismatched"], old["ended_by"]) == (1, 15, "compare rules changed")
         assert entry["shadow"]["compared"] == 15 + MINIMUM
         assert entry["shadow"]["mismatched"] == 15
+        # Each difference sample says which window's evidence it was.
+        samples = proxy.client.get("/_strangler/api/routes/invoice/diffs").json()
+        assert samples and {s["window"] for s in samples} == {1}
 
 
 def test_a_reset_starts_a_new_window(
