@@ -199,12 +199,14 @@ class ShadowService:
             await self.flush()
 
     async def flush(self) -> None:
+        """Sync the evidence windows (so counts held for a new window are placed), then
+        send every buffered count."""
         async with self._flush_lock:
-            await self._flush_counts()
             try:
                 await self.windows.sync(r for r in self._deps.routes().routes if mirrors(r))
             except (redis.exceptions.RedisError, OSError) as exc:
                 log.warning("shadow: cannot sync evidence windows with Redis: %s", exc)
+            await self._flush_counts()
 
     async def _flush_counts(self) -> None:
         await self.outcomes.flush()

@@ -31,6 +31,7 @@ import hashlib
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 
@@ -136,6 +137,7 @@ class Windows:
         self._recent: dict[str, list[str]] = {}
         self._caps: dict[str, int] = {}
         self._old_versions: dict[str, set[str]] = {}
+        self._held: dict[tuple[str, str], _Held] = {}
 
     # -- keys ---------------------------------------------------------------------------
 
@@ -165,24 +167,51 @@ class Windows:
         self._prints[route.id] = (route, value, url)
         return value, url
 
-    def tag(self, route: Route) -> str | None:
-        """The counter tag of the route's current window, if it counts under these rules."""
-        window = self._current.get(route.id)
-        if window is None or window.fingerprint != self._print(route)[0]:
-            return None
-        return self.tag_of(route.id, window.id)
-
     def count(self, route: Route, field: str, amount: int = 1) -> None:
-        tag = self.tag(route)
-        if tag is None:
+        """Count in the window of the rules `route` was judged under.
+
+        Until this worker knows that window (a reload applied here, the window not yet
+        opened or adopted at the next sync), the counts wait in `_held` and are placed
+        by `sync`: a new window starts at zero yet misses none of its comparisons.
+        """
+        mine = self._print(route)[0]
+        window = self._current.get(route.id)
+        if window is not None and window.fingerprint == mine:
+            self._place(route, self.tag_of(route.id, window.id), field, amount)
             return
+        held = self._held.setdefault((route.id, mine), _Held(route))
+        if held.size < MAX_PENDING_RECENT:
+            held.counts[field] += amount
+            held.size += amount
+            code = RECENT_CODES.get(field)
+            if code is not None:
+                held.recent.extend([f"{code}{int(time.time() // 60)}"] * amount)
+
+    def _place(self, route: Route, tag: str, field: str, amount: int) -> None:
         self.counts.count(tag, field, amount)
         code = RECENT_CODES.get(field)
         if code is not None:
-            log_ = self._recent.setdefault(tag, [])
-            if len(log_) < MAX_PENDING_RECENT:
-                log_.extend([f"{code}{int(time.time() // 60)}"] * amount)
-            self._caps[tag] = route.shadow.recent_comparisons
+            self._log(route, tag, [f"{code}{int(time.time() // 60)}"] * amount)
+
+    def _log(self, route: Route, tag: str, entries: list[str]) -> None:
+        pending = self._recent.setdefault(tag, [])
+        if len(pending) < MAX_PENDING_RECENT:
+            pending.extend(entries)
+        self._caps[tag] = route.shadow.recent_comparisons
+
+    def _settle_held(self, synced: set[str]) -> None:
+        """Place held counts whose window is now known; drop those of rules this worker
+        no longer has (they belong to no window)."""
+        for (route_id, mine), held in list(self._held.items()):
+            window = self._current.get(route_id)
+            if window is not None and window.fingerprint == mine:
+                tag = self.tag_of(route_id, window.id)
+                for field, amount in held.counts.items():
+                    self.counts.count(tag, field, amount)
+                self._log(held.route, tag, held.recent)
+            elif route_id in synced and self._seen.get(route_id) == mine:
+                continue  # still this worker's rules: wait for their window
+            del self._held[(route_id, mine)]
 
     def current(self, route_id: str) -> Window | None:
         return self._current.get(route_id)
@@ -198,12 +227,12 @@ class Windows:
         so two workers never flip a window back and forth.
         """
         routes = list(routes)
-        if not routes:
-            return
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for route in routes:
-                pipe.hgetall(self.key(route.id))
-            replies = await pipe.execute()
+        replies: list[dict[bytes | str, bytes | str]] = []
+        if routes:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for route in routes:
+                    pipe.hgetall(self.key(route.id))
+                replies = await pipe.execute()
         for route, raw in zip(routes, replies, strict=True):
             window = _window(raw)
             mine, url = self._print(route)
@@ -213,6 +242,7 @@ class Windows:
                 reason = "first comparison" if window is None else _changed(window, url)
                 self._adopt(route.id, await self._open(route, reason, expect=window))
             self._seen[route.id] = mine
+        self._settle_held({route.id for route in routes})
 
     async def reset(self, route: Route, reason: str, version: str | None = None) -> Window:
         """Open a new window now (an admin's reset, or an announced deploy)."""
@@ -278,7 +308,9 @@ class Windows:
                     if not force and current is not None:
                         seen = [json.loads(raw) for raw in await pipe.lrange(history, 0, -1)]
                         versions = {w.get("version") for w in seen} | {current.version}
-                        if new is not None and new in versions:
+                        # A version is new only once; a worker on other rules than the
+                        # window's (a reload not yet applied here) does not open one.
+                        if new is not None and (new in versions or current.fingerprint != mine):
                             await pipe.unwatch()
                             return current
                         if new is None and (
@@ -305,8 +337,7 @@ class Windows:
                     pipe.delete(key)
                     pipe.hset(key, mapping=_fields(opened))
                     await pipe.execute()
-                    log.info("shadow: route %s evidence window %d opened: %s", route.id,
-                             next_id, reason)  # fmt: skip
+                    log.info("shadow: %s evidence window %d opened: %s", route.id, next_id, reason)
                     return opened
                 except redis.exceptions.WatchError:
                     continue  # another worker changed it meanwhile: look again
@@ -340,7 +371,7 @@ class Windows:
             pipe.lrange(history, 0, KEEP_WINDOWS - 1)
             current_raw, history_raw = await pipe.execute()
         current = _window(current_raw)
-        closed = [Window(**json.loads(raw)) for raw in history_raw]
+        closed = [window for raw in history_raw if (window := _closed(raw)) is not None]
         windows = ([current] if current is not None else []) + closed
         async with self._redis.pipeline(transaction=False) as pipe:
             for window in windows:
@@ -368,6 +399,18 @@ class Windows:
         }
 
 
+class _Held:
+    """Counts of one route under rules whose window this worker does not know yet."""
+
+    __slots__ = ("counts", "recent", "route", "size")
+
+    def __init__(self, route: Route) -> None:
+        self.route = route
+        self.counts: Counter[str] = Counter()
+        self.recent: list[str] = []
+        self.size = 0
+
+
 def _changed(window: Window, url: str) -> str:
     if window.upstream != url:
         return f"modern upstream changed ({window.upstream} → {url})"
@@ -375,8 +418,16 @@ def _changed(window: Window, url: str) -> str:
 
 
 def _fields(window: Window) -> dict[str, str]:
-    fields = {k: str(v) for k, v in asdict(window).items() if v is not None}
-    return fields
+    return {k: str(v) for k, v in asdict(window).items() if v is not None}
+
+
+def _closed(raw: bytes | str) -> Window | None:
+    """A closed window from the history list; an unreadable entry is skipped, not fatal."""
+    try:
+        return Window(**json.loads(raw))
+    except (ValueError, TypeError):
+        log.warning("shadow: skipping an unreadable evidence window record: %r", raw[:200])
+        return None
 
 
 def _window(raw: dict[bytes | str, bytes | str]) -> Window | None:

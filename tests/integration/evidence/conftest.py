@@ -76,7 +76,12 @@ def write_routes(path: Path, pair: Pair, routes: tuple[dict[str, Any], ...]) -> 
 
 @contextmanager
 def proxy_over(
-    pair: Pair, tmp_path: Path, redis_url: str, prefix: str, *routes: dict[str, Any]
+    pair: Pair,
+    tmp_path: Path,
+    redis_url: str,
+    prefix: str,
+    *routes: dict[str, Any],
+    workers: int = 1,
 ) -> Iterator[Proxy]:
     routes_file = tmp_path / "routes.yaml"
     write_routes(routes_file, pair, routes)
@@ -89,7 +94,14 @@ def proxy_over(
         "MODERN_URL": "",
     }
     with (
-        run_app("proxy.app:app", env=env, ready_path="/_strangler/healthz") as server,
-        httpx.Client(base_url=server.url, timeout=10) as client,
+        run_app(
+            "proxy.app:app", env=env, ready_path="/_strangler/healthz", workers=workers
+        ) as server,
+        # A new connection per request when several workers serve: any of them may answer.
+        httpx.Client(
+            base_url=server.url,
+            timeout=10,
+            limits=httpx.Limits(max_keepalive_connections=0 if workers > 1 else None),
+        ) as client,
     ):
         yield Proxy(client, routes_file, pair)

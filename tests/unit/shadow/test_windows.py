@@ -36,7 +36,14 @@ def test_the_fingerprint_follows_the_rules_and_the_upstream() -> None:
 def test_a_comparison_counts_only_in_a_window_of_its_own_rules() -> None:
     windows = Windows(fakeredis.FakeAsyncRedis(), "t:", lambda name: "http://m")
     old, new = route(), route(ignore=["a"])
-    asyncio.run(windows.sync([new]))  # this worker's table has the new rules: window 1
-    windows.count(old, "mismatched")  # judged under the old rules: lifetime only
+    asyncio.run(windows.sync([old]))  # window 1: the old rules
+    windows.count(old, "mismatched")
+    windows.count(new, "matched")  # a reload applied here: held until its window is known
     windows.count(new, "matched")
-    assert windows.counts.counts("r:window:1") == {"matched": 1}
+    assert windows.counts.counts("r:window:1") == {"mismatched": 1}
+    asyncio.run(windows.sync([new]))  # this worker's rules changed: window 2 opens
+    assert windows.counts.counts("r:window:2") == {"matched": 2}  # none of them lost
+    windows.count(old, "mismatched")  # still judged under the old rules: no window now
+    asyncio.run(windows.sync([new]))
+    assert windows.counts.counts("r:window:2") == {"matched": 2}
+    assert windows.counts.counts("r:window:1") == {"mismatched": 1}
