@@ -106,6 +106,11 @@ def render(status: dict[str, Any]) -> str:
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in rows
     )
+    windows = [_window_line(route) for route in status.get("routes", [])]
+    if any(windows):
+        lines.append("")
+        lines.append("evidence windows (readiness is judged on the recent part):")
+        lines.extend(line for line in windows if line)
     unmapped = status.get("unmapped") or []
     if unmapped:
         lines.append("")
@@ -124,6 +129,23 @@ def _window(shadow: dict[str, Any]) -> str:
     rate = window.get("match_rate")
     shown = "-" if rate is None else f"{100 * rate:.1f}%"
     return f"#{window.get('id')} {shown} of {window.get('compared', 0)}"
+
+
+def _window_line(route: dict[str, Any]) -> str:
+    """One line per shadowed route: window id, start and reason, and its recent evidence,
+    e.g. `list-rooms: #2 since …, compare rules changed; recent 20 (max 1000, 24 h): 100.0%`."""
+    shadow = route.get("shadow") or {}
+    window, recent = shadow.get("window"), shadow.get("recent")
+    if not window or not recent:
+        return ""
+    rate = recent.get("match_rate")
+    hours = recent.get("hours")
+    limit = f"max {recent.get('comparisons')}" + (f", {hours:g} h" if hours else "")
+    return (
+        f"  {route.get('id')}: #{window.get('id')} since {window.get('started')}, "
+        f"{window.get('reason')}; recent {recent.get('compared', 0)} ({limit}): "
+        + ("-" if rate is None else f"{100 * rate:.1f}%")
+    )
 
 
 def _verdict(readiness: dict[str, Any]) -> str:

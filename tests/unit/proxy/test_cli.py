@@ -22,7 +22,10 @@ STATUS = {
         {"id": "list-rooms", "stage": "shadow", "requests": {"legacy": 7, "modern": 0},
          "errors": 0, "fallbacks": 0, "latency_ms": {"p99": 3.5},
          "shadow": {"compared": 4, "match_rate": 0.75,
-                    "window": {"id": 3, "compared": 2, "match_rate": 1.0}},
+                    "window": {"id": 3, "compared": 2, "match_rate": 1.0,
+                               "started": "2026-11-28T10:00:00Z", "reason": "reset: stray"},
+                    "recent": {"comparisons": 1000, "hours": 24, "compared": 2,
+                               "match_rate": 1.0}},
          "readiness": {"verdict": "not ready", "reason": "2 of 500 comparisons needed"}},
         {"id": "search", "stage": "canary",
          "canary": {"percent": 10, "sticky_missing": {"ip": 5, "legacy": 0, "total": 5}},
@@ -61,6 +64,9 @@ def test_status_renders_a_table(
     assert "75.0% of 4" in out and "canary 10% (5 without key)" in out
     assert "#3 100.0% of 2" in out  # the current evidence window beside the lifetime counts
     assert "not ready: 2 of 500 comparisons needed" in out
+    assert (
+        "list-rooms: #3 since 2026-11-28T10:00:00Z, reset: stray; recent 2 (max 1000, 24 h)" in out
+    )
     assert "not ready: waiting for canary analysis" in out
     assert "last refused file ffff" in out and "/old (3)" in out
 
