@@ -27,8 +27,10 @@ from proxy.config import Route
 
 __all__ = ["CANARY_PASS", "Readiness", "RecentTraffic", "ShadowEvidence", "readiness"]
 
-CANARY_PASS = "pass"
-"""The canary verdict that lets a canary route move to modern."""
+CANARY_PASS = "healthy"
+"""The canary verdict that lets a canary route move to modern (the canary analysis'
+state for a modern as good as legacy; any other verdict text is shown as the reason,
+e.g. `failing: modern's error rate 4% above legacy's 1%`)."""
 
 _NEXT = {"legacy": "shadow", "shadow": "canary", "canary": "modern", "modern": "retired"}
 

@@ -97,8 +97,9 @@ async def _route_entry(runtime: Runtime, snap: Snapshot, route: Route) -> dict[s
 
 
 def canary_verdict(runtime: Runtime, route: Route) -> str | None:
-    """The canary analysis' verdict on a route (`proxy.readiness.CANARY_PASS`, or why
-    not), None while there is none. The seam where the canary analysis plugs in."""
+    """The canary analysis' verdict on a route: `proxy.readiness.CANARY_PASS`
+    ("healthy"), else `"<state>: <reason>"` saying why not; None while there is none.
+    The one seam where the canary analysis plugs into readiness."""
     return None
 
 
