@@ -111,8 +111,7 @@ def _evidence(shadow: dict[str, object] | None) -> ShadowEvidence | None:
 
 
 async def build_status(runtime: Runtime) -> dict[str, object]:
-    """The whole status document: config, migration, per-route traffic, shadow evidence
-    and readiness."""
+    """The whole status document (DESIGN.md §6)."""
     table = runtime.table
     loaded = table.loaded
     snap = await runtime.stats.snapshot()

@@ -1,6 +1,6 @@
 """The architectural ratchet: the migration can only move forward.
 
-How a run flows:
+How a run flows (DESIGN.md §7):
 
 - `settings` reads `[tool.strangler.ratchet]` from the repository's pyproject.toml:
   where the legacy inventory comes from, routes.yaml, the baseline, the modern package.

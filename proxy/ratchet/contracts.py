@@ -2,8 +2,8 @@
 
 The contracts live in pyproject.toml's `[tool.importlinter]`; a tolerated exception
 is one `ignore_imports` entry of a contract. The ratchet counts the contracts that
-name the modern package: a run fails when the modern service broke a layering
-contract or gained a layering exception.
+name the modern package (DESIGN.md §7: "the modern service broke a layering contract
+or gained a layering exception").
 
 import-linter is run in process: the import graph is built once with grimp, then each
 counted contract is checked on its own copy, so one contract that cannot run (say, a
