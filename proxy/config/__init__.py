@@ -1,13 +1,6 @@
 """routes.yaml: the schema (`models`), path templates (`paths`) and loading (`loader`)."""
 
-from proxy.config.loader import (
-    ConfigError,
-    LoadedRoutes,
-    backward_moves,
-    load_routes,
-    parse_routes,
-    route_lines,
-)
+from proxy.config.loader import ConfigError, LoadedRoutes, backward_moves, load_routes, parse_routes
 from proxy.config.models import (
     IDEMPOTENT_METHODS,
     SAFE_METHODS,
@@ -56,7 +49,6 @@ __all__ = [
     "parse_routes",
     "position_of",
     "rollback_expired",
-    "route_lines",
     "stage_index",
     "step_back",
 ]

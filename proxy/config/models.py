@@ -215,6 +215,14 @@ class Route(_Strict):
             )
         return self
 
+    @property
+    def template(self) -> PathTemplate:
+        return PathTemplate.parse(self.path)
+
+    @property
+    def is_idempotent(self) -> bool:
+        return set(self.methods) <= IDEMPOTENT_METHODS
+
     def _no_contradictions(self) -> None:
         """Settings that say the opposite of the stage are errors, not silently ignored."""
         if self.canary is not None and self.stage != "canary":
@@ -229,14 +237,6 @@ class Route(_Strict):
                 "a retired route has no legacy endpoint to fall back to: remove "
                 "`fallback: legacy` (or roll the route back to modern with a reason)",
             )
-
-    @property
-    def template(self) -> PathTemplate:
-        return PathTemplate.parse(self.path)
-
-    @property
-    def is_idempotent(self) -> bool:
-        return set(self.methods) <= IDEMPOTENT_METHODS
 
 
 class RoutesConfig(_Strict):

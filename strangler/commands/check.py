@@ -22,8 +22,8 @@ from proxy.config import (
     Position,
     load_routes,
     rollback_expired,
-    route_lines,
 )
+from proxy.config.loader import route_lines
 from proxy.config.moves import backward_moves
 from strangler.errors import CommandError
 
