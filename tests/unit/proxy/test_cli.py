@@ -82,3 +82,20 @@ def test_status_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert main(["status", "--url", "http://down.test"]) == 1
     assert "cannot reach the proxy" in capsys.readouterr().err
+
+
+def test_check_names_a_missing_lock_and_an_unreachable_proxy_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "routes.yaml"
+    good.write_text(GOOD)
+    assert main(["check", str(good), "--lock", str(tmp_path / "nope.lock")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "no such baseline" in err
+    with respx.mock:
+        respx.get("http://down.test/_strangler/api/status").mock(
+            side_effect=httpx.ConnectError("refused")
+        )
+        assert main(["check", str(good), "--url", "http://down.test"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "cannot reach the proxy" in err
