@@ -116,7 +116,8 @@ class ShadowSettings(_Strict):
             comparisons of the recent evidence (below).
         recent_comparisons, recent_hours: the sliding evidence `ready_to_promote` is
             judged on: the newest `recent_comparisons` outcomes of the current evidence
-            window that are at most `recent_hours` old (null: no age limit). Old
+            window (default 1000, or twice `min_comparisons` if that is more) that are
+            at most `recent_hours` old (null: no age limit). Old
             evidence ages out, so a regressed modern stops being ready and a fixed one
             becomes ready again without a reset.
         version_header: a response header by which modern announces its version
@@ -152,6 +153,17 @@ class ShadowSettings(_Strict):
     @classmethod
     def _lower_header(cls, header: str | None) -> str | None:
         return header.lower() if header else None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _recent_default(cls, data: object) -> object:
+        # Unset, the recent evidence holds twice the minimum (at least the default), so
+        # raising `min_comparisons` alone never makes a route impossible to promote.
+        if isinstance(data, dict) and "recent_comparisons" not in data:
+            minimum = data.get("min_comparisons", DEFAULT_MIN_COMPARISONS)
+            if isinstance(minimum, int) and minimum * 2 > DEFAULT_RECENT_COMPARISONS:
+                return {**data, "recent_comparisons": min(minimum * 2, 100_000)}
+        return data
 
     @model_validator(mode="after")
     def _evidence_fits(self) -> ShadowSettings:

@@ -136,3 +136,8 @@ def test_evidence_settings_are_checked_against_each_other() -> None:
         "   shadow: {min_comparisons: 50, recent_comparisons: 20}}\n"
     )
     assert "recent_comparisons (20) must be at least min_comparisons (50)" in problems[0]
+    # Unset, the recent evidence grows with the minimum.
+    route = parse_routes(
+        ROUTES_HEAD + "  - {id: a, path: /a, stage: shadow, shadow: {min_comparisons: 2000}}\n"
+    ).config.routes[0]
+    assert route.shadow.recent_comparisons == 4000
