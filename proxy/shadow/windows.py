@@ -22,97 +22,43 @@ newest first: JSON of closed windows), and per window id
 and `shadow:{route}:window:{id}:recent` (list, newest first: one `<code><minute>`
 entry per outcome). Windows open in WATCH/MULTI transactions, so however many
 workers notice a change, one window opens. Every worker picks up a window opened
-elsewhere at its next sync (every flush, ~0.5 s).
+elsewhere at its next sync (every flush, ~0.5 s). The records themselves (a `Window`,
+its stored forms, the fingerprint, the recent counts) are `window_records.py`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import redis.asyncio
 import redis.exceptions
 
 from proxy.config import Route
 from proxy.shadow.outcomes import OutcomeStore
+from proxy.shadow.window_records import (
+    RECENT_CODES,
+    Window,
+    closed_window,
+    current_window,
+    fingerprint,
+    recent_counts,
+    text,
+    window_fields,
+    with_version,
+)
 
-__all__ = ["KEEP_WINDOWS", "RECENT_CODES", "Window", "Windows", "recent_counts"]
+__all__ = ["KEEP_WINDOWS", "RECENT_CODES", "Window", "Windows", "fingerprint", "recent_counts"]
 
 log = logging.getLogger("proxy.shadow")
 
 KEEP_WINDOWS = 10
 """Closed windows kept per route (with their counts); older ones are deleted."""
-RECENT_CODES = {
-    "matched": "m",
-    "mismatched": "x",
-    "intended": "i",
-    "modern_error": "e",
-    "timeout": "t",
-}
-"""The outcomes readiness weighs, and the one-letter code each is logged under."""
-_OUTCOME_OF = {code: name for name, code in RECENT_CODES.items()}
 MAX_PENDING_RECENT = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """One evidence window of a route.
-
-    Parameters:
-        id: 1, 2, … per route.
-        started_at: epoch seconds.
-        reason: why it opened ("first comparison", "compare rules changed", …).
-        fingerprint: digest of the comparison settings it counts under.
-        upstream: the URL modern's answers came from.
-        version: modern's version as announced (None: not announced).
-        ended_at, ended_by: for a closed window, when and why it closed.
-    """
-
-    id: int
-    started_at: float
-    reason: str
-    fingerprint: str
-    upstream: str
-    version: str | None = None
-    ended_at: float | None = None
-    ended_by: str | None = None
-
-    def as_json(self) -> dict[str, object]:
-        out: dict[str, object] = asdict(self)
-        out["started"] = _iso(self.started_at)
-        if self.ended_at is not None:
-            out["ended"] = _iso(self.ended_at)
-        return out
-
-
-def fingerprint(route: Route, upstream_url: str) -> str:
-    """What the evidence depends on: the compare rules and the URL compared against."""
-    text = route.compare.model_dump_json() + "|" + upstream_url
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def recent_counts(
-    entries: Iterable[bytes | str], *, limit: int, hours: float | None, now: float
-) -> dict[str, int]:
-    """Outcome counts of the newest `limit` log entries no older than `hours`."""
-    oldest = None if hours is None else int((now - hours * 3600) // 60)
-    counts = dict.fromkeys(RECENT_CODES, 0)
-    for index, raw in enumerate(entries):
-        if index >= limit:
-            break
-        text = raw.decode() if isinstance(raw, bytes) else raw
-        name = _OUTCOME_OF.get(text[:1])
-        if name is None or not text[1:].isdigit():
-            continue
-        if oldest is not None and int(text[1:]) < oldest:
-            break  # newest first: everything after this is older still
-        counts[name] += 1
-    return counts
 
 
 class Windows:
@@ -234,7 +180,7 @@ class Windows:
                     pipe.hgetall(self.key(route.id))
                 replies = await pipe.execute()
         for route, raw in zip(routes, replies, strict=True):
-            window = _window(raw)
+            window = current_window(raw)
             mine, url = self._print(route)
             if window is not None and window.fingerprint == mine:
                 self._adopt(route.id, window)
@@ -266,7 +212,7 @@ class Windows:
             return False
         if window.version is None:
             await self._redis.hsetnx(self.key(route.id), "version", version)
-            self._adopt(route.id, _replace_version(window, version))
+            self._adopt(route.id, with_version(window, version))
             return False
         opened = await self._open(
             route, f"modern version {window.version} → {version}", version=version, new=version
@@ -304,7 +250,7 @@ class Windows:
             while True:
                 try:
                     await pipe.watch(key, history)
-                    current = _window(await pipe.hgetall(key))
+                    current = current_window(await pipe.hgetall(key))
                     if not force and current is not None:
                         seen = [json.loads(raw) for raw in await pipe.lrange(history, 0, -1)]
                         versions = {w.get("version") for w in seen} | {current.version}
@@ -335,7 +281,7 @@ class Windows:
                                 self.recent_key(route.id, dropped),
                             )
                     pipe.delete(key)
-                    pipe.hset(key, mapping=_fields(opened))
+                    pipe.hset(key, mapping=window_fields(opened))
                     await pipe.execute()
                     log.info("shadow: %s evidence window %d opened: %s", route.id, next_id, reason)
                     return opened
@@ -370,8 +316,8 @@ class Windows:
             pipe.hgetall(key)
             pipe.lrange(history, 0, KEEP_WINDOWS - 1)
             current_raw, history_raw = await pipe.execute()
-        current = _window(current_raw)
-        closed = [window for raw in history_raw if (window := _closed(raw)) is not None]
+        current = current_window(current_raw)
+        closed = [window for raw in history_raw if (window := closed_window(raw)) is not None]
         windows = ([current] if current is not None else []) + closed
         async with self._redis.pipeline(transaction=False) as pipe:
             for window in windows:
@@ -417,47 +363,5 @@ def _changed(window: Window, url: str) -> str:
     return "compare rules changed"
 
 
-def _fields(window: Window) -> dict[str, str]:
-    return {k: str(v) for k, v in asdict(window).items() if v is not None}
-
-
-def _closed(raw: bytes | str) -> Window | None:
-    """A closed window from the history list; an unreadable entry is skipped, not fatal."""
-    try:
-        return Window(**json.loads(raw))
-    except (ValueError, TypeError):
-        log.warning("shadow: skipping an unreadable evidence window record: %r", raw[:200])
-        return None
-
-
-def _window(raw: dict[bytes | str, bytes | str]) -> Window | None:
-    if not raw:
-        return None
-    data = {_text(k): _text(v) for k, v in raw.items()}
-    try:
-        return Window(
-            id=int(data["id"]),
-            started_at=float(data["started_at"]),
-            reason=data.get("reason", ""),
-            fingerprint=data.get("fingerprint", ""),
-            upstream=data.get("upstream", ""),
-            version=data.get("version"),
-        )
-    except (KeyError, ValueError):
-        return None
-
-
-def _replace_version(window: Window, version: str) -> Window:
-    return Window(**{**asdict(window), "version": version})
-
-
 def _ints(raw: dict[bytes | str, bytes | str]) -> dict[str, int]:
-    return {_text(k): int(v) for k, v in raw.items()}
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def _iso(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+    return {text(k): int(v) for k, v in raw.items()}

@@ -7,7 +7,8 @@ import asyncio
 import fakeredis
 
 from proxy.config import Route
-from proxy.shadow.windows import Windows, fingerprint, recent_counts
+from proxy.shadow.window_records import fingerprint, recent_counts
+from proxy.shadow.windows import Windows
 
 NOW = 1_800_000_000.0
 MINUTE = int(NOW // 60)
