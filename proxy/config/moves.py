@@ -123,13 +123,16 @@ def judge_move(route: Route, before: Position | None, today: date) -> MoveProble
 
 
 def backward_moves(
-    old: RoutesConfig | Mapping[str, Position], new: RoutesConfig, today: date | None = None
+    old: RoutesConfig | Mapping[str, Position | Stage],
+    new: RoutesConfig,
+    today: date | None = None,
 ) -> list[MoveProblem]:
-    """Every unexcused step back from `old` (a table, or positions by route id) to `new`."""
+    """Every unexcused step back from `old` (a table, or positions or bare stages by
+    route id: a record that knows no percent) to `new`."""
     before = (
         {route.id: position_of(route) for route in old.routes}
         if isinstance(old, RoutesConfig)
-        else dict(old)
+        else {k: Position(v) if isinstance(v, str) else v for k, v in old.items()}
     )
     day = today or today_utc()
     problems = (judge_move(route, before.get(route.id), day) for route in new.routes)

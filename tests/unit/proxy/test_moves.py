@@ -37,6 +37,13 @@ def kinds_of(messages: list[str]) -> dict[str, str]:
 def test_the_rule_itself() -> None:
     found = backward_moves(config(routes("before")), config(routes("after")))
     assert {p.route_id: p.kind for p in found} == expected()
+    # A record of bare stages (no percents) is judged by stage alone.
+    stages = {route["id"]: route["stage"] for route in routes("before")}
+    by_stage = {p.route_id for p in backward_moves(stages, config(routes("after")))}
+    percents_only = {
+        route_id(i) for i, c in enumerate(CASES) if c.before["stage"] == c.after["stage"]
+    }
+    assert by_stage == set(expected()) - percents_only
     assert step_back(Position("canary", 50), Position("canary", 50)) is None
     assert step_back(Position("canary", 50), Position("modern")) is None
     assert "lowered from 50% to 10%" in str(
