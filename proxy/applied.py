@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING
 
 import redis.exceptions
 
-from proxy.config import STAGES, Stage
+from proxy.config import STAGES, Position
 from proxy.counters import Outage
 
 if TYPE_CHECKING:
     import redis.asyncio
 
-__all__ = ["KEY", "AppliedTables", "lock_stages"]
+__all__ = ["KEY", "AppliedTables", "lock_positions"]
 
 log = logging.getLogger("strangler.proxy.reload")
 
@@ -107,11 +107,12 @@ class AppliedTables:
             self._outage.recovered()
 
 
-def lock_stages(path: Path | None) -> dict[str, Stage] | None:
-    """Route id → stage as recorded in the ratchet's lock, or None without a lock.
+def lock_positions(path: Path | None) -> dict[str, Position] | None:
+    """Route id → position (stage, and percent at canary) as recorded in the ratchet's
+    lock, or None without a lock.
 
-    Only the `route <id> <methods> <path> <stage>` lines matter here; the format is
-    `proxy.ratchet.baseline`'s, read without importing the ratchet (and its
+    Only the `route <id> <methods> <path> <stage> [<percent>]` lines matter here; the
+    format is `proxy.ratchet.baseline`'s, read without importing the ratchet (and its
     import-graph tooling) into every proxy worker.
     """
     if path is None:
@@ -120,12 +121,20 @@ def lock_stages(path: Path | None) -> dict[str, Stage] | None:
         text = path.read_text(encoding="utf-8")
     except OSError:
         return None
-    stages: dict[str, Stage] = {}
+    positions: dict[str, Position] = {}
     for line in text.splitlines():
         words = line.split()
-        if len(words) == 5 and words[0] == "route" and words[4] in STAGES:
-            stages[words[1]] = words[4]  # type: ignore[assignment]
-    return stages
+        if len(words) in (5, 6) and words[0] == "route" and words[4] in STAGES:
+            percent = _percent(words[5]) if len(words) == 6 else None
+            positions[words[1]] = Position(words[4], percent)  # type: ignore[arg-type]
+    return positions
+
+
+def _percent(word: str) -> float | None:
+    try:
+        return float(word)
+    except ValueError:
+        return None
 
 
 def _text(value: bytes | str) -> str:

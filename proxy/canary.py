@@ -4,11 +4,19 @@ A canary hashes a sticky key (the bearer token, a cookie, a header, the client
 address or a path parameter) with the route's salt into one of 10,000 buckets and
 sends buckets below `basis_points` to modern. The bucket of a key never changes, so
 a client stays on its side, and raising the percent only moves clients from legacy
-to modern, never back. A request without a key goes to legacy, the safe side.
+to modern, never back.
+
+A request without its sticky key must not quietly go nowhere: an app whose clients
+send no bearer token would otherwise route 0 % to modern. By default
+(`when_missing: ip`) such a request is hashed by its client address instead, the
+documented next key; with `when_missing: legacy` (strict) it is served by legacy.
+Either way the caller is told (`missing(route_id, then)`), so status and metrics
+count requests without their key per route.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from hashlib import blake2b
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qs
@@ -16,9 +24,13 @@ from urllib.parse import parse_qs
 from proxy.config import CanaryRule, Route
 from proxy.types import Scope, Target
 
-__all__ = ["BUCKETS", "bucket", "choose_target", "sticky_key"]
+__all__ = ["BUCKETS", "MissingKey", "bucket", "choose_target", "sticky_key"]
 
 BUCKETS = 10_000
+
+MissingKey = Callable[[str, str], None]
+"""Told `(route_id, then)` for each canary request without its sticky key; `then` is
+`ip` (hashed by client address) or `legacy` (served by legacy)."""
 
 
 def bucket(salt: str, key: str) -> int:
@@ -72,6 +84,7 @@ def choose_target(
     *,
     authorization: bytes | None = None,
     cookie: bytes | None = None,
+    missing: MissingKey | None = None,
 ) -> Target:
     """legacy/shadow → legacy; modern/retired → modern; canary → the sticky split."""
     stage = route.stage
@@ -85,5 +98,11 @@ def choose_target(
         return "legacy"
     key = sticky_key(rule, scope, params, authorization=authorization, cookie=cookie)
     if key is None:
-        return "legacy"
+        client = scope.get("client")
+        if rule.sticky != "ip" and rule.when_missing == "ip" and client:
+            key = f"ip:{client[0]}"  # prefixed: an address never collides with a token
+        if missing is not None:
+            missing(route.id, "legacy" if key is None else "ip")
+        if key is None:
+            return "legacy"
     return "modern" if bucket(rule.salt or route.id, key) < points else "legacy"

@@ -118,7 +118,12 @@ class Forwarder:
             route = self.guard.effective(route)  # a guardrail override or an autopilot step
             route_id = route.id
             target = choose_target(
-                route, scope, params, authorization=fwd.authorization, cookie=fwd.cookie
+                route,
+                scope,
+                params,
+                authorization=fwd.authorization,
+                cookie=fwd.cookie,
+                missing=self.stats.sticky_missing,
             )
             if route.max_body_bytes is not None:
                 limit = route.max_body_bytes

@@ -36,8 +36,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from proxy.applied import AppliedTables, lock_stages
-from proxy.config import ConfigError, LoadedRoutes, Stage, parse_routes, parse_successor, stages_of
+from proxy.applied import AppliedTables, lock_positions
+from proxy.config import (
+    ConfigError,
+    LoadedRoutes,
+    Position,
+    parse_routes,
+    parse_successor,
+    positions_of,
+)
 from proxy.routing import RouteTable
 
 if TYPE_CHECKING:
@@ -138,7 +145,7 @@ class Reloader:
         if failure is not None and failure.revision == revision:  # already refused, once
             return ReloadOutcome("refused", revision, failure.problems)
         try:
-            text, loaded = _successor(self.path, raw, stages_of(table.config))
+            text, loaded = _successor(self.path, raw, positions_of(table.config))
         except ConfigError as exc:
             return self._refuse(exc.problems, revision)
         self._apply(RouteTable(loaded))
@@ -263,7 +270,7 @@ async def first_table(
             baseline = parse_routes(last[0], source=str(path))
         except ConfigError as exc:  # recorded by another version of the proxy
             log.warning("ignoring the last applied route table in Redis: %s", exc)
-    before = stages_of(baseline.config) if baseline is not None else lock_stages(lock)
+    before = positions_of(baseline.config) if baseline is not None else lock_positions(lock)
     revision = None
     try:
         raw = path.read_bytes()
@@ -287,7 +294,9 @@ async def first_table(
     return baseline, LoadFailure(tuple(problems), revision, datetime.now(UTC))
 
 
-def _successor(path: Path, raw: bytes, before: dict[str, Stage] | None) -> tuple[str, LoadedRoutes]:
+def _successor(
+    path: Path, raw: bytes, before: dict[str, Position] | None
+) -> tuple[str, LoadedRoutes]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -10,9 +10,11 @@ REDIS_URL the "Redis" is fakeredis in the same process, and the code is the same
 Redis layout (all under `<prefix>proxy:`): `requests` (route|target → n), `errors`
 (route|target|code → n: errors users saw), `absorbed` (route|target|code → n:
 failures a fallback hid from users; code is a status or `circuit_open`),
-`fallbacks` (route → n), `latency` (route|target|bucket →
-n, route|target|sum_us → µs), `unmapped` (path → n), `reloads` (result → n), and
-`window:<10 s slot>` (target → n, expiring) for the recent traffic share.
+`fallbacks` (route → n), `sticky_missing` (route|then → n: canary requests without
+their sticky key, and what they got instead), `latency` (route|target|bucket → n,
+route|target|sum_us → µs), `unmapped` (path → n), `reloads` (result → n), and
+`window:<10 s slot>` (target → n, and route|target → n, expiring) for the recent
+traffic share overall and per route.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ class Snapshot:
     errors: dict[tuple[str, str, str], int] = field(default_factory=dict)
     absorbed: dict[tuple[str, str, str], int] = field(default_factory=dict)
     fallbacks: dict[str, int] = field(default_factory=dict)
+    sticky_missing: dict[tuple[str, str], int] = field(default_factory=dict)
     latency: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     latency_sum: dict[tuple[str, str], float] = field(default_factory=dict)
     unmapped: dict[str, int] = field(default_factory=dict)
@@ -76,6 +79,8 @@ class Snapshot:
     """True when Redis did not answer in time: these are one worker's figures."""
     read_at: datetime | None = None
     """For a partial snapshot, when this worker last read the shared totals (None: never)."""
+    recent: dict[tuple[str, str], int] = field(default_factory=dict)
+    """Requests per (route, target) in the last `WINDOW_SECONDS`."""
 
 
 def percentile(counts: list[int], q: float) -> float | None:
@@ -101,6 +106,7 @@ class _Buffer:
 
     __slots__ = (
         "absorbed", "errors", "fallbacks", "latency", "latency_us", "reloads", "requests",
+        "sticky_missing",
         "unmapped",
     )  # fmt: skip
 
@@ -109,6 +115,7 @@ class _Buffer:
         self.errors: defaultdict[tuple[str, str, str], int] = defaultdict(int)
         self.absorbed: defaultdict[tuple[str, str, str], int] = defaultdict(int)
         self.fallbacks: defaultdict[str, int] = defaultdict(int)
+        self.sticky_missing: defaultdict[tuple[str, str], int] = defaultdict(int)
         self.latency: dict[tuple[str, str], list[int]] = {}
         self.latency_us: defaultdict[tuple[str, str], int] = defaultdict(int)
         self.unmapped: defaultdict[str, int] = defaultdict(int)
@@ -117,7 +124,7 @@ class _Buffer:
     def empty(self) -> bool:
         return not (
             self.requests or self.errors or self.absorbed or self.fallbacks or self.unmapped
-            or self.reloads
+            or self.reloads or self.sticky_missing
         )  # fmt: skip
 
 
@@ -161,6 +168,10 @@ class Stats:
 
     def fallback(self, route_id: str) -> None:
         self._buf.fallbacks[route_id] += 1
+
+    def sticky_missing(self, route_id: str, then: str) -> None:
+        """A canary request without its sticky key; `then`: `ip` or `legacy` (what it got)."""
+        self._buf.sticky_missing[(route_id, then)] += 1
 
     def unmapped(self, path_key: str) -> None:
         if path_key not in self._unmapped_seen:
@@ -217,6 +228,7 @@ class Stats:
         for (route, target), n in buf.requests.items():
             pipe.hincrby(k + "requests", f"{route}|{target}", n)
             per_target[target] += n
+            per_target[f"{route}|{target}"] += n
         for (route, target, code), n in buf.errors.items():
             pipe.hincrby(k + "errors", f"{route}|{target}|{code}", n)
         for (route, target, code), n in buf.absorbed.items():
@@ -229,6 +241,8 @@ class Stats:
                     pipe.hincrby(k + "latency", f"{route}|{target}|{index}", n)
         for (route, target), micros in buf.latency_us.items():
             pipe.hincrby(k + "latency", f"{route}|{target}|sum_us", micros)
+        for (route, then), n in buf.sticky_missing.items():
+            pipe.hincrby(k + "sticky_missing", f"{route}|{then}", n)
         for path, n in buf.unmapped.items():
             pipe.hincrby(k + "unmapped", path, n)
         for result, n in buf.reloads.items():
@@ -301,7 +315,10 @@ class Stats:
         return self._writer.redis
 
 
-_HASHES = ("requests", "errors", "absorbed", "fallbacks", "latency", "unmapped", "reloads")
+_HASHES = (
+    "requests", "errors", "absorbed", "fallbacks", "sticky_missing", "latency", "unmapped",
+    "reloads",
+)  # fmt: skip
 
 
 def _snapshot_of(raw: dict[str, dict[str, int]]) -> Snapshot:
@@ -315,10 +332,18 @@ def _snapshot_of(raw: dict[str, dict[str, int]]) -> Snapshot:
     for fieldname, n in raw.get("absorbed", {}).items():
         route, target, code = fieldname.split("|", 2)
         snap.absorbed[(route, target, code)] = n
+    for fieldname, n in raw.get("sticky_missing", {}).items():
+        route, then = fieldname.rsplit("|", 1)
+        snap.sticky_missing[(route, then)] = n
     snap.fallbacks = dict(raw.get("fallbacks", {}))
     snap.unmapped = dict(raw.get("unmapped", {}))
     snap.reloads = dict(raw.get("reloads", {}))
-    snap.window = dict(raw.get("window", {}))
+    for target, n in raw.get("window", {}).items():
+        if "|" in target:  # a route's share: route|target
+            route, side = target.rsplit("|", 1)
+            snap.recent[(route, side)] = snap.recent.get((route, side), 0) + n
+        else:
+            snap.window[target] = snap.window.get(target, 0) + n
     for fieldname, n in raw.get("latency", {}).items():
         route, target, index = fieldname.rsplit("|", 2)
         if index == "sum_us":

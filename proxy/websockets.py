@@ -77,7 +77,10 @@ class WebSocketRelay:
         else:
             route, params = matched
             route_id = route.id
-            target = choose_target(route, scope, params, authorization=fwd.authorization)
+            target = choose_target(
+                route, scope, params, authorization=fwd.authorization,
+                missing=self.stats.sticky_missing,
+            )  # fmt: skip
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         url = self.upstreams.url(target) + raw_path.decode("latin-1")
         if scope.get("query_string"):

@@ -61,6 +61,15 @@ class _SnapshotCollector(Collector):
         for route, count in sorted(snap.fallbacks.items()):
             fallbacks.add_metric([route], count)
         yield fallbacks
+        missing = CounterMetricFamily(
+            "strangler_proxy_sticky_key_missing",
+            "Canary requests without their sticky key, by what they got instead "
+            "(ip: split by client address; legacy: served by legacy).",
+            labels=["route", "then"],
+        )
+        for (route, then), count in sorted(snap.sticky_missing.items()):
+            missing.add_metric([route, then], count)
+        yield missing
         reloads = CounterMetricFamily(
             "strangler_proxy_reloads", "routes.yaml reloads by result.", labels=["result"]
         )

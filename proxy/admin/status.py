@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from proxy.config import STAGES, Route
+from proxy.config import STAGES, CanaryRule, Route, rollback_expired
 from proxy.counters import budget
 from proxy.guardrail.report import route_fields
+from proxy.readiness import CANARY_PASS, RecentTraffic, ShadowEvidence, readiness
 from proxy.stats import LATENCY_BUCKETS, UNMAPPED_ROUTE, WINDOW_SECONDS, Snapshot, percentile
 
 if TYPE_CHECKING:
@@ -76,6 +77,17 @@ def _empty_shadow() -> dict[str, object]:
     return {"compared": 0, "matched": 0, "mismatched": 0, "match_rate": None}
 
 
+def _canary(snap: Snapshot, route: Route, rule: CanaryRule) -> dict[str, object]:
+    """The canary rule and how many requests came without their sticky key."""
+    missing = {then: snap.sticky_missing.get((route.id, then), 0) for then in ("ip", "legacy")}
+    return {
+        "percent": rule.percent,
+        "sticky": rule.sticky,
+        "when_missing": rule.when_missing,
+        "sticky_missing": {**missing, "total": sum(missing.values())},
+    }
+
+
 async def _route_entry(runtime: Runtime, snap: Snapshot, route: Route) -> dict[str, object]:
     requests = {target: snap.requests.get((route.id, target), 0) for target in TARGETS}
     errors_by_code: dict[str, int] = {}
@@ -96,15 +108,27 @@ async def _route_entry(runtime: Runtime, snap: Snapshot, route: Route) -> dict[s
         "latency_ms": _latency_ms(snap, route.id),
     }
     if route.canary is not None:
-        entry["canary"] = {"percent": route.canary.percent, "sticky": route.canary.sticky}
+        entry["canary"] = _canary(snap, route, route.canary)
     if route.rollback is not None:
-        entry["rollback"] = {"reason": route.rollback.reason}
+        expires = route.rollback.expires
+        entry["rollback"] = {
+            "reason": route.rollback.reason,
+            "expires": expires.isoformat() if expires else None,
+            "expired": rollback_expired(route.rollback),
+        }
     entry.update(await route_fields(runtime.guardrail, route))  # configured vs effective
     shadow = await runtime.sink.route_status(route.id)
     if shadow is None and route.stage == "shadow":
         shadow = _empty_shadow()
     if shadow is not None:
         entry["shadow"] = shadow
+    traffic = RecentTraffic(
+        legacy=snap.recent.get((route.id, "legacy"), 0),
+        modern=snap.recent.get((route.id, "modern"), 0),
+        seconds=WINDOW_SECONDS,
+    )
+    verdict = readiness(route, _evidence(shadow), canary_verdict(runtime, route), traffic)
+    entry["readiness"] = verdict.as_json()
     return entry
 
 
@@ -125,6 +149,23 @@ def _partial_note(snap: Snapshot, partial: bool) -> dict[str, object]:
             f"(shared totals {read}, plus what this worker counted since)"
         )
     }
+
+
+def canary_verdict(runtime: Runtime, route: Route) -> str | None:
+    """The canary analysis' verdict on a route: `proxy.readiness.CANARY_PASS`
+    ("healthy"), else `"<state>: <reason>"` saying why not; None while there is none.
+    The one seam where the canary analysis plugs into readiness."""
+    found = runtime.guardrail.latest(route.id) if route.stage == "canary" else None
+    if found is None:
+        return None
+    return CANARY_PASS if found.state == CANARY_PASS else f"{found.state}: {found.reason}"
+
+
+def _evidence(shadow: dict[str, object] | None) -> ShadowEvidence | None:
+    verdict = shadow.get("evidence") if shadow else None
+    if not isinstance(verdict, dict):
+        return None
+    return ShadowEvidence(bool(verdict["holds"]), str(verdict["reason"]), bool(verdict["enough"]))
 
 
 async def build_status(runtime: Runtime) -> dict[str, object]:

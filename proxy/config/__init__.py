@@ -9,7 +9,7 @@ from proxy.config.loader import (
     load_routes,
     parse_routes,
     parse_successor,
-    stages_of,
+    positions_of,
     unfinished_file,
     unsafe_changes,
 )
@@ -28,6 +28,14 @@ from proxy.config.models import (
     Upstream,
     stage_index,
 )
+from proxy.config.moves import (
+    MoveProblem,
+    Position,
+    judge_move,
+    position_of,
+    rollback_expired,
+    step_back,
+)
 from proxy.config.paths import PathTemplate, TemplateError
 
 __all__ = [
@@ -41,7 +49,9 @@ __all__ = [
     "ConfigError",
     "GuardrailMode",
     "LoadedRoutes",
+    "MoveProblem",
     "PathTemplate",
+    "Position",
     "Removal",
     "Rollback",
     "Route",
@@ -52,11 +62,15 @@ __all__ = [
     "Upstream",
     "backward_moves",
     "dropped_routes",
+    "judge_move",
     "load_routes",
     "parse_routes",
     "parse_successor",
+    "position_of",
+    "positions_of",
+    "rollback_expired",
     "stage_index",
-    "stages_of",
+    "step_back",
     "unfinished_file",
     "unsafe_changes",
 ]

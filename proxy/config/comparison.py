@@ -25,6 +25,9 @@ DEFAULT_MIN_NOISE_SAMPLES = 20
 DEFAULT_READY_THRESHOLD = 0.99
 DEFAULT_MIN_COMPARISONS = 500
 DEFAULT_RESERVOIR = 20
+DEFAULT_RECENT_COMPARISONS = 1000
+DEFAULT_RECENT_HOURS = 24.0
+DEFAULT_VERSION_HEADER = "x-app-version"
 
 
 class Tolerance(_Strict):
@@ -94,7 +97,9 @@ class ShadowSettings(_Strict):
         max_body_bytes: request bodies above this are not buffered: `skipped`.
         upstream: an isolated shadow upstream (a modern on its own database); required
             to mirror non-idempotent methods, never the primary `modern`.
-        during_canary: also mirror the legacy share of a canary.
+        during_canary: also mirror the legacy share of a canary (on by default: the
+            requests legacy still serves keep being compared, safe methods only unless
+            an isolated `upstream` is named).
         queue_size: exchanges waiting for a replay slot, per route and worker; when
             full, new ones are dropped (and counted), so a slow modern costs no memory
             growth.
@@ -108,7 +113,16 @@ class ShadowSettings(_Strict):
             counts as noise (every difference is reported).
         ready_threshold, min_comparisons: `ready_to_promote` needs the Wilson 95% lower
             bound of the match rate at or above the threshold over at least this many
-            comparisons.
+            comparisons of the recent evidence (below).
+        recent_comparisons, recent_hours: the sliding evidence `ready_to_promote` is
+            judged on: the newest `recent_comparisons` outcomes of the current evidence
+            window (default 1000, or twice `min_comparisons` if that is more) that are
+            at most `recent_hours` old (null: no age limit). Old
+            evidence ages out, so a regressed modern stops being ready and a fixed one
+            becomes ready again without a reset.
+        version_header: a response header by which modern announces its version
+            (lower-case; null: none). A version not seen before on this route starts a
+            new evidence window.
         reservoir_size: mismatch samples kept per field path as evidence.
         recheck: a GET or HEAD that would count as `mismatched` is compared once more,
             with legacy asked again after modern answered. When modern agrees with
@@ -121,7 +135,7 @@ class ShadowSettings(_Strict):
     timeout: Annotated[float, Field(gt=0, le=600)] = DEFAULT_SHADOW_TIMEOUT
     max_body_bytes: Annotated[int, Field(ge=0)] = DEFAULT_SHADOW_BODY_CAP
     upstream: str | None = None
-    during_canary: bool = False
+    during_canary: bool = True
     queue_size: Annotated[int, Field(ge=1, le=100_000)] = DEFAULT_SHADOW_QUEUE
     noise_rate: Annotated[float, Field(ge=0, le=1)] = DEFAULT_NOISE_RATE
     noise_relative: Annotated[float, Field(ge=0)] = DEFAULT_NOISE_RELATIVE
@@ -131,3 +145,31 @@ class ShadowSettings(_Strict):
     min_comparisons: Annotated[int, Field(ge=1)] = DEFAULT_MIN_COMPARISONS
     reservoir_size: Annotated[int, Field(ge=1, le=1000)] = DEFAULT_RESERVOIR
     recheck: bool = True
+    recent_comparisons: Annotated[int, Field(ge=1, le=100_000)] = DEFAULT_RECENT_COMPARISONS
+    recent_hours: Annotated[float, Field(gt=0, le=24 * 366)] | None = DEFAULT_RECENT_HOURS
+    version_header: str | None = DEFAULT_VERSION_HEADER
+
+    @field_validator("version_header")
+    @classmethod
+    def _lower_header(cls, header: str | None) -> str | None:
+        return header.lower() if header else None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _recent_default(cls, data: object) -> object:
+        # Unset, the recent evidence holds twice the minimum (at least the default), so
+        # raising `min_comparisons` alone never makes a route impossible to promote.
+        if isinstance(data, dict) and "recent_comparisons" not in data:
+            minimum = data.get("min_comparisons", DEFAULT_MIN_COMPARISONS)
+            if isinstance(minimum, int) and minimum * 2 > DEFAULT_RECENT_COMPARISONS:
+                return {**data, "recent_comparisons": min(minimum * 2, 100_000)}
+        return data
+
+    @model_validator(mode="after")
+    def _evidence_fits(self) -> ShadowSettings:
+        if self.recent_comparisons < self.min_comparisons:
+            raise ValueError(
+                f"recent_comparisons ({self.recent_comparisons}) must be at least "
+                f"min_comparisons ({self.min_comparisons}): readiness is judged on them"
+            )
+        return self

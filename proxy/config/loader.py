@@ -21,7 +21,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from proxy.config.models import RouteProblem, RoutesConfig, Stage, stage_index
+from proxy.config import moves
+from proxy.config.models import FieldProblem, RouteProblem, RoutesConfig, Stage
+from proxy.config.moves import Position, position_of
 
 __all__ = [
     "ConfigError",
@@ -31,7 +33,8 @@ __all__ = [
     "load_routes",
     "parse_routes",
     "parse_successor",
-    "stages_of",
+    "positions_of",
+    "route_lines",
     "unfinished_file",
     "unsafe_changes",
 ]
@@ -92,8 +95,10 @@ def parse_routes(text: str, *, source: str = "routes.yaml") -> LoadedRoutes:
     return LoadedRoutes(config=config, revision=revision, source=source, loaded_at=loaded_at)
 
 
-def parse_successor(text: str, *, source: str, before: Mapping[str, Stage] | None) -> LoadedRoutes:
-    """Parse a file meant to replace a table whose route stages were `before`.
+def parse_successor(
+    text: str, *, source: str, before: Mapping[str, Position | Stage] | None
+) -> LoadedRoutes:
+    """Parse a file meant to replace a table whose routes stood at `before`.
 
     `before` is None when no earlier table is known. Raises `ConfigError` for an
     invalid file and for one that `unfinished_file` or `unsafe_changes` refuses.
@@ -108,18 +113,21 @@ def parse_successor(text: str, *, source: str, before: Mapping[str, Stage] | Non
     return loaded
 
 
-def stages_of(config: RoutesConfig) -> dict[str, Stage]:
-    return {route.id: route.stage for route in config.routes}
+def positions_of(config: RoutesConfig) -> dict[str, Position]:
+    """Where each route stands (stage, and percent at canary): what a move is judged from."""
+    return {route.id: position_of(route) for route in config.routes}
 
 
-def unsafe_changes(before: Mapping[str, Stage] | None, new: RoutesConfig) -> list[str]:
-    """Why `new` may not replace a table whose route stages were `before` (None: unknown):
-    `dropped_routes`, and a stage moved back without `rollback: {reason}`."""
-    moves = _stage_regressions(before, new) if before is not None else []
-    return dropped_routes(before, new) + moves
+def unsafe_changes(
+    before: Mapping[str, Position | Stage] | None, new: RoutesConfig
+) -> list[str]:
+    """Why `new` may not replace a table whose routes stood at `before` (None: unknown):
+    `dropped_routes`, and a step back without an unexpired rollback (`proxy.config.moves`)."""
+    steps = [str(p) for p in moves.backward_moves(before, new)] if before is not None else []
+    return dropped_routes(before, new) + steps
 
 
-def dropped_routes(before: Mapping[str, Stage] | None, new: RoutesConfig) -> list[str]:
+def dropped_routes(before: Mapping[str, Position | Stage] | None, new: RoutesConfig) -> list[str]:
     """Routes lost by `new`, which a file cut short or written half looks like:
 
     - an empty table: it would send every request to legacy as unmapped;
@@ -147,22 +155,11 @@ def dropped_routes(before: Mapping[str, Stage] | None, new: RoutesConfig) -> lis
 
 
 def backward_moves(old: RoutesConfig, new: RoutesConfig) -> list[str]:
-    """Routes whose stage went back without a rollback reason (a refused reload)."""
-    return _stage_regressions(stages_of(old), new)
+    """Routes that stepped back without an unexpired rollback (a refused reload).
 
-
-def _stage_regressions(previous: Mapping[str, Stage], new: RoutesConfig) -> list[str]:
-    problems = []
-    for route in new.routes:
-        before = previous.get(route.id)
-        if before is None or stage_index(route.stage) >= stage_index(before):
-            continue
-        if route.rollback is None:
-            problems.append(
-                f"route {route.id!r}: stage moved back from {before} to {route.stage} "
-                "without `rollback: {reason: …}`"
-            )
-    return problems
+    The rule is `proxy.config.moves`, shared with `strangler check` and the ratchet.
+    """
+    return [str(problem) for problem in moves.backward_moves(old, new)]
 
 
 def unfinished_file(text: str, source: str) -> list[str]:
@@ -219,6 +216,9 @@ def _describe(
             message = str(cause)
         else:
             message = error["msg"].removeprefix("Value error, ")
+            if isinstance(cause, FieldProblem):  # point at the offending key's own line
+                loc = (*loc, cause.field)
+                message = str(cause).removeprefix(f"{cause.field}: ")
             if len(loc) >= 2 and loc[0] == "routes" and isinstance(loc[1], int):
                 route_id = _id_of(routes[loc[1]]) if loc[1] < len(routes) else None
                 route_label = f"route {route_id!r}: " if route_id else f"route #{loc[1] + 1}: "
@@ -232,3 +232,20 @@ def _describe(
 
 def _id_of(route: object) -> str | None:
     return route.get("id") if isinstance(route, dict) and isinstance(route.get("id"), str) else None
+
+
+def route_lines(text: str) -> dict[str, int]:
+    """The 1-based line of each route's entry, by id (for messages about a whole route)."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    routes = _LineIndex._child(root, "routes")
+    if not isinstance(routes, yaml.SequenceNode):
+        return {}
+    lines: dict[str, int] = {}
+    for node in routes.value:
+        id_node = _LineIndex._child(node, "id")
+        if isinstance(id_node, yaml.ScalarNode):
+            lines.setdefault(str(id_node.value), node.start_mark.line + 1)
+    return lines

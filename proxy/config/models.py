@@ -29,6 +29,7 @@ __all__ = [
     "STAGES",
     "CanaryRule",
     "CompareRules",
+    "FieldProblem",
     "Method",
     "Removal",
     "Rollback",
@@ -61,6 +62,14 @@ class RouteProblem(ValueError):
         super().__init__(f"route {route_id!r}: {message}")
         self.index = index
         self.route_id = route_id
+
+
+class FieldProblem(ValueError):
+    """A rule broken by one field of a route; carries the field so errors name its line."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
 
 
 def stage_index(stage: Stage) -> int:
@@ -103,12 +112,17 @@ class CanaryRule(_Strict):
         key: the cookie, header or path parameter name (required for those three).
         salt: mixed into the hash; defaults to the route id, so routes split
             independently.
+        when_missing: what a request without its sticky key gets: `ip` (default)
+            hashes the client address instead, so such clients still split by the
+            percent; `legacy` (strict) serves them from legacy. Either way they are
+            counted per route (`sticky_missing` in status and metrics).
     """
 
     percent: Annotated[float, Field(ge=0, le=100)]
     sticky: Literal["user", "cookie", "ip", "header", "path_param"] = "user"
     key: str | None = None
     salt: str | None = None
+    when_missing: Literal["ip", "legacy"] = "ip"
 
     @model_validator(mode="after")
     def _check(self) -> CanaryRule:
@@ -219,12 +233,16 @@ class Route(_Strict):
             raise ValueError("methods must be a non-empty list without repeats")
         if self.stage == "canary" and self.canary is None:
             raise ValueError("stage canary needs `canary: {percent: …}`")
+        self._no_contradictions()
         if self.fallback and not set(self.methods) <= IDEMPOTENT_METHODS:
             raise ValueError("fallback: legacy is allowed only for idempotent methods")
         if self.modern_only and self.stage not in ("modern", "retired"):
             raise ValueError("a modern_only route must be at stage modern")
         unsafe = sorted(set(self.methods) - SAFE_METHODS)
-        mirrors = self.stage == "shadow" or (self.stage == "canary" and self.shadow.during_canary)
+        # During a canary, an explicit `during_canary: true` promises unsafe methods too;
+        # the default mirrors the safe ones only (the shadow service skips the rest).
+        explicit = "during_canary" in self.shadow.model_fields_set and self.shadow.during_canary
+        mirrors = self.stage == "shadow" or (self.stage == "canary" and explicit)
         if mirrors and unsafe and not self.websocket and self.shadow.upstream in (None, "modern"):
             raise ValueError(
                 f"shadowing {', '.join(unsafe)} would write twice: name an isolated "
@@ -260,6 +278,21 @@ class Route(_Strict):
     @property
     def is_idempotent(self) -> bool:
         return set(self.methods) <= IDEMPOTENT_METHODS
+
+    def _no_contradictions(self) -> None:
+        """Settings that say the opposite of the stage are errors, not silently ignored."""
+        if self.canary is not None and self.stage != "canary":
+            raise FieldProblem(
+                "canary",
+                f"a canary block on a route at stage {self.stage} does nothing: remove it "
+                "(or set `stage: canary`)",
+            )
+        if self.fallback is not None and self.stage == "retired":
+            raise FieldProblem(
+                "fallback",
+                "a retired route has no legacy endpoint to fall back to: remove "
+                "`fallback: legacy` (or roll the route back to modern with a reason)",
+            )
 
 
 class RoutesConfig(_Strict):

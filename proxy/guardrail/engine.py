@@ -130,6 +130,10 @@ class Guardrail:
         found = self._verdicts.get(route_id)
         return found.state if found is not None else "insufficient"
 
+    def latest(self, route_id: str) -> Verdict | None:
+        """The whole latest verdict (state, reason, figures), None before the first."""
+        return self._verdicts.get(route_id)
+
     # -- lifecycle --------------------------------------------------------------------
 
     def start(self) -> None:

@@ -4,10 +4,13 @@ One line per entry, grouped by kind and sorted, with no timestamps, hashes or li
 numbers, so that a diff of the file in a pull request reads as the migration's
 progress (a stage moved forward, a legacy endpoint gone, an exception dropped):
 
-    route <id> <METHODS> <path> <stage>
+    route <id> <METHODS> <path> <stage> [<canary percent>]
     legacy <METHOD> <path>
     exception <contract-id> <importer> -> <imported>
-    rollback <route-id> <expires or -> from <stage it rolled back from>
+    rollback <route-id> <expires or -> from <stage it rolled back from> [<percent>]
+
+A canary's percent is recorded because lowering it is a step back (users on modern
+go back to legacy); a lock written before percents were recorded still reads.
 
 Only `strangler ratchet update` writes it; `strangler ratchet check` only reads it.
 """
@@ -17,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from proxy.config import STAGES, Stage
+from proxy.config import STAGES, Position, Stage
 from proxy.ratchet.contracts import LayeringException
 from proxy.ratchet.inventory import Endpoint
 from proxy.ratchet.settings import RatchetConfigError
@@ -36,32 +39,58 @@ MIGRATED: tuple[Stage, ...] = ("modern", "retired")
 
 @dataclass(frozen=True, slots=True)
 class RouteEntry:
-    """A route as recorded: its id, methods (`WS` for a WebSocket), path and stage."""
+    """A route as recorded: its id, methods (`WS` for a WebSocket), path, stage and,
+    at canary, its percent."""
 
     id: str
     methods: tuple[str, ...]
     path: str
     stage: Stage
+    percent: float | None = None
 
     @property
     def migrated(self) -> bool:
         return self.stage in MIGRATED
 
+    @property
+    def position(self) -> Position:
+        return Position(self.stage, self.percent)
+
     def line(self) -> str:
-        return f"route {self.id} {','.join(self.methods)} {self.path} {self.stage}"
+        text = f"route {self.id} {','.join(self.methods)} {self.path} {self.stage}"
+        return text + _percent(self.percent)
 
 
 @dataclass(frozen=True, slots=True)
 class RollbackEntry:
-    """A tolerated backward move: until when, and the stage the route owes."""
+    """A tolerated backward move: until when, and the position (stage, percent) the
+    route owes."""
 
     route: str
     expires: date | None
     owed: Stage
+    owed_percent: float | None = None
+
+    @property
+    def position(self) -> Position:
+        return Position(self.owed, self.owed_percent)
 
     def line(self) -> str:
         expires = self.expires.isoformat() if self.expires else "-"
-        return f"rollback {self.route} {expires} from {self.owed}"
+        return f"rollback {self.route} {expires} from {self.owed}" + _percent(self.owed_percent)
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f" {value:g}"
+
+
+def _read_percent(words: list[str], at: int) -> float | None:
+    """The optional percent at `words[at]`, only after `canary`."""
+    if len(words) == at:
+        return None
+    if len(words) == at + 1 and words[at - 1] == "canary":
+        return float(words[at])
+    raise ValueError("a percent follows only a canary stage")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,18 +128,32 @@ def parse_baseline(text: str, *, source: str = "migration.lock") -> Baseline:
         words = line.split()
         try:
             kind = words[0]
-            if kind == "route" and len(words) == 5 and words[4] in STAGES:
+            if kind == "route" and len(words) in (5, 6) and words[4] in STAGES:
                 methods = tuple(words[2].split(","))
-                routes[words[1]] = RouteEntry(words[1], methods, words[3], words[4])  # type: ignore[arg-type]
+                routes[words[1]] = RouteEntry(
+                    words[1],
+                    methods,
+                    words[3],
+                    words[4],
+                    _read_percent(words, 5),  # type: ignore[arg-type]
+                )
             elif kind == "legacy" and len(words) == 3:
                 legacy.add(Endpoint.of(words[1], words[2]))
             elif kind == "exception" and len(words) == 5 and words[3] == "->":
                 exceptions.add(LayeringException(words[1], words[2], words[4]))
             elif (
-                kind == "rollback" and len(words) == 5 and words[3] == "from" and words[4] in STAGES
+                kind == "rollback"
+                and len(words) in (5, 6)
+                and words[3] == "from"
+                and words[4] in STAGES
             ):
                 expires = None if words[2] == "-" else date.fromisoformat(words[2])
-                rollbacks[words[1]] = RollbackEntry(words[1], expires, words[4])  # type: ignore[arg-type]
+                rollbacks[words[1]] = RollbackEntry(
+                    words[1],
+                    expires,
+                    words[4],
+                    _read_percent(words, 5),  # type: ignore[arg-type]
+                )
             else:
                 raise ValueError(f"expected one of: {', '.join(_KINDS)} (see the header)")
         except (ValueError, RatchetConfigError) as exc:

@@ -3,13 +3,16 @@
 `compare` is pure (a snapshot, the recorded baseline, today's date in; an `Outcome`
 out), so each rule is tested without files. The rules, each naming its entry:
 
-- a route moved to an earlier stage needs an unexpired `rollback: {reason}`; a
-  rollback removed while the route still owes its earlier stage is a move back too;
+- a route moved to an earlier stage, or a canary lowered to a smaller percent, needs
+  an unexpired `rollback: {reason}` (the rule shared with the proxy's reload and
+  `strangler check`: `proxy.config.moves`); a rollback removed while the route still
+  owes its earlier position is a move back too;
 - the share of routes at modern or retired never drops (each route counts at the
   stage it owes, so this catches routes removed, or added before being migrated);
 - legacy gains no endpoint; every legacy endpoint has a route, every route a legacy
   endpoint (or `modern_only`); retired means legacy no longer serves it, and legacy
-  drops an endpoint only once its route is at modern;
+  drops an endpoint only once its route is at modern; a retired route rolled back
+  with a reason may see its legacy endpoint restored while the rollback lasts;
 - counted layering contracts hold and their `ignore_imports` never grow;
 - anything else that differs from the baseline is an improvement not yet recorded:
   stale, so the committed baseline always tells the truth.
@@ -21,7 +24,7 @@ from collections import Counter
 from datetime import date
 from fractions import Fraction
 
-from proxy.config import STAGES, Route, Stage, stage_index
+from proxy.config import STAGES, Position, Route, judge_move, position_of, rollback_expired
 from proxy.ratchet import staleness
 from proxy.ratchet.baseline import MIGRATED, Baseline, RollbackEntry
 from proxy.ratchet.inventory import Endpoint
@@ -46,7 +49,7 @@ def compare(
     if recorded is not None:
         problems += staleness.stale_entries(recorded, proposed, problems, now, recorded_text)
     return Outcome(
-        summary=_summary(now),
+        summary=_summary(now, today),
         problems=tuple(sorted(problems, key=Problem.sort_key)),
         proposed=proposed,
     )
@@ -59,7 +62,8 @@ def _proposed(now: Snapshot, base: Baseline) -> Baseline:
         if route.rollback is None:
             continue
         owed = _owed(route, base)
-        rollbacks[route.id] = RollbackEntry(route.id, route.rollback.expires, owed)
+        rollbacks[route.id] = RollbackEntry(route.id, route.rollback.expires, owed.stage,
+                                            owed.percent)  # fmt: skip
     return Baseline(
         routes={route.id: route_entry(route) for route in now.routes},
         legacy=frozenset(now.legacy),
@@ -68,41 +72,43 @@ def _proposed(now: Snapshot, base: Baseline) -> Baseline:
     )
 
 
-def _owed(route: Route, base: Baseline) -> Stage:
-    """The stage a rolled-back route must return to: the highest one it was recorded at."""
-    candidates: list[Stage] = [route.stage]
+def _owed(route: Route, base: Baseline) -> Position:
+    """The position a rolled-back route must return to: the highest it was recorded at."""
+    candidates: list[Position] = [position_of(route)]
     if route.id in base.routes:
-        candidates.append(base.routes[route.id].stage)
+        candidates.append(base.routes[route.id].position)
     if route.id in base.rollbacks:
-        candidates.append(base.rollbacks[route.id].owed)
-    return max(candidates, key=stage_index)
+        candidates.append(base.rollbacks[route.id].position)
+    return max(candidates, key=lambda position: position.rank)
 
 
 def _stage_moves(now: Snapshot, base: Baseline, proposed: Baseline, today: date) -> list[Problem]:
     problems = []
     for route in now.routes:
         rollback = route.rollback
-        if rollback is not None and rollback.expires is not None and rollback.expires < today:
-            owed = proposed.rollbacks[route.id].owed
+        owed = _owed(route, base)
+        move = judge_move(route, owed, today)
+        if rollback is not None and rollback_expired(rollback, today):
+            expires = rollback.expires.isoformat() if rollback.expires else "-"
             problems.append(Problem(
                 "expired-rollback", route.id,
-                f"the rollback of route {route.id!r} to {route.stage} expired on "
-                f"{rollback.expires.isoformat()} (reason: {rollback.reason})",
-                f"move it forward to {owed} and remove the rollback, or set a later "
-                "`expires` with a reason the reviewers accept",
+                f"the rollback of route {route.id!r} to {position_of(route)} expired on "
+                f"{expires} (reason: {rollback.reason})",
+                f"move it forward to {proposed.rollbacks[route.id].position} and remove the "
+                "rollback, or set a later `expires` with a reason the reviewers accept",
             ))  # fmt: skip
-            continue
-        owed = _owed(route, base)
-        if rollback is None and stage_index(route.stage) < stage_index(owed):
+        elif move is not None:
             recorded = base.rollbacks.get(route.id)
             why = (
-                f"lost its rollback while still at {route.stage}: it owes {owed}"
-                if recorded is not None and stage_index(recorded.owed) > stage_index(route.stage)
-                else f"moved back from {owed} to {route.stage} without a reason"
+                f"lost its rollback while still at {position_of(route)}: it owes {owed}"
+                if recorded is not None and recorded.position.rank > position_of(route).rank
+                else move.message.removeprefix(f"route {route.id!r}: ")
             )
             problems.append(Problem(
                 "stage-regression", route.id, f"route {route.id!r} {why}",
-                f"set `stage: {owed}` again, or add `rollback: {{reason: \"…\"}}` to the route",
+                f"set `stage: {owed.stage}` again"
+                + (f" with `canary.percent: {owed.percent:g}`" if owed.percent else "")
+                + ", or add `rollback: {reason: \"…\", expires: YYYY-MM-DD}` to the route",
             ))  # fmt: skip
     return problems
 
@@ -110,7 +116,7 @@ def _stage_moves(now: Snapshot, base: Baseline, proposed: Baseline, today: date)
 def _share(now: Snapshot, recorded: Baseline) -> list[Problem]:
     # Each route counts at the stage it owes: a move back is already reported (or
     # excused) route by route, so what is left is routes removed or added unmigrated.
-    migrated = sum(_owed(r, recorded) in MIGRATED for r in now.routes)
+    migrated = sum(_owed(r, recorded).stage in MIGRATED for r in now.routes)
     current = Fraction(migrated, len(now.routes)) if now.routes else Fraction(0)
     before = Fraction(recorded.migrated, len(recorded.routes)) if recorded.routes else Fraction(0)
     if current >= before:
@@ -139,7 +145,8 @@ def _endpoints(now: Snapshot, base: Baseline, *, has_baseline: bool) -> list[Pro
             claimed.setdefault(endpoint, route)
     problems = []
     for endpoint in now.legacy:
-        if has_baseline and endpoint not in base.legacy:
+        restored = _restored(claimed.get(endpoint), base)
+        if has_baseline and endpoint not in base.legacy and not restored:
             problems.append(Problem(
                 "new-endpoint", str(endpoint), f"legacy gained an endpoint: {endpoint}",
                 "new endpoints belong in modern: build it there and add a modern_only route "
@@ -175,6 +182,8 @@ def _route_endpoints(route: Route, legacy: set[Endpoint], base: Baseline) -> lis
         recorded = base.routes.get(route.id)
         if len(dropped) == len(gone) or recorded == route_entry(route):
             return []  # legacy dropped it once modern served it: the goal
+        if recorded is not None and recorded.stage == "retired":
+            return []  # rolled back from retired: legacy's endpoint was removed then
     elif dropped:
         return [Problem(
             "dropped-early", route.id,
@@ -187,6 +196,14 @@ def _route_endpoints(route: Route, legacy: set[Endpoint], base: Baseline) -> lis
         "fix its path or methods, or mark it `modern_only: true` (at stage modern) if the "
         "endpoint exists only in modern",
     )]  # fmt: skip
+
+
+def _restored(route: Route | None, base: Baseline) -> bool:
+    """A retired route rolled back with a reason: its legacy endpoint may come back
+    while the rollback lasts (it is the way back from retired)."""
+    if route is None or route.rollback is None or route.stage == "retired":
+        return False
+    return _owed(route, base).stage == "retired"
 
 
 def _contracts(now: Snapshot, base: Baseline, *, has_baseline: bool) -> list[Problem]:
@@ -210,7 +227,7 @@ def _contracts(now: Snapshot, base: Baseline, *, has_baseline: bool) -> list[Pro
     return problems
 
 
-def _summary(now: Snapshot) -> Summary:
+def _summary(now: Snapshot, today: date) -> Summary:
     stages = Counter(route.stage for route in now.routes)
     rollbacks = tuple(
         (r.id, r.rollback.expires.isoformat() if r.rollback.expires else None, r.rollback.reason)
@@ -225,4 +242,7 @@ def _summary(now: Snapshot) -> Summary:
         exceptions=len(now.contracts.exceptions),
         rollbacks=rollbacks,
         contracts=now.contracts.counted,
+        expired=frozenset(
+            r.id for r in now.routes if r.rollback and rollback_expired(r.rollback, today)
+        ),
     )

@@ -71,6 +71,7 @@ class Summary:
         exceptions: layering exceptions tolerated now.
         contracts: ids of the layering contracts that count (those naming modern).
         rollbacks: `(route id, expires or None, reason)` per route with a rollback.
+        expired: ids of the routes whose rollback has expired.
     """
 
     routes_total: int
@@ -80,6 +81,7 @@ class Summary:
     exceptions: int
     rollbacks: tuple[tuple[str, str | None, str], ...]
     contracts: tuple[str, ...] = ()
+    expired: frozenset[str] = frozenset()
 
     @property
     def percent(self) -> float:
@@ -95,7 +97,12 @@ class Summary:
             "layering_exceptions": self.exceptions,
             "contracts": sorted(self.contracts),
             "rollbacks": [
-                {"route": route, "expires": expires, "reason": reason}
+                {
+                    "route": route,
+                    "expires": expires,
+                    "expired": route in self.expired,
+                    "reason": reason,
+                }
                 for route, expires, reason in self.rollbacks
             ],
         }

@@ -40,10 +40,19 @@ def headline(outcome: Outcome) -> str:
 
 
 def _rollbacks(summary: Summary) -> str:
+    """`2 rollbacks expiring on …`; an expired one is said to have expired, never to be
+    expiring."""
     if not summary.rollbacks:
         return "0 rollbacks"
-    dates = sorted(expires for _, expires, _ in summary.rollbacks if expires)
+    live = [(route, expires) for route, expires, _ in summary.rollbacks
+            if route not in summary.expired]  # fmt: skip
+    dead = sorted(expires or "" for route, expires, _ in summary.rollbacks
+                  if route in summary.expired)  # fmt: skip
     count = _count(len(summary.rollbacks), "rollback")
+    dates = sorted(expires for _, expires in live if expires)
+    if dead:
+        said = f"{count}, {len(dead)} expired on {dead[0]}"
+        return said + (f", next expiring on {dates[0]}" if dates else "")
     return f"{count} expiring on {dates[0]}" if dates else f"{count} without expiry"
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
+from proxy.config.moves import today_utc
 from proxy.ratchet.baseline import parse_baseline
 from proxy.ratchet.check import compare
 from proxy.ratchet.problems import Outcome, Problem
@@ -67,7 +68,7 @@ def update_repository(settings: RatchetSettings, *, today: date | None = None) -
 
 
 def _today(today: date | None) -> date:
-    return today if today is not None else datetime.now(UTC).date()
+    return today if today is not None else today_utc()  # the proxy's clock for expiry too
 
 
 def _read(settings: RatchetSettings) -> str | None:

@@ -60,7 +60,7 @@ def _routes(recorded: Baseline, proposed: Baseline) -> Iterable[tuple[str, str]]
 
 
 def _describe(entry: RouteEntry) -> str:
-    return f"{','.join(entry.methods)} {entry.path} at {entry.stage}"
+    return f"{','.join(entry.methods)} {entry.path} at {entry.position}"
 
 
 def _legacy(recorded: Baseline, proposed: Baseline) -> Iterable[tuple[str, str]]:
@@ -93,7 +93,7 @@ def _rollbacks(
                 route_id,
                 (
                     f"route {route_id!r} was rolled back to {routes[route_id].stage} "
-                    f"(owes {after.owed}; reason: {reason})"
+                    f"(owes {after.position}; reason: {reason})"
                 ),
             )
         else:

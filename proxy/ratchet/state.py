@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from proxy.config import ConfigError, Route, load_routes
+from proxy.config import ConfigError, Route, load_routes, position_of
 from proxy.ratchet.baseline import RouteEntry
 from proxy.ratchet.contracts import ContractsState, read_contracts
 from proxy.ratchet.inventory import WS, Endpoint, load_inventory, without_implied_head
@@ -57,4 +57,10 @@ def endpoints_of(route: Route) -> list[Endpoint]:
 
 def route_entry(route: Route) -> RouteEntry:
     methods = (WS,) if route.websocket else tuple(sorted(route.methods))
-    return RouteEntry(id=route.id, methods=methods, path=route.path, stage=route.stage)
+    return RouteEntry(
+        id=route.id,
+        methods=methods,
+        path=route.path,
+        stage=route.stage,
+        percent=position_of(route).percent,
+    )

@@ -14,8 +14,14 @@ How an exchange flows through the package:
 - `noise.py` decides whether a path's differences beat legacy's own noise; outcomes
   and per-path counts go to Redis in the background (`outcomes.py`), samples of
   redacted evidence too (`evidence.py`, `redact.py`).
-- `status.py` turns the shared counts into `route_status()` (match rate, Wilson bound,
-  `ready_to_promote`, noisy fields, latency) and Prometheus text (`stats.py`).
+- Every count goes to the route's lifetime totals and to its current evidence window
+  (`windows.py`): a window starts afresh when the compare rules or modern's upstream
+  change, when modern announces a new version, or on an admin's reset
+  (`ShadowService.reset`, `POST …/shadow/reset`); closed windows stay readable.
+- `status.py` turns the shared counts into `route_status()` (lifetime, window and
+  recent evidence, Wilson bound, `ready_to_promote` at stage shadow only, noisy
+  fields, latency) and Prometheus text (`stats.py`). Readiness at every other stage
+  is `proxy.readiness`.
 
 Wiring (the proxy app): `create_app(shadow_factory=create_shadow,
 admin_routes=shadow_admin_routes)`; the app starts and stops the sink in its

@@ -17,6 +17,7 @@ from proxy.shadow.diff import Difference
 from proxy.shadow.evidence import EvidenceStore, make_sample
 from proxy.shadow.noise import NOISE_SAMPLES, diff_field, is_reported, noise_field
 from proxy.shadow.outcomes import OutcomeStore
+from proxy.shadow.windows import Windows
 
 __all__ = ["SAMPLES_PER_EXCHANGE", "Judge"]
 
@@ -24,11 +25,19 @@ SAMPLES_PER_EXCHANGE = 3  # per path: a few concrete indexes are evidence enough
 
 
 class Judge:
-    """Records verdicts into the outcome counters and the evidence reservoirs."""
+    """Records verdicts into the outcome counters (lifetime and the route's evidence
+    window) and the evidence reservoirs. Noise is judged on lifetime counts: it is
+    legacy's own behaviour, which a new window does not change."""
 
-    def __init__(self, outcomes: OutcomeStore, evidence: EvidenceStore) -> None:
+    def __init__(self, outcomes: OutcomeStore, evidence: EvidenceStore, windows: Windows) -> None:
         self._outcomes = outcomes
         self._evidence = evidence
+        self._windows = windows
+
+    def count(self, route: Route, field: str, amount: int = 1) -> None:
+        """Count in the lifetime totals and in the route's current evidence window."""
+        self._outcomes.count(route.id, field, amount)
+        self._windows.count(route, field, amount)
 
     def _by_path(self, route_id: str, diffs: list[Difference]) -> dict[str, list[Difference]]:
         grouped: dict[str, list[Difference]] = {}
@@ -62,20 +71,23 @@ class Judge:
     def judge(self, route: Route, request: CapturedRequest, verdict: Verdict) -> str:
         """Count the exchange's outcome and differences; return the outcome."""
         if verdict.intended:
-            self._outcomes.count(route.id, "intended")
+            self.count(route, "intended")
             return "intended"
         by_path = self._by_path(route.id, verdict.differences)
         for path, diffs in by_path.items():
-            self._outcomes.count(route.id, diff_field(path))
+            self.count(route, diff_field(path))
             for kind in {d.kind for d in diffs}:
-                self._outcomes.count(route.id, f"kind:{kind}:{path}")
+                self.count(route, f"kind:{kind}:{path}")
         reported = self._reported(route, by_path, self._outcomes.counts(route.id))
         outcome = "mismatched" if reported else "matched"
-        self._outcomes.count(route.id, outcome)
+        self.count(route, outcome)
         keep = route.shadow.reservoir_size
         for path in reported:
             for diff in by_path[path][:SAMPLES_PER_EXCHANGE]:
                 if not self._evidence.has_room(route.id, diff.path, keep):
                     break
-                self._evidence.add(make_sample(route.id, diff, request), keep)
+                sample = make_sample(route.id, diff, request)
+                window = self._windows.current(route.id)
+                sample["window"] = window.id if window is not None else None  # which evidence
+                self._evidence.add(sample, keep)
         return outcome

@@ -85,6 +85,11 @@ class OutcomeStore:
         known.add(path)
         return path
 
+    def forget(self, route_id: str) -> None:
+        """Stop refreshing a key's totals (a closed evidence window); deltas still flush."""
+        self._totals.pop(route_id, None)
+        self._paths.pop(route_id, None)
+
     def latency(self, route_id: str, side: str, seconds: float) -> None:
         samples = self._latency[(route_id, side)]
         if len(samples) < LATENCY_RESERVOIR:

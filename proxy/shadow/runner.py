@@ -33,6 +33,7 @@ from proxy.shadow.lanes import Item, Lane
 from proxy.shadow.outcomes import READ_TIMEOUT, OutcomeStore
 from proxy.shadow.replay import BodyTooLarge, NotMirrorable, ReplayFailed, replay, sendable_target
 from proxy.shadow.status import RECHECK_COUNTS, build_status, metrics_text
+from proxy.shadow.windows import Window, Windows
 
 __all__ = ["FLUSH_INTERVAL", "ShadowService", "mirrors"]
 
@@ -63,7 +64,9 @@ class ShadowService:
         self.outcomes = OutcomeStore(deps.redis, deps.key_prefix)
         self.evidence = EvidenceStore(deps.redis, deps.key_prefix)
         self.overrides = Overrides(deps.redis, deps.key_prefix)
-        self._judge = Judge(self.outcomes, self.evidence)
+        self.windows = Windows(deps.redis, deps.key_prefix, deps.upstream_url)
+        self._judge = Judge(self.outcomes, self.evidence, self.windows)
+        self._count = self._judge.count
         # One thread: comparisons are serialised, and share the GIL with the event loop
         # in 5 ms slices instead of holding the loop for a whole multi-megabyte walk.
         self._cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shadow-compare")
@@ -82,7 +85,7 @@ class ShadowService:
             return False
         rate = self.overrides.sample_rate(route)
         if rate < 1.0 and self._random() >= rate:
-            self.outcomes.count(route.id, "sampled_out")
+            self._count(route, "sampled_out")
             return False
         return True
 
@@ -103,14 +106,14 @@ class ShadowService:
             except NotMirrorable as exc:  # decided here: no queue slot, no task
                 reason = str(exc)
         if reason is not None:
-            self._skip(route.id, reason)
+            self._skip(route, reason)
             return
         if not self._running:
-            self.outcomes.count(route.id, "dropped")
+            self._count(route, "dropped")
             return
         lane = self._lane(route)
         if lane.queue.full():  # the common case under overload: no item, no exception
-            self.outcomes.count(route.id, "dropped")
+            self._count(route, "dropped")
             return
         lane.queue.put_nowait(Item(route, request, legacy))
 
@@ -121,18 +124,20 @@ class ShadowService:
         if route is None:
             return None
         stale = None
+        windows: dict[str, object] | None = None
         try:
             # Bounded (by the status answer's budget when it set one): a stalled Redis
             # raises redis's TimeoutError, like any other Redis failure.
             async with limit(READ_TIMEOUT):
                 await self.flush()
                 counts, latency = await self.outcomes.read(route_id)
+                windows = await self.windows.read(route)
         except (redis.exceptions.RedisError, OSError) as exc:
             # Status must answer during a Redis outage: this worker's own view, marked.
             counts, latency, stale = self.outcomes.counts(route_id), {}, str(exc) or repr(exc)
         if not mirrors(route) and not counts:
             return None
-        status = build_status(route, counts, latency)
+        status = build_status(route, counts, latency, windows)
         status["settings"] = self.settings_of(route)
         if stale is not None:
             status["stale"] = f"Redis unavailable, this worker's counts only: {stale}"
@@ -149,9 +154,19 @@ class ShadowService:
     async def metrics(self) -> str:
         """Prometheus text lines built from the Redis-shared counts (every worker's)."""
         await self.flush()
-        routes = self._deps.routes().routes
-        reads = [(route, (await self.outcomes.read(route.id))[0]) for route in routes]
-        return metrics_text([(route, counts) for route, counts in reads if counts])
+        rows = []
+        for route in self._deps.routes().routes:
+            counts = (await self.outcomes.read(route.id))[0]
+            if counts:
+                recent = (await self.windows.read(route))["recent"]
+                rows.append((route, counts, recent if isinstance(recent, dict) else None))
+        return metrics_text(rows)
+
+    async def reset(self, route: Route, reason: str, version: str | None = None) -> Window:
+        """Start the route's evidence afresh (counts so far go to the closed window)."""
+        async with self._flush_lock:
+            await self._flush_counts()
+            return await self.windows.reset(route, reason, version)
 
     def route(self, route_id: str) -> Route | None:
         """The route of that id in the table in force now."""
@@ -173,6 +188,8 @@ class ShadowService:
     async def start(self) -> None:
         self._running = True
         await self._refresh_overrides()
+        with contextlib.suppress(redis.exceptions.RedisError, OSError):
+            await self.windows.sync(r for r in self._deps.routes().routes if mirrors(r))
         self._loop_task = asyncio.create_task(self._flush_loop(), name="shadow-flush")
 
     async def stop(self) -> None:
@@ -190,9 +207,19 @@ class ShadowService:
             await self.flush()
 
     async def flush(self) -> None:
+        """Sync the evidence windows (so counts held for a new window are placed), then
+        send every buffered count."""
         async with self._flush_lock:
-            await self.outcomes.flush()
-            await self.evidence.flush()
+            try:
+                await self.windows.sync(r for r in self._deps.routes().routes if mirrors(r))
+            except (redis.exceptions.RedisError, OSError) as exc:
+                log.warning("shadow: cannot sync evidence windows with Redis: %s", exc)
+            await self._flush_counts()
+
+    async def _flush_counts(self) -> None:
+        await self.outcomes.flush()
+        await self.windows.flush()
+        await self.evidence.flush()
 
     async def _flush_loop(self) -> None:
         while True:
@@ -210,9 +237,9 @@ class ShadowService:
 
     # -- background work ----------------------------------------------------------------
 
-    def _skip(self, route_id: str, reason: str) -> None:
-        self.outcomes.count(route_id, "skipped")
-        self.outcomes.count(route_id, f"skipped:{reason}")
+    def _skip(self, route: Route, reason: str) -> None:
+        self._count(route, "skipped")
+        self._count(route, f"skipped:{reason}")
 
     def _lane(self, route: Route) -> Lane:
         lane = self._lanes.get(route.id)
@@ -266,11 +293,11 @@ class ShadowService:
             fresh = await self._call(item, "legacy", timeout)
         except (TimeoutError, BodyTooLarge, NotMirrorable, ReplayFailed):
             return verdict  # legacy cannot say now: the first comparison stands
-        self.outcomes.count(route.id, RECHECK_COUNTS["rechecked"])
+        self._count(route, RECHECK_COUNTS["rechecked"])
         again = await self._verdict(item, modern, legacy=fresh)
         if self._judge.reports(route, again):
             return verdict
-        self.outcomes.count(route.id, RECHECK_COUNTS["cleared"])
+        self._count(route, RECHECK_COUNTS["cleared"])
         return again
 
     async def _compare_or_skip(self, item: Item) -> None:
@@ -280,13 +307,27 @@ class ShadowService:
             await self._compare(item)
         except Exception as exc:
             log.exception("shadow: comparing %s %s failed", item.route.id, item.request.path)
-            self._skip(item.route.id, f"internal error: {type(exc).__name__}")
+            self._skip(item.route, f"internal error: {type(exc).__name__}")
+
+    async def _observe_version(self, route: Route, modern: CapturedResponse) -> None:
+        """A version modern announces for the first time starts a new evidence window,
+        before this comparison is counted (it is the new version's first)."""
+        header = route.shadow.version_header
+        if header is None:
+            return
+        version = next((v for k, v in modern.headers if k == header), None)
+        if not version:
+            return
+        try:
+            await self.windows.observe_version(route, version[:200])
+        except (redis.exceptions.RedisError, OSError) as exc:
+            log.warning("shadow: cannot record modern's version for %s: %s", route.id, exc)
 
     async def _compare(self, item: Item) -> None:
         route, request = item.route, item.request
         target = route.shadow.upstream or PRIMARY_MODERN
         if request.method not in SAFE_METHODS and target == PRIMARY_MODERN:
-            self._skip(route.id, "unsafe method never mirrored to the primary modern")
+            self._skip(route, "unsafe method never mirrored to the primary modern")
             return
         timeout = self.overrides.effective(route).timeout
         calls = [self._call(item, target, timeout)]
@@ -300,6 +341,7 @@ class ShadowService:
         modern = results[0]
         if isinstance(modern, CapturedResponse):
             self.outcomes.latency(route.id, "modern", modern.elapsed)
+            await self._observe_version(route, modern)
             verdict = await self._verdict(item, modern)
             if (
                 route.shadow.recheck
@@ -309,11 +351,11 @@ class ShadowService:
                 verdict = await self._recheck(item, modern, verdict, timeout)
             self._judge.judge(route, request, verdict)
         elif isinstance(modern, TimeoutError):
-            self.outcomes.count(route.id, "timeout")
+            self._count(route, "timeout")
         elif isinstance(modern, BodyTooLarge | NotMirrorable):
-            self._skip(route.id, str(modern))
+            self._skip(route, str(modern))
         elif isinstance(modern, ReplayFailed):
             log.debug("shadow: %s %s failed on %s: %r", route.id, request.path, target, modern)
-            self.outcomes.count(route.id, "modern_error")
+            self._count(route, "modern_error")
         elif isinstance(modern, BaseException):
             raise modern

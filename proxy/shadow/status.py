@@ -3,10 +3,15 @@
 `compared` counts comparisons that reached a verdict: matched + mismatched + intended
 (an `intended` answer is a declared difference, so it counts as agreeing). Errors and
 timeouts are not comparisons, but a modern that cannot answer is not ready either:
-`ready_to_promote` needs the Wilson 95% lower bound of the match rate at or above the
-route's threshold over at least `min_comparisons`, AND errors plus timeouts within
-the same failure budget (`1 - threshold` of all attempts). `ready_reason` says which
-condition holds it back.
+the shadow evidence holds when the Wilson 95% lower bound of the match rate is at or
+above the route's threshold over at least `min_comparisons`, AND errors plus timeouts
+stay within the same failure budget (`1 - threshold` of all attempts).
+
+Three sets of counts are shown side by side: lifetime (the top-level fields, never
+reset), the current evidence `window` (since the comparison last changed, see
+`windows.py`) and its `recent` part, the sliding evidence readiness is judged on.
+`ready_to_promote` is true only at stage shadow: a route that has moved on is judged
+by its new stage's evidence (`proxy.readiness`), never by its shadow days.
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ from proxy.config import Route
 from proxy.shadow.noise import NOISE_SAMPLES, compared, is_reported, learning, noisy_fields
 from proxy.shadow.outcomes import OUTCOMES
 from proxy.shadow.stats import percentile, wilson_lower_bound
+from proxy.shadow.window_records import RECENT_CODES, Window
 
-__all__ = ["RECHECK_COUNTS", "build_status", "metrics_text"]
+__all__ = ["RECHECK_COUNTS", "build_status", "evidence_verdict", "metrics_text"]
 
 # The runner's recheck counters, by the name status and metrics give them.
 RECHECK_COUNTS = {"rechecked": "rechecked", "cleared": "recheck_cleared"}
@@ -55,7 +61,8 @@ def _latency(samples: list[float]) -> dict[str, float | None]:
     return {"p50_ms": ms(50), "p95_ms": ms(95), "samples": len(samples)}
 
 
-def _readiness(route: Route, counts: Mapping[str, int]) -> tuple[float, bool, str]:
+def evidence_verdict(route: Route, counts: Mapping[str, int]) -> tuple[float, bool, str]:
+    """(lower bound, holds, reason) of a route's shadow evidence in `counts`."""
     settings = route.shadow
     total = compared(counts)
     good = counts.get("matched", 0) + counts.get("intended", 0)
@@ -70,13 +77,78 @@ def _readiness(route: Route, counts: Mapping[str, int]) -> tuple[float, bool, st
     return bound, True, "ready"
 
 
-def build_status(
-    route: Route, counts: Mapping[str, int], latency: Mapping[str, list[float]]
-) -> dict[str, object]:
-    """The `shadow` object of a route in `api/status`."""
+def _tally(counts: Mapping[str, int]) -> dict[str, object]:
     total = compared(counts)
     good = counts.get("matched", 0) + counts.get("intended", 0)
-    bound, ready, reason = _readiness(route, counts)
+    out: dict[str, object] = {"compared": total}
+    out.update({name: counts.get(name, 0) for name in RECENT_CODES})
+    out["match_rate"] = round(good / total, 6) if total else None
+    return out
+
+
+def _window(window: Window, counts: Mapping[str, int]) -> dict[str, object]:
+    return {
+        "id": window.id,
+        "started": window.as_json()["started"],
+        "reason": window.reason,
+        "version": window.version,
+        "upstream": window.upstream,
+        **_tally(counts),
+    }
+
+
+def _closed(window: Window, counts: Mapping[str, int]) -> dict[str, object]:
+    return {**_window(window, counts), "ended": window.as_json().get("ended"),
+            "ended_by": window.ended_by}  # fmt: skip
+
+
+def _evidence(route: Route, windows: Mapping[str, object] | None) -> dict[str, object]:
+    """The window, its recent part and the verdict on it (not ready if unknown)."""
+    current = windows.get("current") if windows else None
+    if windows is None or not isinstance(current, Window):
+        return {
+            "window": None,
+            "recent": None,
+            "history": [],
+            "match_rate_lower_bound": 0.0,
+            "evidence": {"holds": False, "reason": "no evidence window yet", "enough": False},
+        }
+    recent: Mapping[str, int] = windows["recent"]  # type: ignore[assignment]
+    bound, holds, reason = evidence_verdict(route, recent)
+    closed: list[tuple[Window, Mapping[str, int]]] = windows["closed"]  # type: ignore[assignment]
+    return {
+        "window": _window(current, windows["counts"]),  # type: ignore[arg-type]
+        "recent": {
+            "comparisons": route.shadow.recent_comparisons,
+            "hours": route.shadow.recent_hours,
+            **_tally(recent),
+            "match_rate_lower_bound": round(bound, 6),
+        },
+        "history": [_closed(window, counts) for window, counts in closed],
+        "match_rate_lower_bound": round(bound, 6),
+        # The verdict on the evidence itself, whatever the stage (`proxy.readiness`).
+        "evidence": {
+            "holds": holds,
+            "reason": reason,
+            "enough": compared(recent) >= route.shadow.min_comparisons,
+        },
+    }
+
+
+def build_status(
+    route: Route,
+    counts: Mapping[str, int],
+    latency: Mapping[str, list[float]],
+    windows: Mapping[str, object] | None = None,
+) -> dict[str, object]:
+    """The `shadow` object of a route in `api/status`; `windows` is `Windows.read()`."""
+    total = compared(counts)
+    good = counts.get("matched", 0) + counts.get("intended", 0)
+    evidence = _evidence(route, windows)
+    verdict: dict[str, object] = evidence["evidence"]  # type: ignore[assignment]
+    holds, reason = bool(verdict["holds"]), str(verdict["reason"])
+    if holds and route.stage != "shadow":
+        holds, reason = False, f"route is at {route.stage}: its shadow evidence no longer decides"
     status: dict[str, object] = {"compared": total}
     status.update({name: counts.get(name, 0) for name in OUTCOMES})
     status.update(
@@ -85,8 +157,8 @@ def build_status(
                 k.removeprefix("skipped:"): v for k, v in counts.items() if k.startswith("skipped:")
             },
             "match_rate": round(good / total, 6) if total else None,
-            "match_rate_lower_bound": round(bound, 6),
-            "ready_to_promote": ready,
+            **evidence,
+            "ready_to_promote": holds,
             "ready_reason": reason,
             "ready_threshold": route.shadow.ready_threshold,
             "min_comparisons": route.shadow.min_comparisons,
@@ -110,15 +182,19 @@ def _label(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def metrics_text(routes: Iterable[tuple[Route, Mapping[str, int]]]) -> str:
-    """Prometheus exposition text for shadowed routes, from the Redis-shared counts."""
+def metrics_text(
+    routes: Iterable[tuple[Route, Mapping[str, int], Mapping[str, int] | None]],
+) -> str:
+    """Prometheus exposition text for shadowed routes, from the Redis-shared counts:
+    per route its lifetime counts and its recent evidence (None: no window yet)."""
     outcome_lines: list[str] = []
     rate_lines: list[str] = []
     bound_lines: list[str] = []
     ready_lines: list[str] = []
     field_lines: list[str] = []
     recheck_lines: list[str] = []
-    for route, counts in routes:
+    window_lines: list[str] = []
+    for route, counts, recent in routes:
         label = f'route="{_label(route.id)}"'
         for name in OUTCOMES:
             outcome_lines.append(
@@ -130,7 +206,10 @@ def metrics_text(routes: Iterable[tuple[Route, Mapping[str, int]]]) -> str:
             )
         total = compared(counts)
         good = counts.get("matched", 0) + counts.get("intended", 0)
-        bound, ready, _ = _readiness(route, counts)
+        bound, ready, _ = evidence_verdict(route, recent or {})
+        ready = ready and route.stage == "shadow"
+        recent_total = compared(recent or {})
+        window_lines.append(f"strangler_shadow_recent_comparisons{{{label}}} {recent_total}")
         if total:
             rate_lines.append(f"strangler_shadow_match_rate{{{label}}} {good / total:.6f}")
         bound_lines.append(f"strangler_shadow_match_rate_lower_bound{{{label}}} {bound:.6f}")
@@ -144,12 +223,23 @@ def metrics_text(routes: Iterable[tuple[Route, Mapping[str, int]]]) -> str:
         ("strangler_shadow_outcomes_total", "counter", "Shadow outcomes per route.", outcome_lines),
         ("strangler_shadow_match_rate", "gauge", "Share of comparisons agreeing.", rate_lines),
         (
+            "strangler_shadow_recent_comparisons",
+            "gauge",
+            "Comparisons in the recent evidence readiness is judged on.",
+            window_lines,
+        ),
+        (
             "strangler_shadow_match_rate_lower_bound",
             "gauge",
-            "Wilson 95% lower bound of the match rate.",
+            "Wilson 95% lower bound of the match rate over the recent evidence.",
             bound_lines,
         ),
-        ("strangler_shadow_ready_to_promote", "gauge", "1 when ready to promote.", ready_lines),
+        (
+            "strangler_shadow_ready_to_promote",
+            "gauge",
+            "1 when a route at shadow is ready to promote (its recent evidence holds).",
+            ready_lines,
+        ),
         (
             "strangler_shadow_rechecks_total",
             "counter",

@@ -21,8 +21,8 @@ def test_a_backward_move_without_reason_fails_and_restoring_the_stage_passes(
     result = repo.check()
     assert result.code == 1
     assert (
-        "[stage-regression] route 'list-items' moved back from modern to shadow without a reason"
-        in (result.out)
+        "[stage-regression] route 'list-items' stage moved back from modern to shadow "
+        "without `rollback: {reason: …, expires: …}`" in result.out
     )
 
     repo.set_route("list-items", stage="modern")

@@ -51,9 +51,35 @@ def test_raising_the_percent_moves_nobody_back_to_legacy() -> None:
     assert len(on_modern_20) > len(on_modern_10)
 
 
-def test_a_request_without_a_sticky_key_goes_to_legacy() -> None:
-    route = canary_route(99.99)
-    assert choose_target(route, http_scope(), {}) == "legacy"
+def test_a_request_without_its_sticky_key_is_split_by_client_address_and_counted() -> None:
+    route = canary_route(50)
+    told: list[tuple[str, str]] = []
+    sides = {
+        choose_target(
+            route,
+            {**http_scope(), "client": (f"10.0.{n // 250}.{n % 250}", 1)},
+            {},
+            missing=lambda r, then: told.append((r, then)),
+        )
+        for n in range(400)
+    }
+    assert sides == {"legacy", "modern"}  # the share still reaches modern
+    assert told == [("search", "ip")] * 400
+    # The same address always lands on the same side.
+    scope = http_scope()
+    assert len({choose_target(route, scope, {}) for _ in range(20)}) == 1
+
+
+def test_strict_sends_a_request_without_its_sticky_key_to_legacy_and_counts_it() -> None:
+    route = canary_route(99.99, when_missing="legacy")
+    told: list[tuple[str, str]] = []
+    assert choose_target(route, http_scope(), {}, missing=lambda *a: told.append(a)) == "legacy"
+    assert told == [("search", "legacy")]
+    # With its key, nothing is counted.
+    choose_target(
+        route, http_scope(), {}, authorization=b"Bearer t", missing=lambda *a: told.append(a)
+    )
+    assert len(told) == 1
 
 
 def test_stages_other_than_canary_pick_a_fixed_side() -> None:

@@ -107,6 +107,37 @@ def test_backward_moves_need_a_rollback_reason() -> None:
         ROUTES_HEAD + "  - {id: a, path: /a, stage: legacy, rollback: {reason: 'p99 regression'}}\n"
     ).config
     assert backward_moves(old, back) == [
-        "route 'a': stage moved back from modern to legacy without `rollback: {reason: …}`"
+        "route 'a': stage moved back from modern to legacy without "
+        "`rollback: {reason: …, expires: …}`"
     ]
     assert backward_moves(old, rolled) == []
+
+
+def test_settings_that_contradict_the_stage_are_errors_on_their_own_line() -> None:
+    problems = problems_of(
+        """\
+        - id: a
+          path: /a
+          stage: modern
+          canary: {percent: 5}
+        - id: b
+          path: /b
+          stage: retired
+          fallback: legacy
+        """
+    )
+    assert problems[0].startswith("routes.yaml:9: route 'a': canary: a canary block on a route at")
+    assert problems[1].startswith("routes.yaml:13: route 'b': fallback: a retired route has no")
+
+
+def test_evidence_settings_are_checked_against_each_other() -> None:
+    problems = problems_of(
+        "- {id: a, path: /a, stage: shadow,\n"
+        "   shadow: {min_comparisons: 50, recent_comparisons: 20}}\n"
+    )
+    assert "recent_comparisons (20) must be at least min_comparisons (50)" in problems[0]
+    # Unset, the recent evidence grows with the minimum.
+    route = parse_routes(
+        ROUTES_HEAD + "  - {id: a, path: /a, stage: shadow, shadow: {min_comparisons: 2000}}\n"
+    ).config.routes[0]
+    assert route.shadow.recent_comparisons == 4000

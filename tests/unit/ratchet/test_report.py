@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from proxy.ratchet.baseline import Baseline
 from proxy.ratchet.problems import Outcome, Problem, Summary
@@ -25,6 +26,14 @@ def test_the_headline_reads_like_the_brief() -> None:
         "0 layering exceptions"
     )
     assert "1 rollback without expiry" in headline(outcome(rollbacks=(("b", None, "bug"),)))
+
+
+def test_an_expired_rollback_is_said_to_have_expired_never_to_be_expiring() -> None:
+    rollbacks = (("a", "2026-01-01", "slow"), ("c", "2027-01-05", "x"))
+    base = outcome(rollbacks=rollbacks)
+    expired = replace(base, summary=replace(base.summary, expired=frozenset({"a"})))
+    assert "2 rollbacks, 1 expired on 2026-01-01, next expiring on 2027-01-05" in headline(expired)
+    assert expired.summary.as_dict()["rollbacks"][0]["expired"] is True
 
 
 def test_markdown_escapes_table_cells() -> None:

@@ -11,6 +11,7 @@ from proxy.shadow.diff import Difference
 from proxy.shadow.evidence import EvidenceStore
 from proxy.shadow.judge import Judge
 from proxy.shadow.outcomes import OutcomeStore
+from proxy.shadow.windows import Windows
 
 ROUTE = Route.model_validate(
     {"id": "clock", "path": "/api/clock", "stage": "shadow", "shadow": {"min_noise_samples": 10}}
@@ -25,7 +26,8 @@ def verdict(*paths: str) -> Verdict:
 def judge() -> tuple[Judge, OutcomeStore, EvidenceStore]:
     client = fakeredis.FakeAsyncRedis()
     outcomes, evidence = OutcomeStore(client, "t:"), EvidenceStore(client, "t:")
-    return Judge(outcomes, evidence), outcomes, evidence
+    windows = Windows(client, "t:", lambda name: f"http://{name}")
+    return Judge(outcomes, evidence, windows), outcomes, evidence
 
 
 def test_a_field_changing_on_every_legacy_call_is_learned_as_noise() -> None:
