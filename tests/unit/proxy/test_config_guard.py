@@ -14,8 +14,8 @@ from pathlib import Path
 import fakeredis
 import pytest
 
-from proxy.applied import AppliedTables, lock_stages
-from proxy.config import ConfigError, load_routes
+from proxy.applied import AppliedTables, lock_positions
+from proxy.config import ConfigError, Position, load_routes
 from proxy.reload import Reloader, first_table
 from proxy.routing import RouteTable
 from strangler.cli import main
@@ -139,7 +139,14 @@ def test_without_a_record_the_lock_is_the_baseline_and_nothing_else_is_served(
         "# generated\nroute a GET /a modern\nroute b GET /b legacy\nlegacy GET /b\n"
         "route c GET /c shadow\n"
     )
-    assert lock_stages(lock) == {"a": "modern", "b": "legacy", "c": "shadow"}
+    assert lock_positions(lock) == {
+        "a": Position("modern"),
+        "b": Position("legacy"),
+        "c": Position("shadow"),
+    }
+    with_canary = tmp_path / "canary.lock"
+    with_canary.write_text("route d GET /d canary 25\n")
+    assert lock_positions(with_canary) == {"d": Position("canary", 25.0)}
     path = tmp_path / "routes.yaml"
 
     async def start() -> object:

@@ -48,3 +48,22 @@ def test_legacy_and_retired() -> None:
     assert readiness(at("legacy"), HOLDS, CANARY_PASS, QUIET).ready is False
     done = readiness(at("retired"), HOLDS, CANARY_PASS, RecentTraffic(0, 9, 300))
     assert (done.verdict, done.next, done.ready) == ("done", None, False)
+
+
+def test_the_canary_verdict_comes_from_the_guardrails_latest_analysis() -> None:
+    """The seam between the canary analysis and readiness (`admin.status.canary_verdict`)."""
+    from types import SimpleNamespace
+
+    from proxy.admin.status import canary_verdict
+    from proxy.guardrail.analysis import Verdict
+
+    latest: dict[str, Verdict] = {}
+    runtime: Any = SimpleNamespace(guardrail=SimpleNamespace(latest=latest.get))
+    assert canary_verdict(runtime, at("canary")) is None  # no analysis yet
+    latest["r"] = Verdict("failing", "modern error rate 8% > max_error_rate 5%")
+    assert canary_verdict(runtime, at("canary")) == (
+        "failing: modern error rate 8% > max_error_rate 5%"
+    )
+    latest["r"] = Verdict("healthy", "within thresholds")
+    assert canary_verdict(runtime, at("canary")) == CANARY_PASS
+    assert canary_verdict(runtime, at("modern")) is None  # a stage it left
