@@ -20,7 +20,7 @@ import redis
 
 from strangler.children import stop_group
 from strangler.embedded_db import free_port
-from strangler.seed import SEED_PASSWORD
+from strangler.seed import PRESETS, SEED_PASSWORD, config_for, seed_database
 from strangler.stack import Supervisor, uvicorn_command
 
 OPCOUNTERS = ("insert", "query", "update", "delete", "getmore", "command")
@@ -106,6 +106,27 @@ def call(
         conn.close()
     ops = db_ops(db) - before - 1  # minus the first serverStatus itself
     return {"ms": ms, "status": reply.status, "bytes": len(content), "db_ops": ops}
+
+
+def data_set(name: str) -> Any:
+    """A seed preset by name (`demo`, `case-study`), or `small`: the case study / 10."""
+    if name in PRESETS:
+        return PRESETS[name]
+    big = PRESETS["case-study"]
+    return config_for("case-study", users=big.users // 10, rooms=big.rooms // 10,
+                      messages=big.messages // 10)  # fmt: skip
+
+
+def ensure_seeded(db: Any, config: Any) -> dict[str, int]:
+    """Seed `config` into `db` unless it already holds exactly that many documents."""
+    counts = {name: db[name].estimated_document_count() for name in ("users", "rooms", "messages")}
+    wanted = {"users": config.users, "rooms": config.rooms, "messages": config.messages}
+    if counts != wanted:
+        print(f"seeding {wanted} (found {counts}) ...", flush=True)
+        started = time.perf_counter()
+        seed_database(db, config, drop=True)
+        print(f"seeded in {time.perf_counter() - started:.0f} s", flush=True)
+    return wanted
 
 
 def forget_cache(url: str, prefix: str) -> None:

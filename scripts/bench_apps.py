@@ -46,7 +46,6 @@ import os
 import signal
 import statistics
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -59,11 +58,17 @@ import pymongo
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from appkit import App, call, forget_cache, restart_legacy  # noqa: E402  (scripts/ is on sys.path)
+from appkit import (  # noqa: E402  (scripts/ is on sys.path)
+    App,
+    call,
+    data_set,
+    ensure_seeded,
+    forget_cache,
+    restart_legacy,
+)
 from apps_mix import MODERN_VARIANTS, report_mix, run_mix  # noqa: E402
 from benchkit import environment, print_environment  # noqa: E402
 
-from strangler.seed import PRESETS, config_for, seed_database  # noqa: E402
 from strangler.stack import Supervisor, database  # noqa: E402
 
 PACKAGES = ("fastapi", "starlette", "uvicorn", "pymongo", "redis", "SecantusDB")
@@ -94,25 +99,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--mix-requests", type=int, default=100, help="requests per mix round")
     parser.add_argument("--mix-rounds", type=int, default=2, help="A B rounds of the mix")
     return parser.parse_args()
-
-
-def data_set(name: str) -> Any:
-    big = PRESETS["case-study"]
-    if name == "case-study":
-        return big
-    return config_for("case-study", users=big.users // 10, rooms=big.rooms // 10,
-                      messages=big.messages // 10)  # fmt: skip
-
-
-def ensure_seeded(db: Any, config: Any) -> dict[str, int]:
-    counts = {name: db[name].estimated_document_count() for name in ("users", "rooms", "messages")}
-    wanted = {"users": config.users, "rooms": config.rooms, "messages": config.messages}
-    if counts != wanted:
-        print(f"seeding {wanted} (found {counts}) ...", flush=True)
-        started = time.perf_counter()
-        seed_database(db, config, drop=True)
-        print(f"seeded in {time.perf_counter() - started:.0f}s", flush=True)
-    return wanted
 
 
 def target_paths(db: Any) -> dict[str, str]:

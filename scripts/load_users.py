@@ -55,12 +55,12 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from appkit import forget_cache  # noqa: E402  (scripts/ is on sys.path)
+from appkit import data_set, ensure_seeded, forget_cache  # noqa: E402  (scripts/ is on sys.path)
 from benchkit import environment, print_environment  # noqa: E402
 from load_plot import write_svg  # noqa: E402
 
 from strangler.embedded_db import free_port  # noqa: E402
-from strangler.seed import PRESETS, SEED_PASSWORD, config_for, seed_database  # noqa: E402
+from strangler.seed import SEED_PASSWORD  # noqa: E402
 from strangler.stack import Supervisor, database, uvicorn_command  # noqa: E402
 
 PACKAGES = ("fastapi", "uvicorn", "aiohttp", "pymongo", "redis", "SecantusDB")
@@ -132,24 +132,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.step_list != sorted(args.step_list) or min(args.step_list) < 1:
         parser.error("--steps must be ascending positive user counts")
     return args
-
-
-def data_set(name: str) -> Any:
-    if name in PRESETS:
-        return PRESETS[name]
-    big = PRESETS["case-study"]
-    return config_for("case-study", users=big.users // 10, rooms=big.rooms // 10,
-                      messages=big.messages // 10)  # fmt: skip
-
-
-def ensure_seeded(db: Any, config: Any) -> None:
-    counts = {name: db[name].estimated_document_count() for name in ("users", "rooms", "messages")}
-    wanted = {"users": config.users, "rooms": config.rooms, "messages": config.messages}
-    if counts != wanted:
-        print(f"seeding {wanted} (found {counts}) ...", flush=True)
-        started = time.perf_counter()
-        seed_database(db, config, drop=True)
-        print(f"seeded in {time.perf_counter() - started:.0f} s", flush=True)
 
 
 def route_table(stage: str) -> str:
