@@ -59,7 +59,11 @@ def test_canary_and_modern_never_report_ready_from_the_shadow_window(
         assert entry["shadow"]["ready_to_promote"] is False
         assert "route is at canary" in entry["shadow"]["ready_reason"]
         assert entry["readiness"]["verdict"] == "not ready"
-        assert entry["readiness"]["reason"] == "waiting for canary analysis"
+        # Until the guardrail's first analysis round, then on too few requests to judge.
+        reason = entry["readiness"]["reason"]
+        assert reason == "waiting for canary analysis" or reason.startswith(
+            "canary analysis: insufficient"
+        ), reason
         # Requests legacy still serves during the canary are compared by default.
         for number in range(4):
             assert proxy.client.get(f"/invoices/{number}").headers["x-side"] == "legacy"
