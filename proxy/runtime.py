@@ -16,6 +16,7 @@ import redis.asyncio
 from proxy.config import RoutesConfig, load_routes
 from proxy.exchange import NoShadow, ShadowDeps, ShadowSink
 from proxy.forwarding import Forwarder
+from proxy.history import HistoryRecorder, HistoryStore
 from proxy.reload import Reloader
 from proxy.routing import RouteTable
 from proxy.settings import Settings
@@ -58,6 +59,13 @@ class Runtime:
             apply=self._install,
             count=self.stats.reload,
         )
+        self.history = HistoryStore(redis, settings.key_prefix)
+        self.recorder = HistoryRecorder(
+            self.history,
+            current=lambda: (self.table.config, self.table.loaded.revision),
+            window=self._traffic_window,
+            interval=settings.history_interval,
+        )
 
     @classmethod
     async def start(cls, settings: Settings, shadow_factory: ShadowFactory | None) -> Runtime:
@@ -78,6 +86,7 @@ class Runtime:
         await runtime.sink.start()
         runtime.stats.start()
         runtime.reloader.start(client if shared else None, settings.key_prefix)
+        runtime.recorder.start()
         return runtime
 
     def shadow_deps(self) -> ShadowDeps:
@@ -97,7 +106,11 @@ class Runtime:
         self.upstreams.update(table.config)
         self.table = table  # the one swap; requests in flight hold the old table
 
+    async def _traffic_window(self) -> dict[str, int]:
+        return (await self.stats.snapshot()).window
+
     async def stop(self) -> None:
+        await self.recorder.stop()
         await self.reloader.stop()
         with contextlib.suppress(Exception):
             await self.sink.stop()

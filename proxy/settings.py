@@ -11,6 +11,8 @@ __all__ = ["DEFAULT_KEY_PREFIX", "DEFAULT_ROUTES", "Settings"]
 
 DEFAULT_ROUTES = "routes.yaml"
 DEFAULT_KEY_PREFIX = "strangler:"
+DEFAULT_HISTORY_INTERVAL = 300.0
+_TRUE = frozenset({"1", "true", "yes", "on"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -23,6 +25,10 @@ class Settings:
         redis_url: shared state and pub/sub (`REDIS_URL`); None means fakeredis in-process.
         key_prefix: prefix of every Redis key (`REDIS_KEY_PREFIX`, default `strangler:`).
         admin_token: bearer token required by `/_strangler/` (`STRANGLER_ADMIN_TOKEN`).
+        admin_open: with no token, let anyone make state-changing admin calls
+            (`STRANGLER_ADMIN_OPEN=1`); otherwise the admin area is read-only.
+        history_interval: seconds between two periodic history snapshots
+            (`STRANGLER_HISTORY_INTERVAL`, default 300).
     """
 
     routes_path: Path
@@ -30,6 +36,8 @@ class Settings:
     redis_url: str | None
     key_prefix: str = DEFAULT_KEY_PREFIX
     admin_token: str | None = None
+    admin_open: bool = False
+    history_interval: float = DEFAULT_HISTORY_INTERVAL
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -45,4 +53,20 @@ class Settings:
             redis_url=env.get("REDIS_URL") or None,
             key_prefix=env.get("REDIS_KEY_PREFIX") or DEFAULT_KEY_PREFIX,
             admin_token=env.get("STRANGLER_ADMIN_TOKEN") or None,
+            admin_open=env.get("STRANGLER_ADMIN_OPEN", "").strip().lower() in _TRUE,
+            history_interval=_positive(env, "STRANGLER_HISTORY_INTERVAL", DEFAULT_HISTORY_INTERVAL),
         )
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    """A positive number of seconds; a bad value is a clear start-up error, not a guess."""
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r}: not a number of seconds") from None
+    if not value > 0:
+        raise ValueError(f"{name}={raw!r}: must be above 0")
+    return value

@@ -1,0 +1,91 @@
+"""Inline SVG charts drawn on the server: no chart library, no script, no network.
+
+The dashboard and `strangler report`'s HTML file draw the same progress chart with the
+same function, so a report opened offline looks like the live page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from html import escape
+
+__all__ = ["SERIES_COLOURS", "progress_chart"]
+
+SERIES_COLOURS = {"routes": "#2e7d32", "traffic": "#1565c0"}
+_W, _H, _LEFT, _RIGHT, _TOP, _BOTTOM = 640, 220, 44, 12, 14, 34
+
+
+def _label(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def progress_chart(
+    times: Sequence[float],
+    series: dict[str, Sequence[float | None]],
+    *,
+    title: str = "Migration progress",
+) -> str:
+    """Percent (0–100) over time as step lines, one per series (`routes`, `traffic`).
+
+    Routes move in steps (a config change), so each line holds its value until the next
+    point. Fewer than two points still draw (a flat line), so a new deployment shows one.
+    """
+    plot_w, plot_h = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
+    start = min(times) if times else 0.0
+    end = max(times) if times else 1.0
+    span = (end - start) or 1.0
+
+    def x(ts: float) -> float:
+        return _LEFT + plot_w * (ts - start) / span if end > start else _LEFT + plot_w / 2
+
+    def y(value: float) -> float:
+        return _TOP + plot_h * (1 - max(0.0, min(100.0, value)) / 100)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {_H}" role="img" '
+        f'class="chart" aria-label="{escape(title)}"><title>{escape(title)}</title>'
+    ]
+    for tick in (0, 25, 50, 75, 100):
+        parts.append(
+            f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
+            f'stroke="#ddd"/><text x="{_LEFT - 6}" y="{y(tick) + 4:.1f}" font-size="11" '
+            f'text-anchor="end" fill="#666">{tick} %</text>'
+        )
+    if times:
+        for edge, anchor in ((_LEFT, "start"), (_W - _RIGHT, "end")):
+            ts = start if anchor == "start" else end
+            parts.append(
+                f'<text x="{edge}" y="{_H - 12}" font-size="11" text-anchor="{anchor}" fill="#666">'
+                f"{_label(ts)} UTC</text>"
+            )
+    for index, (name, values) in enumerate(series.items()):
+        colour = SERIES_COLOURS.get(name, "#6a1b9a")
+        points: list[str] = []
+        last: float | None = None
+        for ts, value in zip(times, values, strict=False):
+            if value is None:
+                continue
+            if last is not None:
+                points.append(f"{x(ts):.1f},{y(last):.1f}")  # hold, then step
+            points.append(f"{x(ts):.1f},{y(value):.1f}")
+            last = value
+        if len(points) == 1:
+            points.append(f"{_W - _RIGHT:.1f},{points[0].split(',')[1]}")
+        if points:
+            parts.append(
+                f'<polyline class="series-{escape(name)}" fill="none" stroke="{colour}" '
+                f'stroke-width="2" points="{" ".join(points)}"/>'
+            )
+        parts.append(
+            f'<rect x="{_LEFT + 8 + index * 150}" y="{_TOP + 2}" width="12" height="4" '
+            f'fill="{colour}"/><text x="{_LEFT + 24 + index * 150}" y="{_TOP + 8}" '
+            f'font-size="11" fill="#333">{escape(name)} migrated</text>'
+        )
+    if not times:
+        parts.append(
+            f'<text x="{_W / 2}" y="{_H / 2}" text-anchor="middle" fill="#777">'
+            "no history yet</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
