@@ -25,11 +25,13 @@ def progress_chart(
     series: dict[str, Sequence[float | None]],
     *,
     title: str = "Migration progress",
+    marks: Sequence[tuple[float, float, str]] = (),
 ) -> str:
     """Percent (0–100) over time as step lines, one per series (`routes`, `traffic`).
 
     Routes move in steps (a config change), so each line holds its value until the next
     point. Fewer than two points still draw (a flat line), so a new deployment shows one.
+    `marks` are (time, percent, label) dots: the changes (config, overrides) on the line.
     """
     plot_w, plot_h = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
     start = min(times) if times else 0.0
@@ -70,6 +72,7 @@ def progress_chart(
                 points.append(f"{x(ts):.1f},{y(last):.1f}")  # hold, then step
             points.append(f"{x(ts):.1f},{y(value):.1f}")
             last = value
+        points = [p for i, p in enumerate(points) if i == 0 or p != points[i - 1]]
         if len(points) == 1:
             points.append(f"{_W - _RIGHT:.1f},{points[0].split(',')[1]}")
         if points:
@@ -81,6 +84,12 @@ def progress_chart(
             f'<rect x="{_LEFT + 8 + index * 150}" y="{_TOP + 2}" width="12" height="4" '
             f'fill="{colour}"/><text x="{_LEFT + 24 + index * 150}" y="{_TOP + 8}" '
             f'font-size="11" fill="#333">{escape(name)} migrated</text>'
+        )
+    for ts, value, label in marks:
+        parts.append(
+            f'<circle class="change" cx="{x(ts):.1f}" cy="{y(value):.1f}" r="3.5" '
+            f'fill="#fff" stroke="{SERIES_COLOURS["routes"]}" stroke-width="2">'
+            f"<title>{escape(label)}</title></circle>"
         )
     if not times:
         parts.append(

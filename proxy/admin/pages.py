@@ -20,6 +20,7 @@ from proxy.admin.view import Overview, RouteView
 __all__ = ["overview_body", "route_body"]
 
 MAX_EVENTS_SHOWN = 30
+CHANGE_KINDS = ("config", "effective")  # snapshots taken because something moved
 
 
 def _value(field: str, raw: object, text: str) -> str:
@@ -64,6 +65,18 @@ def _chart(points: Sequence[Mapping[str, object]]) -> str:
             "routes": [p.get("percent_routes") for p in points],  # type: ignore[misc]
             "traffic": [p.get("percent_traffic") for p in points],  # type: ignore[misc]
         },
+        marks=[
+            (float(p["ts"]), float(p.get("percent_routes") or 0), _mark_label(p))  # type: ignore[arg-type]
+            for p in points
+            if p.get("kind") in CHANGE_KINDS
+        ],
+    )
+
+
+def _mark_label(point: Mapping[str, object]) -> str:
+    return (
+        f"{point.get('time')}: {point.get('kind')} (revision {point.get('revision')}), "
+        f"{percent(point.get('percent_routes'))} of routes"  # type: ignore[arg-type]
     )
 
 
