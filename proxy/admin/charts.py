@@ -13,7 +13,8 @@ from html import escape
 __all__ = ["SERIES_COLOURS", "progress_chart"]
 
 SERIES_COLOURS = {"routes": "#2e7d32", "traffic": "#1565c0"}
-_W, _H, _LEFT, _RIGHT, _TOP, _BOTTOM = 640, 220, 44, 12, 14, 34
+FLAG_COLOUR = "#c62828"
+_W, _H, _LEFT, _RIGHT, _TOP, _BOTTOM = 900, 260, 44, 12, 30, 34
 
 
 def _label(ts: float) -> str:
@@ -26,16 +27,19 @@ def progress_chart(
     *,
     title: str = "Migration progress",
     marks: Sequence[tuple[float, float, str]] = (),
+    flags: Sequence[tuple[float, str]] = (),
 ) -> str:
     """Percent (0–100) over time as step lines, one per series (`routes`, `traffic`).
 
     Routes move in steps (a config change), so each line holds its value until the next
     point. Fewer than two points still draw (a flat line), so a new deployment shows one.
-    `marks` are (time, percent, label) dots: the changes (config, overrides) on the line.
+    `marks` are (time, percent, label) dots: the snapshots taken because something moved.
+    `flags` are (time, label) dashed lines: events such as overrides and guardrail trips.
     """
     plot_w, plot_h = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
-    start = min(times) if times else 0.0
-    end = max(times) if times else 1.0
+    moments = [*times, *(ts for ts, _ in flags)]
+    start = min(moments) if moments else 0.0
+    end = max(moments) if moments else 1.0
     span = (end - start) or 1.0
 
     def x(ts: float) -> float:
@@ -81,9 +85,21 @@ def progress_chart(
                 f'stroke-width="2" points="{" ".join(points)}"/>'
             )
         parts.append(
-            f'<rect x="{_LEFT + 8 + index * 150}" y="{_TOP + 2}" width="12" height="4" '
-            f'fill="{colour}"/><text x="{_LEFT + 24 + index * 150}" y="{_TOP + 8}" '
+            f'<rect x="{_LEFT + index * 150}" y="8" width="12" height="4" '
+            f'fill="{colour}"/><text x="{_LEFT + 16 + index * 150}" y="14" '
             f'font-size="11" fill="#333">{escape(name)} migrated</text>'
+        )
+    for ts, label in flags:
+        parts.append(
+            f'<line class="flag" x1="{x(ts):.1f}" x2="{x(ts):.1f}" y1="{_TOP}" y2="{_H - _BOTTOM}" '
+            f'stroke="{FLAG_COLOUR}" stroke-width="1.5" stroke-dasharray="4 3">'
+            f"<title>{escape(label)}</title></line>"
+        )
+    if flags:
+        parts.append(
+            f'<line x1="{_LEFT + 300}" x2="{_LEFT + 312}" y1="10" y2="10" stroke="{FLAG_COLOUR}" '
+            f'stroke-dasharray="4 3"/><text x="{_LEFT + 316}" y="14" font-size="11" '
+            'fill="#333">events (overrides, guardrail, autopilot)</text>'
         )
     for ts, value, label in marks:
         parts.append(

@@ -21,6 +21,7 @@ __all__ = ["overview_body", "route_body"]
 
 MAX_EVENTS_SHOWN = 30
 CHANGE_KINDS = ("config", "effective")  # snapshots taken because something moved
+FLAG_KINDS = ("override", "guardrail", "autopilot", "rollback", "note")  # not routes.yaml's
 
 
 def _value(field: str, raw: object, text: str) -> str:
@@ -57,7 +58,9 @@ def _match(route: RouteView) -> str:
     )
 
 
-def _chart(points: Sequence[Mapping[str, object]]) -> str:
+def _chart(
+    points: Sequence[Mapping[str, object]], events: Sequence[Mapping[str, object]] = ()
+) -> str:
     times = [float(p["ts"]) for p in points if isinstance(p.get("ts"), int | float)]  # type: ignore[arg-type]
     return progress_chart(
         times,
@@ -70,6 +73,15 @@ def _chart(points: Sequence[Mapping[str, object]]) -> str:
             for p in points
             if p.get("kind") in CHANGE_KINDS
         ],
+        flags=[
+            (
+                float(e["ts"]),
+                f"{e.get('time')}: {e.get('kind')} {e.get('route') or ''}: "  # type: ignore[arg-type]
+                f"{e.get('reason')}",
+            )
+            for e in events
+            if e.get("kind") in FLAG_KINDS and isinstance(e.get("ts"), int | float)
+        ],
     )
 
 
@@ -78,6 +90,11 @@ def _mark_label(point: Mapping[str, object]) -> str:
         f"{point.get('time')}: {point.get('kind')} (revision {point.get('revision')}), "
         f"{percent(point.get('percent_routes'))} of routes"  # type: ignore[arg-type]
     )
+
+
+def _when(value: object) -> str:
+    """`2026-11-28T18:06:51.468Z` → `2026-11-28 18:06:51`: seconds are enough for people."""
+    return str(value or "")[:19].replace("T", " ")
 
 
 def _events(root: str, events: Sequence[Mapping[str, object]], *, with_route: bool) -> str:
@@ -89,7 +106,7 @@ def _events(root: str, events: Sequence[Mapping[str, object]], *, with_route: bo
         where = _route_link(root, str(route)) if route else '<span class="muted">all</span>'
         rows.append(
             f'<tr class="event" data-kind="{escape(str(event.get("kind")))}">'
-            f'<td class="num">{escape(str(event.get("time", "")))}</td>'
+            f'<td class="num">{escape(_when(event.get("time")))}</td>'
             f"<td>{escape(str(event.get('kind', '')))}</td>"
             + (f"<td>{where}</td>" if with_route else "")
             + f"<td>{escape(str(event.get('reason', '')))}</td></tr>"
@@ -178,7 +195,7 @@ def overview_body(ov: Overview, points: Sequence[Mapping[str, object]], root: st
 <h2>Needs attention</h2>
 {attention_html}
 <h2>Progress over time</h2>
-{_chart(points)}
+{_chart(points, ov.events)}
 <h2>Routes</h2>
 <div class="table-wrap"><table id="routes"><thead><tr><th>route</th><th>stage</th>
 <th class="wide">methods</th><th class="wide">path</th><th class="num">legacy</th>
