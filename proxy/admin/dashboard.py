@@ -27,6 +27,7 @@ __all__ = ["dashboard_routes"]
 
 WRONG_TOKEN_DELAY = 0.5  # seconds: a guessed token costs time, a typo barely notices
 STATUS_EVENTS = 20
+CHART_POINTS = 2016  # a week of 5-minute snapshots: enough for 900 pixels, cheap to redraw
 
 StatusBuilder = Callable[[Runtime], Awaitable[dict[str, object]]]
 
@@ -65,7 +66,7 @@ def dashboard_routes(
             return await starting(request)
         document = await status(runtime)
         events = await runtime.history.events(limit=STATUS_EVENTS)
-        points = await runtime.history.points()
+        points = await runtime.history.points(limit=CHART_POINTS)
         body = overview_body(overview(document, events), points, request.scope["root_path"])
         return _html(request, "Migration overview", body)
 

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from proxy.history import EVENT_KINDS
+from proxy.history.store import MAX_POINTS
 from proxy.runtime import Runtime
 
 __all__ = ["POSTABLE_KINDS", "history_routes", "history_summary", "route_states"]
@@ -64,13 +65,16 @@ def history_routes(get_runtime: Callable[[], Runtime | None]) -> list[BaseRoute]
         runtime = runtime_or_503()
         if isinstance(runtime, JSONResponse):
             return runtime
-        raw = request.query_params.get("since")
+        raw, raw_limit = request.query_params.get("since"), request.query_params.get("limit")
         try:
             since = float(raw) if raw else None
         except ValueError:
             return _error(400, "bad_request", f"since={raw!r}: not a Unix time in seconds")
+        if raw_limit is not None and not (raw_limit.isdigit() and int(raw_limit) > 0):
+            return _error(400, "bad_request", f"limit={raw_limit!r}: a whole number above 0")
+        limit = min(int(raw_limit), MAX_POINTS) if raw_limit else MAX_POINTS
         return JSONResponse({
-            "points": await runtime.history.points(since=since),
+            "points": await runtime.history.points(since=since, limit=limit),
             "events": await runtime.history.events(),
         })  # fmt: skip
 

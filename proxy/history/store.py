@@ -124,10 +124,16 @@ class HistoryStore:
 
     # -- reading --------------------------------------------------------------------
 
-    async def points(self, *, since: float | None = None) -> list[dict[str, object]]:
-        """Snapshots, oldest first."""
-        low: float | str = "-inf" if since is None else since
-        raws = await self._redis.zrangebyscore(self._points, low, "+inf")
+    async def points(
+        self, *, since: float | None = None, limit: int = MAX_POINTS
+    ) -> list[dict[str, object]]:
+        """Snapshots, oldest first: the newest `limit` of those taken at `since` or later."""
+        if limit <= 0:
+            return []
+        if since is None:
+            raws = await self._redis.zrange(self._points, -limit, -1)
+        else:
+            raws = (await self._redis.zrangebyscore(self._points, since, "+inf"))[-limit:]
         return [json.loads(raw) for raw in raws]
 
     async def last_point(self) -> dict[str, object] | None:

@@ -132,3 +132,30 @@ def test_the_browsers_own_icon_request_is_not_an_unmapped_path(proxy: Proxy) -> 
         unmapped = http.get(proxy.url + "/_strangler/api/status").json()["unmapped"]
     paths = {u["path"] for u in unmapped}
     assert "/not-mapped-either" in paths and "/favicon.ico" not in paths
+
+
+def test_the_history_api_answers_bad_input_with_clear_4xx(proxy: Proxy) -> None:
+    admin = proxy.url + "/_strangler"
+    with client() as http:
+        for query in ("since=yesterday", "limit=0", "limit=-3"):
+            reply = http.get(admin + "/api/history?" + query)
+            assert reply.status_code == 400 and reply.json()["error"]["code"] == "bad_request"
+        events = admin + "/api/history/events"
+        assert http.post(events, content=b"not json").status_code == 400
+        assert http.post(events, json=["a list"]).status_code == 400
+        assert http.post(events, json={"reason": "x"}).status_code == 400  # too short
+        stage = http.post(events, json={"kind": "stage", "reason": "stages come from routes.yaml"})
+        assert stage.status_code == 400 and "override" in stage.json()["error"]["message"]
+        missing = http.post(events, json={"route": "nope", "reason": "no such route"})
+        assert missing.status_code == 404
+        added = http.post(events, json={"route": "echo", "reason": "deployed modern 1.4"})
+        assert added.status_code == 201 and added.json()["kind"] == "note"
+        history = http.get(admin + "/api/history?limit=1").json()
+        assert len(history["points"]) <= 1
+        assert history["events"][-1]["id"] == added.json()["id"]
+        per_route = http.get(admin + "/api/history/routes/echo").json()
+        assert per_route["events"][-1]["reason"] == "deployed modern 1.4"
+        assert per_route["states"][0]["state"]["stage"] == "legacy"
+        assert http.get(admin + "/api/history/routes/never-was").status_code == 404
+        status = http.get(admin + "/api/status").json()
+        assert status["history"]["recent_events"][-1]["id"] == added.json()["id"]

@@ -48,6 +48,8 @@ def test_points_and_events_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
             await store.add_point({"ts": float(i), "kind": "interval"})
             await record_event(client, "t:", kind="note", reason=f"note {i}")
         assert [p["ts"] for p in await store.points()] == [3.0, 4.0, 5.0, 6.0, 7.0]
+        assert [p["ts"] for p in await store.points(limit=2)] == [6.0, 7.0]
+        assert [p["ts"] for p in await store.points(since=4.5, limit=9)] == [5.0, 6.0, 7.0]
         assert [e["reason"] for e in await store.events()] == ["note 5", "note 6", "note 7"]
         with pytest.raises(ValueError, match="unknown event kind"):
             await store.add_event(kind="party", reason="no")
