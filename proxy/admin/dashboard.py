@@ -18,7 +18,14 @@ from starlette.routing import BaseRoute, Route
 
 from proxy.admin.auth import Sessions, request_is_https
 from proxy.admin.guard import AUTH_KEY, AuthState, read_form
-from proxy.admin.layout import STATIC_TYPES, page, signin_page, static_file
+from proxy.admin.layout import (
+    REFRESH_BOUNDS_MS,
+    REFRESH_MS,
+    STATIC_TYPES,
+    page,
+    signin_page,
+    static_file,
+)
 from proxy.admin.pages import overview_body, route_body
 from proxy.admin.view import overview, route_view
 from proxy.runtime import Runtime
@@ -37,6 +44,12 @@ def _auth(request: Request) -> AuthState:
     return state if isinstance(state, AuthState) else AuthState(mode="read-only")
 
 
+def _refresh_ms(request: Request) -> int:
+    raw = request.query_params.get("refresh_ms", "")
+    low, high = REFRESH_BOUNDS_MS
+    return min(max(int(raw), low), high) if raw.isdigit() else REFRESH_MS
+
+
 def _html(request: Request, title: str, body: str, status_code: int = 200) -> Response:
     headers = {"cache-control": "no-store"}
     if request.query_params.get("fragment") == "main":
@@ -44,7 +57,7 @@ def _html(request: Request, title: str, body: str, status_code: int = 200) -> Re
     auth = _auth(request)
     text = page(
         title=title, root=request.scope["root_path"], body=body, mode=auth.mode,
-        csrf=auth.csrf, signed_in=auth.signed_in,
+        csrf=auth.csrf, signed_in=auth.signed_in, refresh_ms=_refresh_ms(request),
     )  # fmt: skip
     return HTMLResponse(text, status_code=status_code, headers=headers)
 

@@ -13,7 +13,15 @@ from importlib import resources
 
 from proxy.admin.auth import CSRF_FIELD
 
-__all__ = ["STATIC_TYPES", "page", "signin_page", "stage_pill", "static_file"]
+__all__ = [
+    "REFRESH_BOUNDS_MS",
+    "REFRESH_MS",
+    "STATIC_TYPES",
+    "page",
+    "signin_page",
+    "stage_pill",
+    "static_file",
+]
 
 STATIC_TYPES = {
     "cockpit.css": "text/css; charset=utf-8",
@@ -21,6 +29,7 @@ STATIC_TYPES = {
     "favicon.ico": "image/x-icon",
 }
 REFRESH_MS = 5000
+REFRESH_BOUNDS_MS = (1000, 600_000)  # `?refresh_ms=`: a wall screen may want it slower
 
 
 @cache
@@ -45,7 +54,16 @@ def stage_pill(stage: str, effective: str | None = None, percent: float | None =
     return html
 
 
-def page(*, title: str, root: str, body: str, mode: str, csrf: str | None, signed_in: bool) -> str:
+def page(
+    *,
+    title: str,
+    root: str,
+    body: str,
+    mode: str,
+    csrf: str | None,
+    signed_in: bool,
+    refresh_ms: int = REFRESH_MS,
+) -> str:
     """A whole page; `body` is the live part (re-rendered by the script every few seconds)."""
     signout = ""
     if signed_in and csrf:
@@ -70,7 +88,7 @@ def page(*, title: str, root: str, body: str, mode: str, csrf: str | None, signe
 <span class="meta">admin: <span class="badge" id="access-mode">{escape(mode)}</span></span>
 {signout}
 </header>
-<main id="live" data-refresh-ms="{REFRESH_MS}">
+<main id="live" data-refresh-ms="{refresh_ms}">
 {body}
 </main>
 <script src="{root}/static/cockpit.js" defer></script>

@@ -233,6 +233,16 @@ def test_the_overview_shows_what_the_status_api_says(browser: Browser, cockpit: 
     attention = page.locator('[data-attention="responses differ"]')
     assert "list-rooms" in attention.inner_text()
     shot(page, "overview")
+    # The script keeps the page live: new traffic shows without a reload.
+    page.goto(cockpit.admin + "/?refresh_ms=1000")
+    cell = 'tr[data-route="echo"] td:nth-child(6)'  # requests answered by modern
+    before = int(page.inner_text(cell))
+    for _ in range(2):
+        httpx.get(cockpit.proxy.url + "/api/echo")
+    page.wait_for_function(
+        f"document.querySelector('{cell}').textContent === '{before + 2}'", timeout=15_000
+    )
+    assert page.get_attribute("body", "data-refreshed") is not None
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1  # no sideways scroll
     shot(page, "overview-phone")
