@@ -16,7 +16,7 @@ import redis.asyncio
 from proxy.config import RoutesConfig, load_routes
 from proxy.exchange import NoShadow, ShadowDeps, ShadowSink
 from proxy.forwarding import Forwarder
-from proxy.history import HistoryRecorder, HistoryStore
+from proxy.history import HistoryRecorder, HistoryStore, RouteFigures
 from proxy.reload import Reloader
 from proxy.routing import RouteTable
 from proxy.settings import Settings
@@ -60,11 +60,13 @@ class Runtime:
             count=self.stats.reload,
         )
         self.history = HistoryStore(redis, settings.key_prefix)
+        self.figures = RouteFigures(redis, settings.key_prefix)
         self.recorder = HistoryRecorder(
             self.history,
             current=lambda: (self.table.config, self.table.loaded.revision),
-            window=self._traffic_window,
+            stats=self.stats.snapshot,
             interval=settings.history_interval,
+            figures=self.figures,
         )
 
     @classmethod
@@ -105,9 +107,6 @@ class Runtime:
     def _install(self, table: RouteTable) -> None:
         self.upstreams.update(table.config)
         self.table = table  # the one swap; requests in flight hold the old table
-
-    async def _traffic_window(self) -> dict[str, int]:
-        return (await self.stats.snapshot()).window
 
     async def stop(self) -> None:
         await self.recorder.stop()

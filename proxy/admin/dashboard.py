@@ -100,7 +100,9 @@ def dashboard_routes(
             return _html(request, "No such route", body, status_code=404)
         samples = await runtime.sink.diffs(route_id)
         events = [e for e in await runtime.history.events(route=route_id) if e.get("route")]
-        body = route_body(route_view(entry, samples), events, request.scope["root_path"])
+        figures = await runtime.figures.of(route_id, limit=CHART_POINTS)
+        view = route_view(entry, samples)
+        body = route_body(view, events, request.scope["root_path"], figures)
         return _html(request, f"Route {route_id}", body)
 
     async def signin_form(request: Request) -> Response:

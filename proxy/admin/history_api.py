@@ -88,7 +88,10 @@ def history_routes(get_runtime: Callable[[], Runtime | None]) -> list[BaseRoute]
         if route_id not in runtime.table.by_id and not any(s["state"] for s in states):
             return _error(404, "not_found", f"no route {route_id!r} now or in the history")
         events = [e for e in await runtime.history.events(route=route_id) if e.get("route")]
-        return JSONResponse({"route": route_id, "states": states, "events": events})
+        figures = await runtime.figures.of(route_id)
+        return JSONResponse(
+            {"route": route_id, "states": states, "events": events, "figures": figures}
+        )
 
     async def add_event(request: Request) -> Response:
         runtime = runtime_or_503()

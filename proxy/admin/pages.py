@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from urllib.parse import quote
 
-from proxy.admin.charts import progress_chart
+from proxy.admin.charts import SMALL, line_chart, nice_ceiling, progress_chart
 from proxy.admin.formats import count, duration_ms, percent, ratio_percent
 from proxy.admin.layout import stage_pill
 from proxy.admin.view import Overview, RouteView
@@ -226,7 +226,48 @@ def _raw(value: object) -> str:
     return f"<pre>{escape(json.dumps(value, indent=1, default=str, ensure_ascii=False))}</pre>"
 
 
-def route_body(route: RouteView, events: Sequence[Mapping[str, object]], root: str) -> str:
+def _target_charts(figures: Sequence[Mapping[str, object]]) -> str:
+    """Error rate and p95 per target, one point per periodic interval that saw traffic."""
+    if not figures:
+        return '<p class="muted">No interval with traffic recorded yet.</p>'
+    times = [_number(f, "ts") or 0.0 for f in figures]
+
+    def series(field: str, scale: float) -> dict[str, list[float | None]]:
+        out: dict[str, list[float | None]] = {}
+        for target in ("legacy", "modern"):
+            values = [_number(entry.get(target), field) for entry in figures]
+            if any(v is not None for v in values):
+                out[target] = [None if v is None else v * scale for v in values]
+        return out
+
+    errors, p95 = series("error_rate", 100.0), series("p95", 1.0)
+    worst = max((v for vs in errors.values() for v in vs if v is not None), default=0.0)
+    slowest = max((v for vs in p95.values() for v in vs if v is not None), default=1.0)
+    error_chart = line_chart(
+        times, errors, title="Error rate per target", y_max=nice_ceiling(max(worst, 1.0)),
+        size=SMALL,
+    )  # fmt: skip
+    latency_chart = line_chart(
+        times, p95, title="p95 latency per target", y_max=nice_ceiling(slowest), unit=" ms",
+        size=SMALL,
+    )  # fmt: skip
+    return (
+        f'<div class="pair charts"><div><div class="muted">Error rate</div>{error_chart}</div>'
+        f'<div><div class="muted">p95 latency</div>{latency_chart}</div></div>'
+    )
+
+
+def _number(data: object, field: str) -> float | None:
+    value = data.get(field) if isinstance(data, Mapping) else None
+    return float(value) if isinstance(value, int | float) else None
+
+
+def route_body(
+    route: RouteView,
+    events: Sequence[Mapping[str, object]],
+    root: str,
+    figures: Sequence[Mapping[str, object]] = (),
+) -> str:
     """A route's page: stage, split, per-target health, evidence, differences, timeline."""
     total = route.requests["total"]
     modern_share = 100 * route.requests["modern"] / total if total else None
@@ -304,6 +345,8 @@ def route_body(route: RouteView, events: Sequence[Mapping[str, object]], root: s
 <div class="table-wrap"><table><thead><tr><th>target</th><th class="num">requests</th>
 <th class="num">errors</th><th class="num">error rate</th><th class="num">p50</th>
 <th class="num">p95</th><th class="num">p99</th></tr></thead><tbody>{targets}</tbody></table></div>
+<h2>Per target over time <span class="muted">(each periodic interval)</span></h2>
+{_target_charts(figures)}
 <h2>Shadow evidence</h2>
 {_facts(shadow) if shadow else '<p class="muted">This route is not shadow-compared.</p>'}
 <h2>Differing fields <span class="muted">(legacy ⟷ modern, redacted samples)</span></h2>

@@ -23,7 +23,9 @@ from collections.abc import Awaitable, Callable, Mapping
 import redis.exceptions
 
 from proxy.config import STAGES, Route, RoutesConfig
+from proxy.history.figures import RouteFigures
 from proxy.history.store import HistoryStore, iso
+from proxy.stats import Snapshot
 
 __all__ = ["CHECK_INTERVAL", "MIGRATED_STAGES", "HistoryRecorder", "route_states", "snapshot"]
 
@@ -98,8 +100,9 @@ class HistoryRecorder:
     Parameters:
         store: where the history lives.
         current: the config in force and its revision.
-        window: the recent requests per target (for the traffic share).
+        stats: the shared counters (the traffic share; per-route figures per interval).
         interval: seconds between periodic snapshots.
+        figures: where per-route interval figures go (None: not kept).
         effective: the effective-stage hook (default: the configured stage).
     """
 
@@ -108,13 +111,15 @@ class HistoryRecorder:
         store: HistoryStore,
         *,
         current: Callable[[], tuple[RoutesConfig, str]],
-        window: Callable[[], Awaitable[Mapping[str, int]]],
+        stats: Callable[[], Awaitable[Snapshot]],
         interval: float,
+        figures: RouteFigures | None = None,
         effective: EffectiveStage = configured_stage,
     ) -> None:
         self.store = store
+        self.figures = figures
         self._current = current
-        self._window = window
+        self._stats = stats
         self.interval = interval
         self.effective = effective
         self._seen: str | None = None
@@ -153,16 +158,22 @@ class HistoryRecorder:
         digest = hashlib.sha256(
             json.dumps([revision, routes], sort_keys=True).encode()
         ).hexdigest()[:16]
+        changed = False
         if digest != self._seen:
             if await self.store.swap_revision(digest) != digest:
                 await self._changed(revision, routes, config, now)
+                changed = True
             self._seen = digest
         slot = int(now // self.interval)
         if slot != self._slot:
             if await self.store.claim(f"tick:{slot}", self.interval * 2):
-                point = snapshot(kind="interval", revision=revision, routes=routes,
-                                 window=await self._window(), now=now)  # fmt: skip
-                await self.store.add_point(point)
+                snap = await self._stats()
+                if not changed:  # a change point taken this very tick says the same
+                    point = snapshot(kind="interval", revision=revision, routes=routes,
+                                     window=snap.window, now=now)  # fmt: skip
+                    await self.store.add_point(point)
+                if self.figures is not None:
+                    await self.figures.record(snap, now)
                 if await self.store.claim(f"downsample:{int(now // 3600)}", 3600):
                     await self.store.downsample(now)
             self._slot = slot
@@ -182,7 +193,7 @@ class HistoryRecorder:
             if previous.get("revision") == revision:
                 kind = "effective"  # same file, a runtime override moved a route
         point = snapshot(kind=kind, revision=revision, routes=routes,
-                         window=await self._window(), now=now)  # fmt: skip
+                         window=(await self._stats()).window, now=now)  # fmt: skip
         await self.store.add_point(point)
         if previous is None:
             return  # the first point is the baseline, not a change

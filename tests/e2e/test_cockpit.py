@@ -77,11 +77,11 @@ def bearer() -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKEN}"}
 
 
-def proxy_env(routes: Path, redis_url: str, prefix: str) -> dict[str, str]:
+def proxy_env(routes: Path, redis_url: str, prefix: str, interval: float = 3600) -> dict[str, str]:
     return {
         "STRANGLER_ROUTES": str(routes), "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix,
         "STRANGLER_ADMIN_TOKEN": TOKEN, "STRANGLER_ADMIN_OPEN": "", "LEGACY_URL": "",
-        "MODERN_URL": "", "STRANGLER_HISTORY_INTERVAL": "3600",
+        "MODERN_URL": "", "STRANGLER_HISTORY_INTERVAL": str(interval),
     }  # fmt: skip
 
 
@@ -103,7 +103,7 @@ def cockpit(
     routes.write_text(routes_yaml(pair.legacy.url, pair.modern.url, PAIR_ROUTES))
     with (
         fresh_redis_prefix(redis_url) as prefix,
-        run_app("proxy.app:app", env=proxy_env(routes, redis_url, prefix),
+        run_app("proxy.app:app", env=proxy_env(routes, redis_url, prefix, interval=1),
                 ready_path="/_strangler/healthz") as proxy,
         httpx.Client(base_url=proxy.url, timeout=10) as http,
     ):  # fmt: skip
@@ -256,7 +256,14 @@ def test_the_route_page_shows_the_planted_difference_side_by_side(
     status = httpx.get(cockpit.admin + "/api/status", headers=bearer()).json()
     rooms = {r["id"]: r for r in status["routes"]}["list-rooms"]
     planted = next(f for f in rooms["shadow"]["fields"] if f["path"] == PLANTED)
+    route_history = cockpit.admin + "/api/history/routes/list-rooms"
+
+    def recorded() -> bool:
+        return bool(httpx.get(route_history, headers=bearer()).json()["figures"])
+
+    wait_for("an interval's figures", recorded)
     page.goto(cockpit.admin + "/routes/list-rooms")
+    assert page.locator(".charts svg.chart polyline.series-legacy").count() == 2  # errors, p95
     row = page.locator(f'tr.diff[data-path="{PLANTED}"]')
     assert row.locator('[data-field="diff_count"]').inner_text() == count(planted["diffs"]) == "6"
     assert "User 3" in row.locator("pre.legacy").inner_text()

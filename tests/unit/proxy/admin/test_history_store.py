@@ -10,7 +10,9 @@ import pytest
 from proxy.config import RoutesConfig
 from proxy.history import HistoryRecorder, HistoryStore, record_event
 from proxy.history import store as store_module
+from proxy.history.figures import RouteFigures, interval_figures
 from proxy.history.store import DOWNSAMPLE_AFTER
+from proxy.stats import LATENCY_BUCKETS, Snapshot
 
 
 def config(*routes: dict[str, object]) -> RoutesConfig:
@@ -62,11 +64,11 @@ def test_one_point_per_change_across_workers_and_none_on_restart() -> None:
         client = fakeredis.FakeAsyncRedis()
         current = {"config": config({"id": "a", "path": "/a", "stage": "legacy"}), "rev": "r1"}
 
-        async def window() -> dict[str, int]:
-            return {"legacy": 3, "modern": 1}
+        async def stats() -> Snapshot:
+            return Snapshot(window={"legacy": 3, "modern": 1})
 
         def worker() -> HistoryRecorder:
-            return HistoryRecorder(HistoryStore(client, "t:"), window=window, interval=3600,
+            return HistoryRecorder(HistoryStore(client, "t:"), stats=stats, interval=3600,
                                    current=lambda: (current["config"], current["rev"]))  # fmt: skip
 
         one, two = worker(), worker()
@@ -76,9 +78,11 @@ def test_one_point_per_change_across_workers_and_none_on_restart() -> None:
         await two.tick(now=200.0)
         await one.tick(now=200.5)
         await worker().tick(now=300.0)  # a restarted worker, nothing changed
+        await one.tick(now=3700.0)  # the next interval
+        await two.tick(now=3700.5)
         points = await HistoryStore(client, "t:").points()
         assert [(p["kind"], p["revision"]) for p in points] == [
-            ("config", "r1"), ("interval", "r1"), ("config", "r2"),
+            ("config", "r1"), ("config", "r2"), ("interval", "r2"),
         ]  # fmt: skip
         assert points[0]["percent_traffic"] == 25.0
         events = await HistoryStore(client, "t:").events(route="a")
@@ -87,3 +91,33 @@ def test_one_point_per_change_across_workers_and_none_on_restart() -> None:
         ]
 
     asyncio.run(scenario())
+
+
+def test_interval_figures_are_the_difference_since_the_last_interval() -> None:
+    buckets = [0] * (len(LATENCY_BUCKETS) + 1)
+    fast, slow = list(buckets), list(buckets)
+    fast[2] = 10  # 10 requests under 2.5 ms
+    slow[2], slow[9] = 10, 10  # then 10 more, around half a second
+
+    def snap(requests: int, errors: int, latency: list[int]) -> Snapshot:
+        return Snapshot(
+            requests={("r", "modern"): requests},
+            errors={("r", "modern", "502"): errors} if errors else {},
+            latency={("r", "modern"): latency},
+        )
+
+    async def scenario() -> None:
+        figures = RouteFigures(fakeredis.FakeAsyncRedis(), "t:")
+        assert await figures.record(snap(10, 0, fast), 1.0) == 1
+        assert await figures.record(snap(10, 0, fast), 2.0) == 0  # no traffic: nothing stored
+        assert await figures.record(snap(20, 5, slow), 3.0) == 1
+        first, second = (entry["modern"] for entry in await figures.of("r"))
+        assert first["requests"] == 10 and first["error_rate"] == 0 and first["p95"] < 3
+        assert second["requests"] == 10 and second["error_rate"] == 0.5
+        assert 250 < second["p95"] <= 500  # only the slow interval's requests count
+
+    asyncio.run(scenario())
+    now = {"r|legacy": {"requests": 3, "errors": 0, "latency": fast}}
+    before = {"r|legacy": {"requests": 99, "errors": 0, "latency": slow}}
+    reset = interval_figures(now, before)  # type: ignore[arg-type]
+    assert reset["r"]["legacy"]["requests"] == 3  # counters went down: start again
