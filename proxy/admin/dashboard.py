@@ -79,7 +79,7 @@ def dashboard_routes(
             return await starting(request)
         document = await status(runtime)
         events = await runtime.history.events(limit=STATUS_EVENTS)
-        points = await runtime.history.points(limit=CHART_POINTS)
+        points = await runtime.history.progress(limit=CHART_POINTS)
         body = overview_body(overview(document, events), points, request.scope["root_path"])
         return _html(request, "Migration overview", body)
 

@@ -35,6 +35,8 @@ def test_old_periodic_points_are_thinned_to_one_per_hour_changes_kept() -> None:
         kinds = [p["kind"] for p in await store.points()]
         assert removed == 24 - 2  # 24 old points over 2 hours: the last of each stays
         assert kinds.count("config") == 1 and len(kinds) == 2 + 1 + 1
+        light = await store.progress()
+        assert [p["ts"] for p in light] == [p["ts"] for p in await store.points()]
 
     asyncio.run(scenario())
 
@@ -51,6 +53,7 @@ def test_points_and_events_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
             await record_event(client, "t:", kind="note", reason=f"note {i}")
         assert [p["ts"] for p in await store.points()] == [3.0, 4.0, 5.0, 6.0, 7.0]
         assert [p["ts"] for p in await store.points(limit=2)] == [6.0, 7.0]
+        assert [p["ts"] for p in await store.progress(limit=9)] == [3.0, 4.0, 5.0, 6.0, 7.0]
         assert [p["ts"] for p in await store.points(since=4.5, limit=9)] == [5.0, 6.0, 7.0]
         assert [e["reason"] for e in await store.events()] == ["note 5", "note 6", "note 7"]
         with pytest.raises(ValueError, match="unknown event kind"):
