@@ -62,6 +62,21 @@ def _html(request: Request, title: str, body: str, status_code: int = 200) -> Re
     return HTMLResponse(text, status_code=status_code, headers=headers)
 
 
+async def audit_log(runtime: Runtime, route_id: str) -> list[dict[str, object]]:
+    """A route's audit log (guardrail trips and clears, autopilot steps).
+
+    The seam where the guardrail's log plugs in: read from `runtime.guardrail.store`
+    when this proxy has a guardrail (looked up by name, so the cockpit runs with or
+    without it); otherwise whatever the status document's `audit` carries.
+    """
+    store = getattr(getattr(runtime, "guardrail", None), "store", None)
+    history = getattr(store, "history", None)
+    if history is None:
+        return []
+    entries = await history(route_id)
+    return [e for e in entries if isinstance(e, dict)]
+
+
 def dashboard_routes(
     get_runtime: Callable[[], Runtime | None], status: StatusBuilder
 ) -> list[BaseRoute]:
@@ -101,7 +116,8 @@ def dashboard_routes(
         samples = await runtime.sink.diffs(route_id)
         events = [e for e in await runtime.history.events(route=route_id) if e.get("route")]
         figures = await runtime.figures.of(route_id, limit=CHART_POINTS)
-        view = route_view(entry, samples)
+        audit = await audit_log(runtime, route_id)
+        view = route_view({**entry, "audit": audit} if audit else entry, samples)
         body = route_body(view, events, request.scope["root_path"], figures)
         return _html(request, f"Route {route_id}", body)
 

@@ -40,16 +40,29 @@ def static_file(name: str) -> bytes | None:
     return (resources.files("proxy.admin") / "static" / name).read_bytes()
 
 
-def stage_pill(stage: str, effective: str | None = None, percent: float | None = None) -> str:
-    """A stage in its colour; the effective stage beside it when a runtime override differs."""
-    label = f"canary {percent:g} %" if stage == "canary" and percent is not None else stage
+def _stage_label(stage: str, percent: float | None) -> str:
+    return f"canary {percent:g} %" if stage == "canary" and percent is not None else stage
+
+
+def stage_pill(
+    stage: str,
+    percent: float | None = None,
+    *,
+    effective: tuple[str, float | None] | None = None,
+    by: str | None = None,
+) -> str:
+    """A stage in its colour; then, when a runtime override (guardrail, autopilot) serves
+    the route elsewhere, the `effective` (stage, percent) beside it, saying who moved it."""
+    label = _stage_label(stage, percent)
     html = (
         f'<span class="stage {escape(stage)}" data-stage="{escape(stage)}">{escape(label)}</span>'
     )
-    if effective and effective != stage:
+    if effective is not None:
+        where, share = effective
+        title = f"served as {_stage_label(where, share)} now" + (f" (by {by})" if by else "")
         html += (
-            f' → <span class="stage {escape(effective)}" data-effective="{escape(effective)}" '
-            f'title="effective stage (runtime override)">{escape(effective)}</span>'
+            f' → <span class="stage {escape(where)}" data-effective="{escape(where)}" '
+            f'title="{escape(title)}">{escape(_stage_label(where, share))}</span>'
         )
     return html
 

@@ -45,6 +45,12 @@ def _route_link(root: str, route_id: str) -> str:
     return f'<a href="{root}/routes/{quote(route_id, safe="")}">{escape(route_id)}</a>'
 
 
+def _stages(route: RouteView) -> str:
+    """Configured stage, and the effective one when a runtime override moved the route."""
+    moved = (route.effective_stage, route.effective_percent) if route.moved_at_run_time else None
+    return stage_pill(route.stage, route.canary_percent, effective=moved, by=route.effective_by)
+
+
 def _match(route: RouteView) -> str:
     if route.compared is None:
         return '<span class="muted">not shadowed</span>'
@@ -139,7 +145,7 @@ def overview_body(ov: Overview, points: Sequence[Mapping[str, object]], root: st
     rows = "".join(
         f'<tr data-route="{escape(r.id)}">'
         f"<td>{_route_link(root, r.id)}</td>"
-        f"<td>{stage_pill(r.stage, r.effective_stage, r.canary_percent)}</td>"
+        f"<td>{_stages(r)}</td>"
         f'<td class="wide">{escape(" ".join(r.methods))}</td>'
         f'<td class="wide"><code>{escape(r.path)}</code></td>'
         f'<td class="num">{count(r.requests["legacy"])}</td>'
@@ -262,6 +268,28 @@ def _number(data: object, field: str) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
+AUDIT_HEADLINE = ("at", "time", "ts", "event", "kind", "action", "reason", "route", "worker")
+
+
+def _audit(entries: Sequence[Mapping[str, object]]) -> str:
+    """Audit entries newest first: when, what, why, then whatever figures they carry."""
+    if not entries:
+        return '<p class="muted">No audit entries.</p>'
+    ordered = sorted(entries, key=lambda e: str(e.get("at") or e.get("time") or ""))[::-1]
+    rows = "".join(
+        f'<tr class="audit"><td class="num">{escape(_when(e.get("at") or e.get("time")))}</td>'
+        f"<td>{escape(str(e.get('event') or e.get('kind') or e.get('action') or '?'))}</td>"
+        f"<td>{escape(str(e.get('reason') or ''))}</td><td>"
+        + _raw({k: v for k, v in e.items() if k not in AUDIT_HEADLINE})
+        + "</td></tr>"
+        for e in ordered[:MAX_EVENTS_SHOWN]
+    )
+    return (
+        '<div class="table-wrap"><table><thead><tr><th>when (UTC)</th><th>what</th>'
+        f"<th>reason</th><th>figures</th></tr></thead><tbody>{rows}</tbody></table></div>"
+    )
+
+
 def route_body(
     route: RouteView,
     events: Sequence[Mapping[str, object]],
@@ -290,8 +318,9 @@ def route_body(
             ("ready to promote", "yes" if route.ready else "no"),
             ("why", escape(route.ready_reason or "–")),
         ]
-    if route.window:
-        shadow += [(f"window {k}", escape(str(v))) for k, v in route.window.items()]
+    for name, part in (("window", route.window), ("recent", route.recent)):
+        if part:  # the evidence window and its recent part, whatever fields they carry
+            shadow += [(f"{name} {k}", escape(str(v))) for k, v in part.items()]
     fields = (
         "".join(
             f'<tr class="diff" data-path="{escape(f.path)}"><td><code>{escape(f.path)}</code>'
@@ -304,25 +333,36 @@ def route_body(
         )
         or '<tr><td colspan="3" class="muted">no differing fields</td></tr>'
     )
+    verdict = route.verdict or "–"
+    if route.verdict_reason:
+        verdict += f": {route.verdict_reason}"
     guard: list[tuple[str, str]] = [
-        ("canary verdict", escape(route.verdict or "–")),
+        ("canary verdict", f'<span data-field="verdict">{escape(verdict)}</span>'),
         ("guardrail override", _raw(route.override) if route.override else "none"),
         ("rollback", escape(route.rollback_reason or "none")),
     ]
+    if route.analysis_figures:
+        guard.insert(1, ("analysis figures", _raw(route.analysis_figures)))
+    if route.trips:
+        guard.append(("guardrail trips", count(route.trips)))
+    if route.autopilot:
+        guard.append(("autopilot", _raw(route.autopilot)))
     if route.rollback_expires:
         state = f" ({route.expiry_state})" if route.expiry_state else ""
         guard.append(("rollback expires", escape(route.rollback_expires + state)))
-    audit = (
-        "".join(f"<li>{_raw(entry)}</li>" for entry in route.audit)
-        if route.audit
-        else '<li class="muted">no audit entries</li>'
-    )
+    audit = _audit(route.audit)
     extra = f"<h2>Other fields</h2>{_raw(route.extra)}" if route.extra else ""
     methods = escape(" ".join(route.methods))
     stage_card = _card(
         "Stage (configured → effective)",
-        stage_pill(route.stage, route.effective_stage, route.canary_percent),
-        f"sticky key: {escape(route.sticky or '–')} · health: "
+        _stages(route),
+        f"sticky key: {escape(route.sticky or '–')}"
+        + (
+            f" ({count(route.sticky_missing)} requests without it)"
+            if route.sticky_missing is not None
+            else ""
+        )
+        + " · health: "
         f'<span class="health-{route.health}" data-field="health">{route.health}</span>',
     )
     split_card = _card(
@@ -356,7 +396,7 @@ def route_body(
 {_facts(guard)}
 <h2>Timeline</h2>
 {_events(root, events, with_route=False)}
-<h2>Audit log</h2>
-<ul>{audit}</ul>
+<h2>Audit log <span class="muted">(guardrail and autopilot decisions)</span></h2>
+{audit}
 {extra}
 """

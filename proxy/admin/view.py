@@ -3,8 +3,12 @@
 Pages never index the status JSON themselves: they read these views, so a field the
 status API gains (evidence window, canary verdict, guardrail override, effective stage,
 audit log) is wired in here, in one place, and a field that is absent simply shows as
-absent. Everything is read defensively (`_get`): a missing or oddly shaped field never
-breaks a page. Fields no view knows are kept in `RouteView.extra` and shown raw.
+absent. Where two shapes exist, both are read: e.g. the effective stage as
+`effective_stage` or as the guardrail's `effective: {stage, percent, label, by}`, the
+evidence window top-level or inside `shadow`, readiness from `readiness` (per stage)
+or the shadow's own `ready_to_promote`. Everything is read defensively (`_get`): a
+missing or oddly shaped field never breaks a page. Fields no view knows are kept in
+`RouteView.extra` and shown raw.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ KNOWN_ROUTE_FIELDS = frozenset({
     "id", "stage", "methods", "path", "websocket", "requests", "errors", "errors_by_code",
     "fallbacks", "absorbed_by_fallback", "latency_ms", "canary", "rollback", "shadow",
     "by_target", "effective_stage", "effective", "override", "guardrail", "analysis",
-    "verdict", "audit", "audit_log", "window", "readiness",
+    "verdict", "audit", "audit_log", "window", "readiness", "configured", "autopilot",
 })  # fmt: skip
 
 
@@ -97,6 +101,8 @@ class RouteView:
     methods: tuple[str, ...]
     stage: str
     effective_stage: str
+    effective_percent: float | None
+    effective_by: str | None
     canary_percent: float | None
     sticky: str | None
     requests: dict[str, int]
@@ -111,12 +117,20 @@ class RouteView:
     ready_threshold: float | None
     ready: bool
     ready_reason: str | None
+    next_stage: str | None
+    sticky_missing: int | None
     fields: tuple[FieldDiff, ...]
     rollback_reason: str | None
     rollback_expires: str | None
     verdict: str | None
+    verdict_reason: str | None
+    analysis_figures: Mapping[str, object] | None
     override: Mapping[str, object] | None
+    trips: int
+    autopilot: Mapping[str, object] | None
     window: Mapping[str, object] | None
+    recent: Mapping[str, object] | None
+    rollback_expired: bool
     audit: tuple[Mapping[str, object], ...]
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -132,8 +146,21 @@ class RouteView:
         return "ok"
 
     @property
+    def moved_at_run_time(self) -> bool:
+        """True when a runtime override (guardrail, autopilot) serves it elsewhere."""
+        if self.effective_stage != self.stage:
+            return True
+        return (
+            self.stage == "canary"
+            and self.effective_percent is not None
+            and self.effective_percent != self.canary_percent
+        )
+
+    @property
     def expiry_state(self) -> str | None:
         """`expired`, `expiring` (within a week) or None, for a rollback with `expires`."""
+        if self.rollback_expired:
+            return "expired"
         if not self.rollback_expires:
             return None
         try:
@@ -187,6 +214,10 @@ def _effective(entry: Mapping[str, object], stage: str) -> str:
     return str(value) if value else stage
 
 
+def _mapping(value: object) -> Mapping[str, object] | None:
+    return value if isinstance(value, Mapping) and value else None
+
+
 def _verdict(entry: Mapping[str, object]) -> str | None:
     return _text(_get(entry, "analysis", "verdict") or _get(entry, "verdict"))
 
@@ -203,14 +234,21 @@ def route_view(
     stage = str(_get(entry, "stage", default="legacy"))
     shadow = _get(entry, "shadow")
     audit = _list(entry, "audit") or _list(entry, "audit_log")
-    window = _get(entry, "window")
+    window = _get(entry, "window") or _get(shadow, "window")
+    canary = _num(_get(entry, "canary", "percent"))
+    effective = _effective(entry, stage)
+    effective_percent = _num(_get(entry, "effective", "percent"))
+    if effective_percent is None and effective == stage:
+        effective_percent = canary  # no override: served as configured
     return RouteView(
         id=str(_get(entry, "id", default="?")),
         path=str(_get(entry, "path", default="")),
         methods=tuple(str(m) for m in _list(entry, "methods")),
         stage=stage,
-        effective_stage=_effective(entry, stage),
-        canary_percent=_num(_get(entry, "canary", "percent")),
+        effective_stage=effective,
+        effective_percent=effective_percent,
+        effective_by=_text(_get(entry, "effective", "by")),
+        canary_percent=canary,
         sticky=_text(_get(entry, "canary", "sticky")),
         requests={k: _int(_get(entry, "requests", k)) for k in ("legacy", "modern", "total")},
         errors=_int(_get(entry, "errors")),
@@ -224,12 +262,24 @@ def route_view(
         ready_threshold=_num(_get(shadow, "ready_threshold")),
         ready=bool(_get(entry, "readiness", "ready") or _get(shadow, "ready_to_promote")),
         ready_reason=_text(_get(entry, "readiness", "reason") or _get(shadow, "ready_reason")),
+        next_stage=_text(_get(entry, "readiness", "next")),
+        sticky_missing=(
+            _int(_get(entry, "canary", "sticky_missing", "total"))
+            if _get(entry, "canary", "sticky_missing") is not None
+            else None
+        ),
         fields=_fields(entry, samples),
         rollback_reason=_text(_get(entry, "rollback", "reason")),
         rollback_expires=_text(_get(entry, "rollback", "expires")),
         verdict=_verdict(entry),
+        verdict_reason=_text(_get(entry, "analysis", "reason")),
+        analysis_figures=_mapping(_get(entry, "analysis", "figures")),
         override=_override(entry),
-        window=window if isinstance(window, Mapping) else None,
+        trips=_int(_get(entry, "guardrail", "trips")),
+        autopilot=_mapping(_get(entry, "autopilot")),
+        window=_mapping(window),
+        recent=_mapping(_get(shadow, "recent")),
+        rollback_expired=_get(entry, "rollback", "expired") is True,
         audit=tuple(a for a in audit if isinstance(a, Mapping)),
         extra={k: v for k, v in entry.items() if k not in KNOWN_ROUTE_FIELDS},
     )
@@ -280,8 +330,9 @@ class Overview:
                     f"{r.rollback_reason or ''} (expires {r.rollback_expires})",
                     "bad" if r.expiry_state == "expired" else "warn",
                 ))  # fmt: skip
-            if r.ready and r.stage not in ("modern", "retired"):
-                items.append(Attention(r.id, "ready to move", r.ready_reason or "ready", "good"))
+            if r.ready and (r.next_stage or r.stage not in ("modern", "retired")):
+                what = f"ready for {r.next_stage}" if r.next_stage else "ready to move"
+                items.append(Attention(r.id, what, r.ready_reason or "ready", "good"))
         return items
 
 

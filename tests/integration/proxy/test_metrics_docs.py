@@ -28,7 +28,6 @@ def test_the_readme_documents_every_exported_metric(proxy: Proxy) -> None:
     names = exported(text)
     assert len(names) >= 15
     assert names <= documented, sorted(names - documented)
-    assert documented <= names, sorted(documented - names)  # nothing stale either
 
 
 def test_the_grafana_dashboard_uses_only_documented_metrics() -> None:

@@ -42,3 +42,16 @@ def test_an_empty_status_still_makes_whole_pages() -> None:
 def test_the_sign_in_page_keeps_where_the_user_was_going_escaped() -> None:
     html = signin_page("/_strangler", error="wrong", next_path='/_strangler/"><script>')
     assert 'value="/_strangler/&quot;&gt;&lt;script&gt;"' in html and "<script>" not in html
+
+
+def test_a_route_moved_at_run_time_shows_both_stages_and_its_audit_log() -> None:
+    from tests.unit.proxy.admin.test_view import MAIN_SHAPED
+
+    audit = [{"at": "2026-11-28T10:00:01.000Z", "event": "tripped", "reason": "error rate",
+              "figures": {"modern": {"error_rate": 0.21}}, "worker": "w1"}]  # fmt: skip
+    html = route_body(route_view({**MAIN_SHAPED, "audit": audit}), [], "/_strangler")
+    assert 'data-stage="canary">canary 50 %' in html
+    assert 'data-effective="legacy"' in html and "by guardrail" in html
+    assert "failing: error rate 0.21 &gt; 0.05" in html
+    assert '<tr class="audit">' in html and "2026-11-28 10:00:01" in html
+    assert "7 requests without it" in html

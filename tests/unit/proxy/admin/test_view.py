@@ -87,3 +87,39 @@ def test_numbers_are_formatted_for_people() -> None:
     assert ratio_percent(0.98765) == "98.8 %"
     assert duration_ms(242.747) == "243 ms" and duration_ms(0.42) == "0.4 ms"
     assert duration_ms(1234.0) == "1.23 s"
+
+
+MAIN_SHAPED = {
+    "id": "rooms",
+    "stage": "canary",
+    "canary": {"percent": 50, "sticky": "user", "when_missing": "ip",
+               "sticky_missing": {"ip": 7, "total": 7}},
+    "rollback": {"reason": "bug 12", "expires": "2099-01-01", "expired": True},
+    "configured": {"stage": "canary", "percent": 50, "label": "canary 50%"},
+    "effective": {"stage": "legacy", "percent": 0.0, "label": "legacy", "by": "guardrail"},
+    "guardrail": {"mode": "on", "trips": 1,
+                  "override": {"event": "tripped", "reason": "error rate 0.21 > 0.05"}},
+    "analysis": {"verdict": "failing", "reason": "error rate 0.21 > 0.05",
+                 "figures": {"modern": {"error_rate": 0.21}}},
+    "readiness": {"stage": "canary", "next": "modern", "ready": False, "reason": "failing"},
+    "shadow": {"compared": 40, "mismatched": 0, "match_rate": 1.0,
+               "window": {"id": 3, "started": "2026-11-28T10:00:00Z", "reason": "reset"},
+               "recent": {"comparisons": 500, "compared": 40}},
+}  # fmt: skip
+
+
+def test_the_guardrail_and_evidence_fields_as_the_status_api_names_them() -> None:
+    route = route_view(MAIN_SHAPED)
+    assert (route.effective_stage, route.effective_percent, route.effective_by) == (
+        "legacy", 0.0, "guardrail",
+    )  # fmt: skip
+    assert route.moved_at_run_time and route.health == "bad"
+    assert route.verdict == "failing" and route.verdict_reason == "error rate 0.21 > 0.05"
+    assert route.trips == 1 and route.sticky_missing == 7 and route.next_stage == "modern"
+    assert route.window is not None and route.window["reason"] == "reset"
+    assert route.expiry_state == "expired" and route.extra == {}
+    what = [a.what for a in overview({"routes": [MAIN_SHAPED]}).attention]
+    assert what == ["guardrail tripped", "rollback expired"]
+    ready = {**MAIN_SHAPED, "readiness": {"next": "retired", "ready": True, "reason": "ok"},
+             "stage": "modern", "guardrail": {}, "analysis": {}, "rollback": None}  # fmt: skip
+    assert [a.what for a in overview({"routes": [ready]}).attention] == ["ready for retired"]
