@@ -86,6 +86,8 @@ class RouteFigures:
 
     async def record(self, snap: Snapshot, ts: float) -> int:
         """Store this interval's figures (one caller per interval); return routes stored."""
+        if getattr(snap, "partial", False):
+            return 0  # one worker's figures (Redis was slow): not a deployment's baseline
         now = cumulative(snap)
         raw = await self._redis.set(self._prefix + "cumulative", json.dumps(now), get=True)
         before: Cumulative = json.loads(raw) if raw else {}
