@@ -50,6 +50,11 @@ from proxy.upstreams import Upstreams
 
 __all__ = ["Forwarder"]
 
+# Asked for by browsers on their own, not by the app's users: still forwarded (legacy's
+# icon is the site's icon: the proxy stays transparent) but never listed as an unmapped
+# path to migrate. The cockpit serves its own at /_strangler/favicon.ico.
+BROWSER_HOUSEKEEPING = frozenset({"/favicon.ico"})
+
 log = logging.getLogger("strangler.proxy")
 
 _RETRYABLE = (ConnectFailed, Disconnected)  # nothing was answered: safe to send again
@@ -112,7 +117,8 @@ class Forwarder:
         tee: Tee | None = None
         if matched is None:
             route, params, route_id, target = None, {}, UNMAPPED_ROUTE, "legacy"
-            self.stats.unmapped(unmapped_key(path))
+            if path not in BROWSER_HOUSEKEEPING:
+                self.stats.unmapped(unmapped_key(path))
         else:
             route, params = matched
             route = self.guard.effective(route)  # a guardrail override or an autopilot step

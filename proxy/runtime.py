@@ -19,6 +19,7 @@ from proxy.exchange import NoShadow, ShadowDeps, ShadowSink
 from proxy.forwarding import Forwarder
 from proxy.guardrail import Guardrail
 from proxy.guardrail.readiness import shadow_readiness
+from proxy.history import HistoryRecorder, HistoryStore, RouteFigures
 from proxy.reload import LoadFailure, Reloader, first_table
 from proxy.routing import RouteTable
 from proxy.settings import Settings
@@ -31,6 +32,7 @@ __all__ = ["Runtime", "ShadowFactory"]
 log = logging.getLogger("strangler.proxy")
 
 ShadowFactory = Callable[[ShadowDeps], ShadowSink]
+AUTOPILOT_EVENTS = frozenset({"start", "step", "halted"})  # the rest are the guardrail's
 
 
 class Runtime:
@@ -76,6 +78,17 @@ class Runtime:
             failure=refused,
         )
         self.applied = applied
+        self.history = HistoryStore(redis, settings.key_prefix)
+        self.figures = RouteFigures(redis, settings.key_prefix)
+        self.recorder = HistoryRecorder(
+            self.history,
+            current=lambda: (self.table.config, self.table.loaded.revision),
+            stats=self.stats.snapshot,
+            interval=settings.history_interval,
+            figures=self.figures,
+            effective=lambda route: self.guardrail.position(route)[0].stage,
+        )
+        self.guardrail.store.listeners.append(self._record_guardrail_event)
 
     @classmethod
     async def start(cls, settings: Settings, shadow_factory: ShadowFactory | None) -> Runtime:
@@ -113,6 +126,7 @@ class Runtime:
             await runtime.guardrail.refresh()
         runtime.guardrail.start()
         runtime.reloader.start(client if shared else None, settings.key_prefix)
+        runtime.recorder.start()
         return runtime
 
     def shadow_deps(self) -> ShadowDeps:
@@ -128,12 +142,23 @@ class Runtime:
     def config(self) -> RoutesConfig:
         return self.table.config
 
+    async def _record_guardrail_event(self, entry: dict[str, object]) -> None:
+        """A guardrail trip or clear, or an autopilot step, on the migration's history."""
+        event = str(entry.get("event", ""))
+        kind = "autopilot" if event in AUTOPILOT_EVENTS else "guardrail"
+        details = {k: v for k, v in entry.items() if k not in ("route", "reason", "at", "ts")}
+        await self.history.add_event(
+            kind=kind, reason=str(entry.get("reason", event)), route=str(entry.get("route")),
+            details=details,
+        )  # fmt: skip
+
     def _install(self, table: RouteTable) -> None:
         self.upstreams.update(table.config)
         self.table = table  # the one swap; requests in flight hold the old table
         self.guardrail.rebuild(table)  # overrides and autopilot steps, against the new file
 
     async def stop(self) -> None:
+        await self.recorder.stop()
         await self.reloader.stop()
         await self.guardrail.stop()
         if self.applied is not None:

@@ -12,6 +12,8 @@ __all__ = ["DEFAULT_KEY_PREFIX", "DEFAULT_LOCK", "DEFAULT_ROUTES", "Settings"]
 DEFAULT_ROUTES = "routes.yaml"
 DEFAULT_LOCK = "migration.lock"
 DEFAULT_KEY_PREFIX = "strangler:"
+DEFAULT_HISTORY_INTERVAL = 300.0
+_TRUE = frozenset({"1", "true", "yes", "on"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,6 +28,10 @@ class Settings:
         admin_token: bearer token required by `/_strangler/` (`STRANGLER_ADMIN_TOKEN`).
         lock_path: the ratchet's lock, the baseline of a worker's first table when Redis
             has none (`STRANGLER_LOCK`, default `migration.lock` beside routes.yaml).
+        admin_open: with no token, let anyone make state-changing admin calls
+            (`STRANGLER_ADMIN_OPEN=1`); otherwise the admin area is read-only.
+        history_interval: seconds between two periodic history snapshots
+            (`STRANGLER_HISTORY_INTERVAL`, default 300).
     """
 
     routes_path: Path
@@ -34,6 +40,8 @@ class Settings:
     key_prefix: str = DEFAULT_KEY_PREFIX
     admin_token: str | None = None
     lock_path: Path | None = None
+    admin_open: bool = False
+    history_interval: float = DEFAULT_HISTORY_INTERVAL
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -51,4 +59,20 @@ class Settings:
             key_prefix=env.get("REDIS_KEY_PREFIX") or DEFAULT_KEY_PREFIX,
             admin_token=env.get("STRANGLER_ADMIN_TOKEN") or None,
             lock_path=Path(env.get("STRANGLER_LOCK") or routes_path.parent / DEFAULT_LOCK),
+            admin_open=env.get("STRANGLER_ADMIN_OPEN", "").strip().lower() in _TRUE,
+            history_interval=_positive(env, "STRANGLER_HISTORY_INTERVAL", DEFAULT_HISTORY_INTERVAL),
         )
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    """A positive number of seconds; a bad value is a clear start-up error, not a guess."""
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r}: not a number of seconds") from None
+    if not value > 0:
+        raise ValueError(f"{name}={raw!r}: must be above 0")
+    return value

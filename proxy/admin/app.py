@@ -1,13 +1,13 @@
 """The admin app under `/_strangler/` (the README's admin endpoints), a small Starlette app.
 
-It sits beside the data path, never in front of it. With `STRANGLER_ADMIN_TOKEN`
-set, every endpoint except the two health checks needs `Authorization: Bearer
-<token>` (compared in constant time).
+It sits beside the data path, never in front of it. Who may do what is decided by
+`guard.Guard` (see `auth`): with `STRANGLER_ADMIN_TOKEN` set, a Bearer header or a
+signed-in browser session; without one, read-only unless `STRANGLER_ADMIN_OPEN=1`.
+The cockpit's pages (`dashboard`) and `api/history` (`history_api`) live beside the API.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Callable, Sequence
 from random import getrandbits
@@ -16,10 +16,12 @@ from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from proxy.admin.dashboard import DASHBOARD_HTML
+from proxy.admin.dashboard import dashboard_routes
+from proxy.admin.guard import Guard
+from proxy.admin.history_api import history_routes, history_summary
 from proxy.admin.metrics import CONTENT_TYPE, render_metrics
 from proxy.admin.status import build_status
 from proxy.exchange import ShadowSink
@@ -27,13 +29,11 @@ from proxy.guardrail.admin import guardrail_routes
 from proxy.guardrail.report import metrics_text as guardrail_metrics
 from proxy.headers import valid_request_id
 from proxy.runtime import Runtime
-from proxy.types import ASGIApp, Receive, Scope, Send
+from proxy.types import ASGIApp
 
-__all__ = ["AdminRoutes", "build_admin"]
+__all__ = ["AdminRoutes", "build_admin", "status_document"]
 
 log = logging.getLogger("strangler.proxy")
-
-OPEN_PATHS = frozenset({"/healthz", "/readyz"})
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -42,6 +42,13 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 AdminRoutes = Callable[[Callable[[], ShadowSink | None]], Sequence[BaseRoute]]
 """Builds extra admin routes (e.g. `proxy.shadow.shadow_admin_routes`) from a sink getter."""
+
+
+async def status_document(runtime: Runtime) -> dict[str, object]:
+    """`api/status`, with the history summary beside the live figures."""
+    document = await build_status(runtime)
+    document["history"] = await history_summary(runtime)
+    return document
 
 
 def build_admin(
@@ -60,14 +67,11 @@ def build_admin(
         runtime = get_runtime()
         return runtime if runtime is not None else _error(503, "not_ready", "proxy is starting")
 
-    async def dashboard(request: Request) -> Response:
-        return HTMLResponse(DASHBOARD_HTML)
-
     async def status(request: Request) -> Response:
         runtime = runtime_or_503()
         if isinstance(runtime, JSONResponse):
             return runtime
-        return JSONResponse(await build_status(runtime))
+        return JSONResponse(await status_document(runtime))
 
     async def diffs(request: Request) -> Response:
         runtime = runtime_or_503()
@@ -153,7 +157,8 @@ def build_admin(
             ConnectionError: shared_state_down,
         },
         routes=[
-            Route("/", dashboard, methods=["GET"]),
+            *dashboard_routes(get_runtime, status_document),
+            *history_routes(get_runtime),
             Route("/api/status", status, methods=["GET"]),
             Route("/api/routes/{route_id}/diffs", diffs, methods=["GET"]),
             Route("/api/reload", reload, methods=["POST"]),
@@ -164,36 +169,7 @@ def build_admin(
             *(extra(sink) if extra is not None else ()),
         ],
     )
-    return _Guard(starlette, get_runtime, prefix)
-
-
-class _Guard:
-    """Mounts the admin app at `prefix` and enforces the admin token."""
-
-    def __init__(
-        self, app: ASGIApp, get_runtime: Callable[[], Runtime | None], prefix: str
-    ) -> None:
-        self.app = app
-        self.get_runtime = get_runtime
-        self.prefix = prefix
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path: str = scope["path"]
-        if path == self.prefix:
-            await RedirectResponse(self.prefix + "/", status_code=308)(scope, receive, send)
-            return
-        sub_path = path[len(self.prefix) :]
-        runtime = self.get_runtime()
-        token = runtime.settings.admin_token if runtime is not None else None
-        if token and sub_path not in OPEN_PATHS and not _authorized(scope, token):
-            response = _error(
-                401, "unauthorized", "this endpoint needs Authorization: Bearer <token>"
-            )
-            response.headers["www-authenticate"] = "Bearer"
-            await response(scope, receive, send)
-            return
-        # Starlette routes on the path below root_path, so the routes read "/api/status".
-        await self.app({**scope, "root_path": self.prefix}, receive, send)
+    return Guard(starlette, get_runtime, prefix)
 
 
 def _request_id(request: Request) -> str:
@@ -214,13 +190,3 @@ def _public_checks(
             log.warning("readyz (%s): %s is not ready: %s", request_id, name, detail)
             runtime.forwarder.errors.record(name, 503, detail, "readyz", request_id)
     return public
-
-
-def _authorized(scope: Scope, token: str) -> bool:
-    for name, value in scope["headers"]:
-        if name.lower() == b"authorization":
-            scheme, _, given = value.decode("latin-1").partition(" ")
-            return scheme.lower() == "bearer" and hmac.compare_digest(
-                given.strip().encode(), token.encode()
-            )
-    return False

@@ -1,111 +1,178 @@
-"""The dashboard page: plain HTML and a little inline JS polling `api/status`.
+"""The cockpit's HTML routes: overview, route page, sign-in/out, static files and icon.
 
-No build step and no external assets, so it works on a machine with no network.
+The first response of every page is complete server-rendered HTML with the current
+numbers (nothing waits for JavaScript); `?fragment=main` answers only the live part,
+which the page's script fetches every few seconds to stay current.
 """
 
 from __future__ import annotations
 
-__all__ = ["DASHBOARD_HTML"]
+import asyncio
+from collections.abc import Awaitable, Callable
+from html import escape
+from urllib.parse import unquote
 
-DASHBOARD_HTML = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>Strangler — migration progress</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-  body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5rem; color: #222; }
-  h1 { font-size: 1.3rem; margin: 0 0 .5rem; }
-  .bars { display: flex; gap: 2rem; margin: 1rem 0; flex-wrap: wrap; }
-  .bar { width: 22rem; }
-  .track { background: #eee; height: 1.1rem; border-radius: .3rem; overflow: hidden; }
-  .fill { background: #2e7d32; height: 100%; width: 0; transition: width .5s; }
-  table { border-collapse: collapse; width: 100%; margin-top: 1rem; }
-  th, td { text-align: left; padding: .3rem .6rem; border-bottom: 1px solid #ddd; }
-  th { background: #f6f6f6; }
-  td.num { text-align: right; font-variant-numeric: tabular-nums; }
-  .stage { padding: .1rem .4rem; border-radius: .3rem; font-size: .85em; }
-  .legacy { background: #eceff1; } .shadow { background: #fff3e0; }
-  .canary { background: #e3f2fd; } .modern { background: #e8f5e9; }
-  .retired { background: #d7ccc8; }
-  .error { color: #b71c1c; white-space: pre-wrap; }
-  .muted { color: #777; }
-</style>
-</head>
-<body>
-<h1>Strangler — migration progress</h1>
-<div class="muted" id="config">loading…</div>
-<div class="error" id="last-error"></div>
-<div class="error" id="partial"></div>
-<div class="bars">
-  <div class="bar">Routes migrated: <b id="pr">–</b>
-    <div class="track"><div class="fill" id="pr-bar"></div></div></div>
-  <div class="bar">Traffic served by modern (last 5 min): <b id="pt">–</b>
-    <div class="track"><div class="fill" id="pt-bar"></div></div></div>
-</div>
-<div id="by-stage" class="muted"></div>
-<table>
-  <thead><tr><th>route</th><th>stage</th><th>methods</th><th>path</th>
-  <th>legacy</th><th>modern</th><th>errors</th><th>fallbacks</th>
-  <th>p50 ms</th><th>p99 ms</th><th>shadow match</th></tr></thead>
-  <tbody id="routes"></tbody>
-</table>
-<h2 style="font-size:1.1rem">Unmapped paths (served by legacy)</h2>
-<table><thead><tr><th>path</th><th>requests</th></tr></thead><tbody id="unmapped"></tbody></table>
-<script>
-const token = sessionStorage.getItem("strangler-admin-token");
-const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => "&#" + c.charCodeAt(0) + ";");
-const num = (v) => v === null || v === undefined ? "–" : v;
-function cell(v, cls) {
-  return "<td" + (cls ? ' class="' + cls + '"' : "") + ">" + esc(v) + "</td>";
-}
-async function refresh() {
-  const headers = token ? {Authorization: "Bearer " + token} : {};
-  let status;
-  try {
-    const reply = await fetch("api/status", {headers});
-    if (!reply.ok) throw new Error("api/status answered " + reply.status);
-    status = await reply.json();
-  } catch (err) {
-    document.getElementById("config").textContent = String(err);
-    return;
-  }
-  const c = status.config, m = status.migration;
-  document.getElementById("config").textContent =
-    "revision " + c.revision + " from " + c.source + ", loaded " + c.loaded_at;
-  document.getElementById("last-error").textContent = c.last_error
-    ? "last refused file (" + c.last_error.revision + ", " + c.last_error.at + "):\\n" +
-      c.last_error.message
-    : "";
-  document.getElementById("partial").textContent = status.partial ? status.partial_reason : "";
-  document.getElementById("pr").textContent = m.percent_routes + " %";
-  document.getElementById("pr-bar").style.width = m.percent_routes + "%";
-  document.getElementById("pt").textContent = m.percent_traffic + " %";
-  document.getElementById("pt-bar").style.width = m.percent_traffic + "%";
-  document.getElementById("by-stage").textContent = m.routes_total + " routes: " +
-    Object.entries(m.by_stage).map(([s, n]) => s + " " + n).join(", ");
-  document.getElementById("routes").innerHTML = status.routes.map((r) => {
-    const sh = r.shadow;
-    const match = sh && sh.match_rate !== null && sh.match_rate !== undefined
-      ? (100 * sh.match_rate).toFixed(1) + " % of " + sh.compared +
-        (sh.ready_to_promote ? " — ready to promote" : "")
-      : (sh ? "no samples" : "");
-    const moved = r.effective && r.effective.by !== "routes.yaml"
-      ? " → " + r.effective.label + " (" + r.effective.by + ")" : "";
-    const verdict = r.analysis ? " · canary " + r.analysis.verdict : "";
-    const stage = r.stage + (r.canary ? " " + r.canary.percent + " %" : "") + moved + verdict;
-    return "<tr>" + cell(r.id) + '<td><span class="stage ' + esc(r.stage) + '">' + esc(stage) +
-      "</span></td>" + cell(r.websocket ? "WS" : r.methods.join(" ")) + cell(r.path) +
-      cell(r.requests.legacy, "num") + cell(r.requests.modern, "num") + cell(r.errors, "num") +
-      cell(r.fallbacks, "num") + cell(num(r.latency_ms.p50), "num") +
-      cell(num(r.latency_ms.p99), "num") + cell(match) + "</tr>";
-  }).join("");
-  document.getElementById("unmapped").innerHTML = status.unmapped
-    .map((u) => "<tr>" + cell(u.path) + cell(u.requests, "num") + "</tr>").join("");
-}
-refresh();
-setInterval(refresh, 2000);
-</script>
-</body>
-</html>
-"""
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from proxy.admin.auth import Sessions, request_is_https
+from proxy.admin.guard import AUTH_KEY, AuthState, read_form
+from proxy.admin.layout import (
+    REFRESH_BOUNDS_MS,
+    REFRESH_MS,
+    STATIC_TYPES,
+    page,
+    signin_page,
+    static_file,
+)
+from proxy.admin.pages import overview_body, route_body
+from proxy.admin.view import overview, route_view
+from proxy.runtime import Runtime
+
+__all__ = ["dashboard_routes"]
+
+WRONG_TOKEN_DELAY = 0.5  # seconds: a guessed token costs time, a typo barely notices
+STATUS_EVENTS = 20
+CHART_POINTS = 2016  # a week of 5-minute snapshots: enough for 900 pixels, cheap to redraw
+
+StatusBuilder = Callable[[Runtime], Awaitable[dict[str, object]]]
+
+
+def _auth(request: Request) -> AuthState:
+    state = request.scope.get(AUTH_KEY)
+    return state if isinstance(state, AuthState) else AuthState(mode="read-only")
+
+
+def _refresh_ms(request: Request) -> int:
+    raw = request.query_params.get("refresh_ms", "")
+    low, high = REFRESH_BOUNDS_MS
+    return min(max(int(raw), low), high) if raw.isdigit() else REFRESH_MS
+
+
+def _html(request: Request, title: str, body: str, status_code: int = 200) -> Response:
+    headers = {"cache-control": "no-store"}
+    if request.query_params.get("fragment") == "main":
+        return HTMLResponse(body, status_code=status_code, headers=headers)
+    auth = _auth(request)
+    text = page(
+        title=title, root=request.scope["root_path"], body=body, mode=auth.mode,
+        csrf=auth.csrf, signed_in=auth.signed_in, refresh_ms=_refresh_ms(request),
+    )  # fmt: skip
+    return HTMLResponse(text, status_code=status_code, headers=headers)
+
+
+async def audit_log(runtime: Runtime, route_id: str) -> list[dict[str, object]]:
+    """A route's audit log (guardrail trips and clears, autopilot steps).
+
+    The seam where the guardrail's log plugs in: read from `runtime.guardrail.store`
+    when this proxy has a guardrail (looked up by name, so the cockpit runs with or
+    without it); otherwise whatever the status document's `audit` carries.
+    """
+    store = getattr(getattr(runtime, "guardrail", None), "store", None)
+    history = getattr(store, "history", None)
+    if history is None:
+        return []
+    entries = await history(route_id)
+    return [e for e in entries if isinstance(e, dict)]
+
+
+def dashboard_routes(
+    get_runtime: Callable[[], Runtime | None], status: StatusBuilder
+) -> list[BaseRoute]:
+    """The HTML routes; `status` builds the `api/status` document (the pages' only source)."""
+
+    def runtime_or_none() -> Runtime | None:
+        return get_runtime()
+
+    async def starting(request: Request) -> Response:
+        return HTMLResponse("<p>The proxy is starting; reload in a moment.</p>", status_code=503)
+
+    async def home(request: Request) -> Response:
+        runtime = runtime_or_none()
+        if runtime is None:
+            return await starting(request)
+        document = await status(runtime)
+        events = await runtime.history.events(limit=STATUS_EVENTS)
+        points = await runtime.history.progress(limit=CHART_POINTS)
+        body = overview_body(overview(document, events), points, request.scope["root_path"])
+        return _html(request, "Migration overview", body)
+
+    async def route_page(request: Request) -> Response:
+        runtime = runtime_or_none()
+        if runtime is None:
+            return await starting(request)
+        route_id = unquote(request.path_params["route_id"])
+        document = await status(runtime)
+        routes = document.get("routes")
+        entry = (
+            next((r for r in routes if r.get("id") == route_id), None)
+            if isinstance(routes, list)
+            else None
+        )
+        if entry is None:
+            body = f"<p>No route <code>{escape(route_id[:200])}</code> in routes.yaml.</p>"
+            return _html(request, "No such route", body, status_code=404)
+        samples = await runtime.sink.diffs(route_id)
+        events = [e for e in await runtime.history.events(route=route_id) if e.get("route")]
+        figures = await runtime.figures.of(route_id, limit=CHART_POINTS)
+        audit = await audit_log(runtime, route_id)
+        view = route_view({**entry, "audit": audit} if audit else entry, samples)
+        body = route_body(view, events, request.scope["root_path"], figures)
+        return _html(request, f"Route {route_id}", body)
+
+    async def signin_form(request: Request) -> Response:
+        root = request.scope["root_path"]
+        if _auth(request).mode != "token":
+            return RedirectResponse(root + "/", status_code=303)
+        return HTMLResponse(signin_page(root))
+
+    async def signin(request: Request) -> Response:
+        root = request.scope["root_path"]
+        sessions = _auth(request).sessions
+        if sessions is None:
+            return RedirectResponse(root + "/", status_code=303)
+        form, _ = await read_form(request.receive)
+        next_path = form.get("next", "")
+        if not sessions.token_matches(form.get("token", "")):
+            await asyncio.sleep(WRONG_TOKEN_DELAY)
+            body = signin_page(root, error="That is not the admin token.", next_path=next_path)
+            return HTMLResponse(body, status_code=401)
+        # Only back into the admin area, never to another site (no open redirect).
+        safe = next_path.startswith(root + "/") and not next_path.startswith("//")
+        response = RedirectResponse(next_path if safe else root + "/", status_code=303)
+        secure = request_is_https(request.scope)
+        response.headers["set-cookie"] = sessions.set_cookie(sessions.issue(), secure=secure)
+        return response
+
+    async def signout(request: Request) -> Response:
+        root = request.scope["root_path"]
+        response = RedirectResponse(root + "/", status_code=303)
+        response.headers["set-cookie"] = Sessions.clear_cookie(
+            secure=request_is_https(request.scope)
+        )
+        return response
+
+    async def static(request: Request) -> Response:
+        name = request.path_params["name"]
+        data = static_file(name)
+        if data is None:
+            return Response(b"not found", status_code=404, media_type="text/plain")
+        return Response(
+            data, media_type=STATIC_TYPES[name], headers={"cache-control": "max-age=3600"}
+        )
+
+    async def favicon(request: Request) -> Response:
+        data = static_file("favicon.ico") or b""
+        return Response(data, media_type=STATIC_TYPES["favicon.ico"],
+                        headers={"cache-control": "max-age=86400"})  # fmt: skip
+
+    return [
+        Route("/", home, methods=["GET"]),
+        Route("/routes/{route_id:path}", route_page, methods=["GET"]),
+        Route("/signin", signin_form, methods=["GET"]),
+        Route("/signin", signin, methods=["POST"]),
+        Route("/signout", signout, methods=["POST"]),
+        Route("/static/{name}", static, methods=["GET"]),
+        Route("/favicon.ico", favicon, methods=["GET"]),
+    ]

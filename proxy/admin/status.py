@@ -45,6 +45,25 @@ def _latency_ms(snap: Snapshot, route_id: str) -> dict[str, float | None]:
     return out
 
 
+def _by_target(snap: Snapshot, route_id: str) -> dict[str, dict[str, object]]:
+    """Each target's own requests, user-seen errors and latency (the route page's table)."""
+    out: dict[str, dict[str, object]] = {}
+    for target in TARGETS:
+        counts = snap.latency.get((route_id, target), [])
+        latency: dict[str, float | None] = {}
+        for name, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)):
+            value = percentile(list(counts), q) if counts else None
+            latency[name] = round(value * 1000, 3) if value is not None else None
+        out[target] = {
+            "requests": snap.requests.get((route_id, target), 0),
+            "errors": sum(
+                n for (r, t, _), n in snap.errors.items() if r == route_id and t == target
+            ),
+            "latency_ms": latency,
+        }
+    return out
+
+
 def _absorbed_by_fallback(snap: Snapshot, route_id: str) -> dict[str, dict[str, int]]:
     """Failures fallback hid from users, by target and code (never in `errors_by_code`)."""
     out: dict[str, dict[str, int]] = {}
@@ -106,6 +125,7 @@ async def _route_entry(runtime: Runtime, snap: Snapshot, route: Route) -> dict[s
         "fallbacks": snap.fallbacks.get(route.id, 0),
         "absorbed_by_fallback": _absorbed_by_fallback(snap, route.id),
         "latency_ms": _latency_ms(snap, route.id),
+        "by_target": _by_target(snap, route.id),
     }
     if route.canary is not None:
         entry["canary"] = _canary(snap, route, route.canary)

@@ -14,9 +14,10 @@ this interval, expiring), `history:<route>` (list of JSON entries, the newest
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from redis.asyncio.client import Pipeline
 
 __all__ = ["HISTORY_LIMIT", "Store", "audit_entry"]
+
+log = logging.getLogger("strangler.guardrail")
 
 HISTORY_LIMIT = 500
 _WORKER = f"{socket.gethostname()}:{os.getpid()}"
@@ -58,6 +61,18 @@ class Store:
     def __init__(self, redis: redis.asyncio.Redis, prefix: str) -> None:
         self.redis = redis
         self.key = prefix + "guardrail:"
+        # Told of each audit entry once it is written (the migration history listens).
+        self.listeners: list[Callable[[dict[str, Any]], Awaitable[object]]] = []
+
+    async def _announce(self, written: bool, entry: dict[str, Any] | None) -> bool:
+        """Tell the listeners of an entry that was written; a listener's failure is its own."""
+        if written and entry is not None:
+            for listener in self.listeners:
+                try:
+                    await listener(entry)
+                except Exception:
+                    log.exception("guardrail: a listener of the audit log failed")
+        return written
 
     def override_key(self, route_id: str) -> str:
         return f"{self.key}override:{route_id}"
@@ -123,7 +138,8 @@ class Store:
             pipe.hincrby(self.key + "trips", route_id, 1)
             self._log(pipe, route_id, entry)
 
-        return await self._cas(self.override_key(route_id), lambda cur: cur is None, write)
+        written = await self._cas(self.override_key(route_id), lambda cur: cur is None, write)
+        return await self._announce(written, entry)
 
     async def clear(
         self, route_id: str, entry: dict[str, Any], *, expected: bytes | None = None
@@ -137,7 +153,8 @@ class Store:
         def accept(current: bytes | None) -> bool:
             return current is not None and (expected is None or current == expected)
 
-        return await self._cas(self.override_key(route_id), accept, write)
+        written = await self._cas(self.override_key(route_id), accept, write)
+        return await self._announce(written, entry)
 
     async def move_pilot(
         self,
@@ -153,7 +170,8 @@ class Store:
             if entry is not None:
                 self._log(pipe, route_id, entry)
 
-        return await self._cas(self.pilot_key(route_id), lambda cur: cur == expected, write)
+        written = await self._cas(self.pilot_key(route_id), lambda cur: cur == expected, write)
+        return await self._announce(written, entry)
 
     async def once(self, route_id: str, seconds: float, entry: dict[str, Any]) -> bool:
         """True (and logged) for the first dry-run report of a route in `seconds`."""
@@ -165,7 +183,7 @@ class Store:
             self._log(pipe, route_id, entry)
             pipe.hincrby(self.key + "dry_run_trips", route_id, 1)
             await pipe.execute()
-        return bool(fresh)
+        return await self._announce(bool(fresh), entry)
 
     async def history(self, route_id: str, limit: int = HISTORY_LIMIT) -> list[dict[str, Any]]:
         raw = await self.redis.lrange(self.history_key(route_id), -max(1, limit), -1)

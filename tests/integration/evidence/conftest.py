@@ -90,6 +90,7 @@ def proxy_over(
         "REDIS_URL": redis_url,
         "REDIS_KEY_PREFIX": prefix,
         "STRANGLER_ADMIN_TOKEN": "",
+        "STRANGLER_ADMIN_OPEN": "1",  # the tests reload and reset without a token
         "LEGACY_URL": "",
         "MODERN_URL": "",
     }

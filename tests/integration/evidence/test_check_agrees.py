@@ -36,7 +36,12 @@ def test_check_against_a_running_proxy_agrees_with_its_reload(
 ) -> None:
     served = tmp_path / "routes.yaml"
     served.write_text(routes_yaml(routes("before"), UPSTREAM, UPSTREAM))
-    env = {"STRANGLER_ROUTES": str(served), "REDIS_URL": "", "STRANGLER_ADMIN_TOKEN": ""}
+    env = {
+        "STRANGLER_ROUTES": str(served),
+        "REDIS_URL": "",
+        "STRANGLER_ADMIN_TOKEN": "",
+        "STRANGLER_ADMIN_OPEN": "1",  # the test reloads without a token
+    }
     candidate = tmp_path / "candidate" / "routes.yaml"  # no migration.lock beside it
     candidate.parent.mkdir()
     with (

@@ -94,6 +94,7 @@ def run_proxy(
         "STRANGLER_ROUTES": str(routes_file),
         "REDIS_URL": "",
         "STRANGLER_ADMIN_TOKEN": "",
+        "STRANGLER_ADMIN_OPEN": "1",  # these tests call api/reload without a token
         "LEGACY_URL": "",
         "MODERN_URL": "",
         **(env or {}),

@@ -88,11 +88,13 @@ def test_diffs_for_a_known_and_an_unknown_route(proxy: Proxy) -> None:
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
 
 
-def test_dashboard_is_html_polling_the_status(proxy: Proxy) -> None:
+def test_dashboard_is_server_rendered_html_with_the_numbers(proxy: Proxy) -> None:
     with client() as http:
         reply = http.get(proxy.url + "/_strangler/")
         assert reply.headers["content-type"].startswith("text/html")
-        assert 'fetch("api/status"' in reply.text
+        migration = http.get(proxy.url + "/_strangler/api/status").json()["migration"]
+        assert f'data-field="routes_total" data-value="{migration["routes_total"]}"' in reply.text
+        assert 'src="/_strangler/static/cockpit.js"' in reply.text
         bare = http.get(proxy.url + "/_strangler")
         assert bare.status_code == 308 and bare.headers["location"] == "/_strangler/"
 

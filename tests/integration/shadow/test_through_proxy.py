@@ -69,6 +69,7 @@ def test_shadowed_routes_compare_behind_the_users_back(
         "REDIS_URL": redis_url,
         "REDIS_KEY_PREFIX": redis_prefix,
         "STRANGLER_ADMIN_TOKEN": "",
+        "STRANGLER_ADMIN_OPEN": "1",  # the shadow control below is a state change
     }
     with (
         run_app("proxy.app:app", env=env) as proxy,

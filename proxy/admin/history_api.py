@@ -1,0 +1,125 @@
+"""`api/history`: the recorded snapshots and events, whole or per route, and a way to add
+an event (a note, or an override recorded by hand) over HTTP.
+
+Reading needs what every admin GET needs; adding an event is a state change, so the
+guard asks for the token (and, from a browser session, the CSRF token).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from proxy.history import EVENT_KINDS
+from proxy.history.store import MAX_POINTS
+from proxy.runtime import Runtime
+
+__all__ = ["POSTABLE_KINDS", "history_routes", "history_summary", "route_states"]
+
+POSTABLE_KINDS = tuple(kind for kind in EVENT_KINDS if kind != "stage")  # stages: routes.yaml's
+MAX_BODY = 16 * 1024
+SUMMARY_EVENTS = 20
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def route_states(points: Sequence[Mapping[str, object]], route_id: str) -> list[dict[str, object]]:
+    """A route's state at each snapshot where it changed (stage, effective, canary %)."""
+    out: list[dict[str, object]] = []
+    last: object = None
+    for point in points:
+        routes = point.get("routes")
+        state = routes.get(route_id) if isinstance(routes, Mapping) else None
+        if state != last:
+            out.append({"ts": point.get("ts"), "time": point.get("time"),
+                        "revision": point.get("revision"), "state": state})  # fmt: skip
+            last = state
+    return out
+
+
+async def history_summary(runtime: Runtime) -> dict[str, object]:
+    """The `history` object of `api/status`: the latest events and the last snapshot."""
+    last = await runtime.history.last_point()
+    events = await runtime.history.events(limit=SUMMARY_EVENTS)
+    return {
+        "last_snapshot": None if last is None else {
+            k: last.get(k) for k in ("time", "kind", "revision", "percent_routes",
+                                     "percent_traffic")
+        },
+        "recent_events": events,
+    }  # fmt: skip
+
+
+def history_routes(get_runtime: Callable[[], Runtime | None]) -> list[BaseRoute]:
+    def runtime_or_503() -> Runtime | JSONResponse:
+        runtime = get_runtime()
+        return runtime if runtime is not None else _error(503, "not_ready", "proxy is starting")
+
+    async def history(request: Request) -> Response:
+        runtime = runtime_or_503()
+        if isinstance(runtime, JSONResponse):
+            return runtime
+        raw, raw_limit = request.query_params.get("since"), request.query_params.get("limit")
+        try:
+            since = float(raw) if raw else None
+        except ValueError:
+            return _error(400, "bad_request", f"since={raw!r}: not a Unix time in seconds")
+        if raw_limit is not None and not (raw_limit.isdigit() and int(raw_limit) > 0):
+            return _error(400, "bad_request", f"limit={raw_limit!r}: a whole number above 0")
+        limit = min(int(raw_limit), MAX_POINTS) if raw_limit else MAX_POINTS
+        return JSONResponse({
+            "points": await runtime.history.points(since=since, limit=limit),
+            "events": await runtime.history.events(),
+        })  # fmt: skip
+
+    async def route_history(request: Request) -> Response:
+        runtime = runtime_or_503()
+        if isinstance(runtime, JSONResponse):
+            return runtime
+        route_id = request.path_params["route_id"]
+        points = await runtime.history.points()
+        states = route_states(points, route_id)
+        if route_id not in runtime.table.by_id and not any(s["state"] for s in states):
+            return _error(404, "not_found", f"no route {route_id!r} now or in the history")
+        events = [e for e in await runtime.history.events(route=route_id) if e.get("route")]
+        figures = await runtime.figures.of(route_id)
+        return JSONResponse(
+            {"route": route_id, "states": states, "events": events, "figures": figures}
+        )
+
+    async def add_event(request: Request) -> Response:
+        runtime = runtime_or_503()
+        if isinstance(runtime, JSONResponse):
+            return runtime
+        body = await request.body()
+        try:
+            data = json.loads(body) if len(body) <= MAX_BODY else None
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            return _error(400, "bad_request", "send a JSON object {kind, reason, route?}")
+        kind, reason, route = data.get("kind", "note"), data.get("reason"), data.get("route")
+        if kind not in POSTABLE_KINDS:
+            return _error(400, "bad_request", f"kind must be one of {', '.join(POSTABLE_KINDS)}")
+        if not isinstance(reason, str) or len(reason.strip()) < 3:
+            return _error(400, "bad_request", "reason: a sentence of at least 3 characters")
+        if route is not None and route not in runtime.table.by_id:
+            return _error(404, "not_found", f"no route {route!r} in routes.yaml")
+        details = data.get("details")
+        event = await runtime.history.add_event(
+            kind=kind, reason=reason.strip(), route=route,
+            details=details if isinstance(details, dict) else None,
+        )  # fmt: skip
+        return JSONResponse(event, status_code=201)
+
+    return [
+        Route("/api/history", history, methods=["GET"]),
+        Route("/api/history/routes/{route_id}", route_history, methods=["GET"]),
+        Route("/api/history/events", add_event, methods=["POST"]),
+    ]
