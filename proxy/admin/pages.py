@@ -172,7 +172,7 @@ def overview_body(ov: Overview, points: Sequence[Mapping[str, object]], root: st
         f'<p class="error">Last refused routes.yaml: {escape(ov.last_error)}</p>'
         if ov.last_error
         else ""
-    )
+    ) + (f'<p class="error">{escape(ov.partial)}</p>' if ov.partial else "")
     window = f"last {ov.window_seconds // 60} min" if ov.window_seconds else "recent"
     routes_card = _card(
         "Routes migrated (modern or retired)",

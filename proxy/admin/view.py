@@ -300,6 +300,7 @@ class Overview:
     revision: str
     loaded_at: str | None
     last_error: str | None
+    partial: str | None  # why the figures are one worker's own (Redis slow or away)
     routes_total: int
     by_stage: dict[str, int]
     percent_routes: float
@@ -344,6 +345,9 @@ def overview(status: Mapping[str, object], events: Sequence[Mapping[str, object]
         revision=str(revision),
         loaded_at=_text(_get(status, "config", "loaded_at")),
         last_error=_text(_get(status, "config", "last_error", "message")),
+        partial=(_text(status.get("partial_reason")) or "partial figures")
+        if status.get("partial")
+        else None,
         routes_total=_int(migration.get("routes_total")),
         by_stage={str(k): _int(v) for k, v in _map(migration, "by_stage").items()},
         percent_routes=_num(migration.get("percent_routes")) or 0.0,

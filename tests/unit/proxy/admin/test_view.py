@@ -123,3 +123,13 @@ def test_the_guardrail_and_evidence_fields_as_the_status_api_names_them() -> Non
     ready = {**MAIN_SHAPED, "readiness": {"next": "retired", "ready": True, "reason": "ok"},
              "stage": "modern", "guardrail": {}, "analysis": {}, "rollback": None}  # fmt: skip
     assert [a.what for a in overview({"routes": [ready]}).attention] == ["ready for retired"]
+
+
+def test_the_overview_says_when_its_figures_are_one_workers_own() -> None:
+    from proxy.admin.pages import overview_body
+    from proxy.admin.view import overview
+
+    status = {"partial": True, "partial_reason": "Redis did not answer within 0.5 s"}
+    assert overview(status).partial == "Redis did not answer within 0.5 s"
+    assert "Redis did not answer within 0.5 s" in overview_body(overview(status), [], "/_strangler")
+    assert overview({"partial": False}).partial is None
