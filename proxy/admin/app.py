@@ -23,7 +23,8 @@ from proxy.admin.dashboard import dashboard_routes
 from proxy.admin.guard import Guard
 from proxy.admin.history_api import history_routes, history_summary
 from proxy.admin.metrics import CONTENT_TYPE, render_metrics
-from proxy.admin.status import build_status
+from proxy.admin.status import REDIS_BUDGET, build_status
+from proxy.counters import budget, limit
 from proxy.exchange import ShadowSink
 from proxy.guardrail.admin import guardrail_routes
 from proxy.guardrail.report import metrics_text as guardrail_metrics
@@ -46,8 +47,15 @@ AdminRoutes = Callable[[Callable[[], ShadowSink | None]], Sequence[BaseRoute]]
 
 async def status_document(runtime: Runtime) -> dict[str, object]:
     """`api/status`, with the history summary beside the live figures."""
-    document = await build_status(runtime)
-    document["history"] = await history_summary(runtime)
+    with budget(REDIS_BUDGET):  # one bound for every Redis read of the answer
+        document = await build_status(runtime)
+        try:
+            async with limit(REDIS_BUDGET):
+                document["history"] = await history_summary(runtime)
+        except (RedisError, OSError) as exc:
+            document["history"] = {"unavailable": f"Redis did not answer: {exc!r}"}
+            document["partial"] = True
+            document.setdefault("partial_reason", "Redis did not answer for the history")
     return document
 
 

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 import redis.exceptions
 
 from proxy.config import SAFE_METHODS, Route
-from proxy.counters import limit
+from proxy.counters import Outage, limit
 from proxy.exchange import CapturedRequest, CapturedResponse, ShadowDeps
 from proxy.shadow.compare import Verdict, compare_responses
 from proxy.shadow.controls import Overrides
@@ -74,6 +74,9 @@ class ShadowService:
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
         self._flush_lock = asyncio.Lock()
+        self._windows_outage = Outage(
+            "shadow evidence windows", log, meanwhile="counts wait for the window they belong to"
+        )
         self._running = False
 
     # -- the data path: synchronous, cheap, never awaits -------------------------------
@@ -213,7 +216,9 @@ class ShadowService:
             try:
                 await self.windows.sync(r for r in self._deps.routes().routes if mirrors(r))
             except (redis.exceptions.RedisError, OSError) as exc:
-                log.warning("shadow: cannot sync evidence windows with Redis: %s", exc)
+                self._windows_outage.failed(exc)
+            else:
+                self._windows_outage.recovered()
             await self._flush_counts()
 
     async def _flush_counts(self) -> None:
