@@ -50,7 +50,7 @@ class Runtime:
         self.upstreams = Upstreams(table.config, settings.upstream_overrides)
         self.stats = Stats(redis, settings.key_prefix)
         self.sink: ShadowSink = NoShadow()
-        self.forwarder = Forwarder(self.upstreams, self.stats, self.sink)
+        self.forwarder = Forwarder(self.upstreams, self.stats, self.sink, settings.edge)
         self.websockets = WebSocketRelay(self.upstreams, self.stats)
         self.reloader = Reloader(
             settings.routes_path,

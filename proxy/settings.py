@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from proxy.edge.limits import EdgeLimits
 
 __all__ = ["DEFAULT_KEY_PREFIX", "DEFAULT_ROUTES", "Settings"]
 
@@ -23,6 +25,7 @@ class Settings:
         redis_url: shared state and pub/sub (`REDIS_URL`); None means fakeredis in-process.
         key_prefix: prefix of every Redis key (`REDIS_KEY_PREFIX`, default `strangler:`).
         admin_token: bearer token required by `/_strangler/` (`STRANGLER_ADMIN_TOKEN`).
+        edge: request limits and client timeouts (`STRANGLER_MAX_*`, `*_TIMEOUT`, …).
     """
 
     routes_path: Path
@@ -30,6 +33,7 @@ class Settings:
     redis_url: str | None
     key_prefix: str = DEFAULT_KEY_PREFIX
     admin_token: str | None = None
+    edge: EdgeLimits = field(default_factory=EdgeLimits)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -45,4 +49,5 @@ class Settings:
             redis_url=env.get("REDIS_URL") or None,
             key_prefix=env.get("REDIS_KEY_PREFIX") or DEFAULT_KEY_PREFIX,
             admin_token=env.get("STRANGLER_ADMIN_TOKEN") or None,
+            edge=EdgeLimits.from_env(env),
         )

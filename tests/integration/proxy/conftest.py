@@ -86,7 +86,12 @@ class Proxy:
 
 @contextmanager
 def run_proxy(
-    routes_file: Path, text: str, *, env: Mapping[str, str] | None = None, workers: int = 1
+    routes_file: Path,
+    text: str,
+    *,
+    env: Mapping[str, str] | None = None,
+    workers: int = 1,
+    http: str | None = None,
 ) -> Iterator[Proxy]:
     routes_file.write_text(text)
     # Start from a clean slate whatever the developer's shell exports.
@@ -99,7 +104,7 @@ def run_proxy(
         **(env or {}),
     }
     with run_app(
-        PROXY_APP, env=environment, ready_path="/_strangler/healthz", workers=workers
+        PROXY_APP, env=environment, ready_path="/_strangler/healthz", workers=workers, http=http
     ) as server:
         yield Proxy(server, routes_file)
 
