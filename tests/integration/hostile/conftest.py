@@ -19,13 +19,14 @@ from tests.integration.proxy.conftest import Proxy, run_proxy
 ROUTE_TIMEOUT = 30
 
 
-def routes_for(upstream_url: str) -> str:
+def routes_for(upstream_url: str, pool_size: int) -> str:
+    options = f"url: {upstream_url!r}, timeout: {ROUTE_TIMEOUT}, pool_size: {pool_size}"
     return textwrap.dedent(
         f"""\
         version: 1
         upstreams:
-          legacy: {{url: {upstream_url!r}, timeout: {ROUTE_TIMEOUT}}}
-          modern: {{url: {upstream_url!r}, timeout: {ROUTE_TIMEOUT}}}
+          legacy: {{{options}}}
+          modern: {{{options}}}
         routes:
           - {{id: echo, methods: [GET, POST, PUT], path: /echo, stage: legacy}}
           - {{id: upload, methods: [POST, PUT], path: /upload, stage: legacy}}
@@ -34,9 +35,10 @@ def routes_for(upstream_url: str) -> str:
 
 
 @contextmanager
-def edge_proxy(directory: Path, upstream_url: str, env: Mapping[str, str]) -> Iterator[Proxy]:
+def edge_proxy(
+    directory: Path, upstream_url: str, env: Mapping[str, str], *, pool_size: int = 256
+) -> Iterator[Proxy]:
     """The proxy as `strangler serve proxy` runs it (the edge protocol), with `env`."""
-    with run_proxy(
-        directory / "routes.yaml", routes_for(upstream_url), env=env, http=EDGE_PROTOCOL
-    ) as proxy:
+    routes = routes_for(upstream_url, pool_size)
+    with run_proxy(directory / "routes.yaml", routes, env=env, http=EDGE_PROTOCOL) as proxy:
         yield proxy

@@ -28,6 +28,7 @@ class Seen:
 
     heads: list[bytes] = field(default_factory=list)
     bodies: list[bytes] = field(default_factory=list)
+    trailers: list[bytes] = field(default_factory=list)  # trailer lines of chunked bodies
     connections: int = 0
     cut_bodies: list[float] = field(default_factory=list)  # monotonic time of each cut
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -55,7 +56,7 @@ class _Handler(socketserver.BaseRequestHandler):
                 head = _read_until(sock, buffer, b"\r\n\r\n", MAX_HEAD)
                 if head is None:
                     return  # the connection ended between requests
-                body = _read_body(sock, buffer, head)
+                body = _read_body(sock, buffer, head, seen)
                 with seen.lock:
                     seen.heads.append(head)
                     seen.bodies.append(body)
@@ -102,7 +103,7 @@ def _read_exactly(sock: socket.socket, buffer: bytearray, size: int) -> bytes:
     return out
 
 
-def _read_body(sock: socket.socket, buffer: bytearray, head: bytes) -> bytes:
+def _read_body(sock: socket.socket, buffer: bytearray, head: bytes, seen: Seen) -> bytes:
     fields = {
         name.strip().lower(): value.strip()
         for name, _, value in (line.partition(b":") for line in head.split(b"\r\n")[1:])
@@ -115,8 +116,12 @@ def _read_body(sock: socket.socket, buffer: bytearray, head: bytes) -> bytes:
                 raise _Cut
             size = int(size_line.split(b";")[0], 16)
             if size == 0:
-                _read_until(sock, buffer, b"\r\n", MAX_HEAD)  # end of (any) trailers
-                return bytes(body)
+                while line := _read_until(sock, buffer, b"\r\n", MAX_HEAD):
+                    if line == b"\r\n":
+                        return bytes(body)
+                    with seen.lock:
+                        seen.trailers.append(line)
+                raise _Cut
             body += _read_exactly(sock, buffer, size + 2)[:-2]
     return _read_exactly(sock, buffer, int(fields.get(b"content-length", b"0")))
 

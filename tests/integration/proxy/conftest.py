@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from strangler.stack import EDGE_PROTOCOL
 from tests.support.servers import RunningServer, run_app
 
 UPSTREAM_APP = "tests.support.upstreams:app"
@@ -91,7 +92,7 @@ def run_proxy(
     *,
     env: Mapping[str, str] | None = None,
     workers: int = 1,
-    http: str | None = None,
+    http: str | None = EDGE_PROTOCOL,
 ) -> Iterator[Proxy]:
     routes_file.write_text(text)
     # Start from a clean slate whatever the developer's shell exports.
