@@ -9,8 +9,10 @@ head. `EdgeProtocol` keeps uvicorn's behaviour and adds, per connection:
   completed, no body byte delivered) are counted, and past `max_head_bytes` the
   request is refused. A connection so holds at most the limit plus one socket
   read (uvloop reads 256 KiB at a time) of unparsed input.
-- exact limits in the parser's callbacks: request target (414), one header field,
-  the number of fields and the whole head (431).
+- exact limits once the head is parsed, before the app sees it: request target
+  (414), one header field, the number of fields and the whole head (431). Checked
+  there rather than field by field: a Python call per field would cost every
+  request, and the guard above already bounds the memory.
 - trailer fields of a chunked request are dropped: httptools reports them like
   header fields, and uvicorn would append them to the request's header list,
   which the app may not yet have read (RFC 9110 §6.5.1: a proxy may discard them).
@@ -31,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from itertools import chain
 from typing import Any
 
 import httptools
@@ -45,6 +48,7 @@ log = logging.getLogger("strangler.edge")
 LINGER_SECONDS = 2.0
 LINGER_BYTES = 4 * 1024 * 1024  # discarding costs CPU only, but not without end
 _FIELD_OVERHEAD = 4  # ": " and CRLF around each field, as sent
+_UNKNOWN = 1 << 62  # a head size not counted: measure the head
 
 
 class _Refused(Exception):
@@ -99,10 +103,18 @@ class EdgeProtocol(HttpToolsProtocol):
         self.limits = limits if limits is not None else current_limits()
         self._in_head = True  # reading a head, or between requests
         self._head_started = False  # some byte of the current head has arrived
-        self._head_bytes = 0  # header fields of the current head, as counted exactly
-        self._fields = 0
+        self._head_fed = 0  # bytes fed since the current head began (an upper bound)
+        self._done_scope: Any = None  # the scope of the last request whose body ended
+        # A head no longer than this passes every size limit: no need to measure it.
+        limits = self.limits
+        self._small_head = min(
+            limits.max_request_line, limits.max_header_bytes, limits.max_head_bytes
+        )
         self._progress = False  # the current feed completed a head or delivered body
         self._unparsed = 0  # bytes fed since the last progress
+        # One timer per connection, not per request: a new head only moves the
+        # deadline, and the timer, when it fires, re-arms itself for a later one.
+        self._head_deadline: float | None = None
         self._head_timer: asyncio.TimerHandle | None = None
         self._refusal: tuple[int, str, str] | None = None
         self._lingering = False
@@ -122,7 +134,7 @@ class EdgeProtocol(HttpToolsProtocol):
                 self._refuse(429, "too_many_connections", message)
                 return
             self._slot = host
-        self._arm_head_timer()
+        self._start_head_clock()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_timers()
@@ -137,9 +149,15 @@ class EdgeProtocol(HttpToolsProtocol):
             return
         self._unset_keepalive_if_required()
         if self._in_head:
-            self._head_started = True
-            if self._head_timer is None:
-                self._arm_head_timer()
+            if self._head_started:
+                self._head_fed += len(data)
+            else:
+                self._head_started = True
+                # Counted from this feed's first byte, unless the head began in the last
+                # feed, after the request before it ended (pipelining): then unknown.
+                fresh = self.scope is self._done_scope
+                self._head_fed = len(data) if fresh else _UNKNOWN
+                self._start_head_clock()
         self._progress = False
         try:
             self.parser.feed_data(data)
@@ -161,11 +179,13 @@ class EdgeProtocol(HttpToolsProtocol):
             return
         self._unparsed += len(data)
         if self._unparsed > self.limits.max_head_bytes:
-            if self._in_head:
-                self._refuse(431, "head_too_large", self._head_message())
-            else:  # chunk framing or trailers without end; the app is running: cut it
+            if not self._in_head:  # chunk framing or trailers without end: cut it
                 log.info("closed a connection from %s: body framing over limit", self._host())
                 self.transport.close()
+            elif len(self.url) > self.limits.max_request_line:
+                self._refuse(*self._url_refusal())
+            else:
+                self._refuse(431, "head_too_large", self._head_message())
 
     def handle_websocket_upgrade(self) -> None:
         self._stop_timers()
@@ -186,52 +206,36 @@ class EdgeProtocol(HttpToolsProtocol):
 
     # -- parser callbacks ----------------------------------------------------------------
 
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self._head_started = True
-        self._head_bytes = 0
-        self._fields = 0
-        if self._head_timer is None:
-            self._arm_head_timer()
-
-    def on_url(self, url: bytes) -> None:
-        super().on_url(url)
-        limit = self.limits.max_request_line
-        if len(self.url) > limit:
-            raise self._stop(414, "uri_too_long", f"request target over {limit} bytes")
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if not self._in_head:
-            return  # a trailer field of a chunked body: dropped, never a header
-        limits = self.limits
-        self._fields += 1
-        if self._fields > limits.max_headers:
-            raise self._stop(431, "too_many_headers", f"over {limits.max_headers} header fields")
-        size = len(name) + len(value)
-        if size > limits.max_header_bytes:
-            message = f"a header field over {limits.max_header_bytes} bytes"
-            raise self._stop(431, "header_too_large", message)
-        self._head_bytes += size + _FIELD_OVERHEAD
-        if self._head_bytes + len(self.url) > limits.max_head_bytes:
-            raise self._stop(431, "head_too_large", self._head_message())
-        super().on_header(name, value)
-
     def on_headers_complete(self) -> None:
+        started, self._head_started = self._head_started, False
         self._in_head = False
-        self._head_started = False
+        self._head_deadline = None
         self._progress = True
-        self._cancel_head_timer()
-        super().on_headers_complete()
+        if len(self.headers) > self.limits.max_headers:
+            raise self._stop(
+                431, "too_many_headers", f"over {self.limits.max_headers} header fields"
+            )
+        if not (started and self._head_fed <= self._small_head):  # else: small, all fine
+            refusal = self._check_sizes()
+            if refusal is not None:
+                raise self._stop(*refusal)
+        HttpToolsProtocol.on_headers_complete(self)
+        if not (self.parser.should_upgrade() and self._should_upgrade()):
+            # Trailer fields arrive through on_header too: from now on they land in
+            # a list nobody reads. The request's own list is in the scope already.
+            # (A WebSocket handshake keeps it: uvicorn re-reads it to upgrade.)
+            self.headers = []
 
     def on_body(self, body: bytes) -> None:
         self._progress = True
-        super().on_body(body)
+        HttpToolsProtocol.on_body(self, body)
 
     def on_message_complete(self) -> None:
         self._in_head = True
         self._head_started = False
+        self._done_scope = self.scope
         self._progress = True
-        super().on_message_complete()
+        HttpToolsProtocol.on_message_complete(self)
 
     def on_response_complete(self) -> None:
         cycle = self.cycle
@@ -242,6 +246,20 @@ class EdgeProtocol(HttpToolsProtocol):
             self._linger()
             return
         super().on_response_complete()
+
+    def _check_sizes(self) -> tuple[int, str, str] | None:
+        """The refusal a complete head's sizes earn, or None. Sizes count names,
+        values, the target and 4 bytes of framing per field (`: ` and CRLF)."""
+        limits, headers = self.limits, self.headers
+        if len(self.url) > limits.max_request_line:
+            return self._url_refusal()
+        fields = sum(map(len, chain.from_iterable(headers)))  # in C: no Python call per field
+        largest = limits.max_header_bytes
+        if fields > largest and any(len(name) + len(value) > largest for name, value in headers):
+            return 431, "header_too_large", f"a header field over {largest} bytes"
+        if fields + _FIELD_OVERHEAD * len(headers) + len(self.url) > limits.max_head_bytes:
+            return 431, "head_too_large", self._head_message()
+        return None
 
     # -- refusing ------------------------------------------------------------------------
 
@@ -277,7 +295,7 @@ class EdgeProtocol(HttpToolsProtocol):
     def _linger(self) -> None:
         """Stop reading requests; close when the client does, or after LINGER_SECONDS."""
         self._lingering = True
-        self._cancel_head_timer()
+        self._head_deadline = None  # the head clock, if it rings, now does nothing
         self._unset_keepalive_if_required()
         if self.transport.can_write_eof():
             self.transport.write_eof()  # after what is buffered: the client sees the end
@@ -286,29 +304,33 @@ class EdgeProtocol(HttpToolsProtocol):
 
     # -- timers --------------------------------------------------------------------------
 
-    def _arm_head_timer(self) -> None:
-        self._head_timer = self.loop.call_later(self.limits.header_timeout, self._head_timed_out)
+    def _start_head_clock(self) -> None:
+        """A head has begun (or a connection opened): it must be complete in time."""
+        if self._head_deadline is None:
+            self._head_deadline = self.loop.time() + self.limits.header_timeout
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_at(self._head_deadline, self._head_clock_rang)
 
-    def _cancel_head_timer(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
-
-    def _stop_timers(self) -> None:
-        self._cancel_head_timer()
-        if self._linger_timer is not None:
-            self._linger_timer.cancel()
-            self._linger_timer = None
-
-    def _head_timed_out(self) -> None:
+    def _head_clock_rang(self) -> None:
         self._head_timer = None
-        if self._lingering or self.transport.is_closing():
+        deadline = self._head_deadline
+        if deadline is None or self._lingering or self.transport.is_closing():
+            return  # no head in progress: the next one starts the clock again
+        if deadline > self.loop.time():  # a later head moved the deadline
+            self._head_timer = self.loop.call_at(deadline, self._head_clock_rang)
             return
         if not self._head_started:
             self.transport.close()  # nothing was sent: nobody to answer
             return
         timeout = self.limits.header_timeout
         self._refuse(408, "request_timeout", f"request head not complete within {timeout:g} s")
+
+    def _stop_timers(self) -> None:
+        self._head_deadline = None
+        for timer in (self._head_timer, self._linger_timer):
+            if timer is not None:
+                timer.cancel()
+        self._head_timer = self._linger_timer = None
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -322,3 +344,6 @@ class EdgeProtocol(HttpToolsProtocol):
 
     def _head_message(self) -> str:
         return f"request head over {self.limits.max_head_bytes} bytes"
+
+    def _url_refusal(self) -> tuple[int, str, str]:
+        return 414, "uri_too_long", f"request target over {self.limits.max_request_line} bytes"
