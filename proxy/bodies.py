@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+from proxy.edge.deadlines import wait_before
 from proxy.edge.limits import EdgeLimits
 from proxy.types import Message, Receive
 
@@ -163,8 +164,7 @@ class RequestBody:
         loop = asyncio.get_running_loop()
         began = loop.time()
         try:
-            async with asyncio.timeout_at(began + allowed):
-                message = await self._receive()
+            message = await wait_before(began + allowed, self._receive())
         except TimeoutError:
             self.timed_out = True
             raise BodyTimeout(self.timeout_message()) from None
