@@ -92,7 +92,10 @@ def send_while_reading(port: int, data: bytes, timeout: float = 20.0) -> Reply:
         sender = threading.Thread(target=send, daemon=True)
         sender.start()
         reply = read_reply(sock)
-        sock.close()
+        # Shut the socket down (not close: a sendall blocked on a closed descriptor
+        # waits out its whole timeout), which ends the sender's sendall at once.
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
         sender.join(timeout)
         return reply
 

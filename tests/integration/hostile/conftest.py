@@ -36,9 +36,15 @@ def routes_for(upstream_url: str, pool_size: int) -> str:
 
 @contextmanager
 def edge_proxy(
-    directory: Path, upstream_url: str, env: Mapping[str, str], *, pool_size: int = 256
+    directory: Path,
+    upstream_url: str,
+    env: Mapping[str, str],
+    *,
+    pool_size: int = 256,
+    extra_routes: str = "",
 ) -> Iterator[Proxy]:
-    """The proxy as `strangler serve proxy` runs it (the edge protocol), with `env`."""
-    routes = routes_for(upstream_url, pool_size)
+    """The proxy as `strangler serve proxy` runs it (the edge protocol), with `env`;
+    `extra_routes` are more lines for the routes list (indented two spaces)."""
+    routes = routes_for(upstream_url, pool_size) + extra_routes
     with run_proxy(directory / "routes.yaml", routes, env=env, http=EDGE_PROTOCOL) as proxy:
         yield proxy

@@ -8,12 +8,14 @@ leave the proxy's memory where it was.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from tests.integration.hostile.clients import (
+    connect,
     exchange,
     request,
     rss_bytes,
@@ -133,3 +135,36 @@ def test_concurrent_4_mb_heads_are_refused_and_memory_stays_flat(
     assert peak - before < 64 * KIB * KIB, f"grew {(peak - before) / KIB / KIB:.1f} MiB"
     assert marked(seen, "huge") == 0
     assert exchange(port, request("GET", "/echo?m=after-huge")).status == 200
+
+
+def test_pipelined_requests_are_each_measured(proxy: Proxy, upstream: tuple[str, Seen]) -> None:
+    _, seen = upstream
+    first = b"GET /echo?m=pipe-1 HTTP/1.1\r\nHost: proxy.test\r\n\r\n"
+    last = b"GET /echo?m=pipe-2 HTTP/1.1\r\nHost: proxy.test\r\nConnection: close\r\n\r\n"
+    oversized = (
+        b"GET /echo?m=pipe-big HTTP/1.1\r\nHost: proxy.test\r\nX-Big: "
+        + b"b" * (16 * KIB + 100)
+        + b"\r\n\r\n"
+    )
+
+    both = statuses(exchange_all(proxy.server.port, first + last))  # one packet, two requests
+    refused = statuses(exchange_all(proxy.server.port, first + oversized))
+
+    assert both == [200, 200]
+    assert refused in ([200], [200, 431])  # the second is measured although it came along
+    assert marked(seen, "pipe-2") == 1
+    assert marked(seen, "pipe-big") == 0
+
+
+def exchange_all(port: int, data: bytes) -> bytes:
+    """Everything the proxy sends back until it closes the connection."""
+    with connect(port) as sock:
+        sock.sendall(data)
+        out = bytearray()
+        while chunk := sock.recv(65536):
+            out += chunk
+        return bytes(out)
+
+
+def statuses(stream: bytes) -> list[int]:
+    return [int(code) for code in re.findall(rb"HTTP/1\.1 (\d{3}) ", stream)]
