@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from uvicorn.importer import import_from_string
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+import proxy.edge
 from proxy.edge.limits import ENV_VARS, EdgeLimits
 from proxy.settings import Settings
+from strangler.stack import EDGE_PROTOCOL, SERVICES, uvicorn_options
 
 
 def test_defaults_are_in_the_range_nginx_and_envoy_ship_with() -> None:
@@ -58,3 +62,13 @@ def test_a_bad_value_is_refused_naming_the_variable(
 ) -> None:
     with pytest.raises(ValueError, match=f"{variable} {message}"):
         EdgeLimits.from_env({variable: value})
+
+
+def test_the_public_surface_is_pinned_and_serve_names_the_protocol() -> None:
+    assert proxy.edge.__all__ == ["EdgeLimits", "EdgeProtocol", "current_limits"]
+    protocol = import_from_string(EDGE_PROTOCOL)
+    assert protocol is proxy.edge.EdgeProtocol and issubclass(protocol, HttpToolsProtocol)
+    assert SERVICES["proxy"].http == EDGE_PROTOCOL
+    for app, http in (("proxy.app:app", EDGE_PROTOCOL), ("legacy.app:app", "httptools")):
+        options = uvicorn_options(app)
+        assert options[options.index("--http") + 1] == http
