@@ -75,9 +75,6 @@ class _ClientSlots:
         else:
             self._open.pop(host, None)
 
-    def held(self, host: str) -> int:
-        return self._open.get(host, 0)
-
 
 _SLOTS = _ClientSlots()
 
