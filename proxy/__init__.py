@@ -1,6 +1,8 @@
 """The strangler-fig proxy: end users talk to it; it sends each endpoint to legacy or modern.
 
-How a request flows (`app.ProxyApp`, import string `proxy.app:app`):
+How a request flows (`app.ProxyApp`, import string `proxy.app:app`, served under
+uvicorn with `--http proxy.edge:EdgeProtocol`, which bounds heads and slow clients
+before the app sees a request):
 
     ProxyApp.__call__ ── /_strangler/* ──> admin (Starlette: dashboard, status, metrics, reload)
          │ http                              └─ admin.status / admin.metrics read `stats`
@@ -8,7 +10,8 @@ How a request flows (`app.ProxyApp`, import string `proxy.app:app`):
          │      routing.RouteTable.match      routes.yaml compiled, most specific first
          │      canary.choose_target          stage → legacy | modern; canary = sticky hash
          │      headers.request_headers       hop-by-hop out, X-Forwarded-*, X-Request-ID
-         │      bodies.RequestBody / Tee      stream bodies; capture only for shadowing
+         │      bodies.RequestBody / Tee      small bodies whole, large ones streamed;
+         │                                    waits bounded; capture only for shadowing
          │      upstreams.Upstreams           one forwarding client per upstream
          │        breaker.Breaker             per upstream: stop asking one that stopped answering
          │        upstream_client             pooled keep-alive HTTP/1.1 connections (httptools)

@@ -26,11 +26,12 @@ from time import perf_counter
 
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random
 
-from proxy.bodies import BodyTooLarge, ClientGone, RequestBody, Tee
+from proxy.bodies import BodyTimeout, BodyTooLarge, ClientGone, RequestBody, Tee
 from proxy.canary import choose_target
 from proxy.config import IDEMPOTENT_METHODS, Route
 from proxy.config.models import DEFAULT_BODY_LIMIT
 from proxy.config.resilience import DEFAULT_FALLBACK_BUDGET
+from proxy.edge.limits import EdgeLimits
 from proxy.exchange import CapturedRequest, CapturedResponse, ShadowSink
 from proxy.guardrail import Guard, Unguarded
 from proxy.headers import ForwardedRequest, request_headers, response_headers
@@ -88,16 +89,23 @@ class Forwarder:
         sink: where shadowed exchanges go (`NoShadow` when shadowing is off).
         guard: the guardrail's view of each route (overrides, autopilot) and its
             canary outcome counter (`Unguarded` when there is none).
+        edge: body buffering and time limits; None means the defaults.
     """
 
     def __init__(
-        self, upstreams: Upstreams, stats: Stats, sink: ShadowSink, guard: Guard | None = None
+        self,
+        upstreams: Upstreams,
+        stats: Stats,
+        sink: ShadowSink,
+        guard: Guard | None = None,
+        edge: EdgeLimits | None = None,
     ) -> None:
         self.upstreams = upstreams
         self.stats = stats
         self.errors = RecentErrors()  # the detail a client's 502/504 leaves out
         self.sink = sink
         self.guard: Guard = guard if guard is not None else Unguarded()
+        self.edge = edge if edge is not None else EdgeLimits()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, table: RouteTable) -> None:
         started = perf_counter()
@@ -135,12 +143,12 @@ class Forwarder:
                 limit = route.max_body_bytes
             if target == "legacy":
                 tee = self._tee(route, method)
-        body = RequestBody(receive, limit, tee)
+        body = RequestBody(receive, limit, tee, self.edge)
         try:
             if fwd.content_length or fwd.chunked:
                 if fwd.content_length is not None and fwd.content_length > limit:
                     raise BodyTooLarge
-                await body.start()
+                await body.start(fwd.content_length)  # small bodies: whole, before upstream
             else:  # no body: nothing to read, no coroutine to run
                 body.data = b""
             fallback = route is not None and self._may_fall_back(route, method, body)
@@ -151,6 +159,11 @@ class Forwarder:
                 target = "legacy"
             resp = await self._open_watched(target, scope, fwd, body, route, started=started)
         except ClientGone:
+            return
+        except BodyTimeout as exc:
+            self.stats.error(route_id, target, 408)
+            self.stats.request(route_id, target, perf_counter() - started)
+            await send_error(send, 408, "request_timeout", str(exc), fwd.request_id)
             return
         except BodyTooLarge:
             self.stats.error(route_id, target, 413)
@@ -341,6 +354,8 @@ class Forwarder:
         except UpstreamError as exc:
             if body.too_large:
                 raise BodyTooLarge from None
+            if body.timed_out:  # a stalled upload: its upstream connection is closed
+                raise BodyTimeout(body.timeout_message()) from None
             if body.gone:
                 raise ClientGone from None
             raise UpstreamFailed(

@@ -8,6 +8,10 @@ exactly as nginx does: the front server writes its own, and keeping both would
 send two of each.
 
 Everything else passes in arrival order with repeats kept (several `Set-Cookie`).
+Two rules normalise what reaches the upstream: a second `Host` is refused (400, RFC
+9112 §3.2), and `Content-Length` is re-serialised in canonical form. Trailer fields
+of a chunked request never get here: the edge protocol drops them
+(`proxy.edge.protocol`).
 """
 
 from __future__ import annotations
@@ -93,11 +97,12 @@ def request_headers(
 ) -> ForwardedRequest:
     """End-to-end request headers plus X-Forwarded-* and X-Request-ID.
 
-    Raises ValueError for a Content-Length that is not a non-negative integer.
+    Raises ValueError (the caller answers 400) for a Content-Length that is not a
+    non-negative integer, two that disagree, or more than one Host header.
     """
     out = ForwardedRequest()
     forwarded_for: list[str] = []
-    host = ""
+    host: str | None = None
     connection: bytes | None = None
     headers = out.headers
     special = _SPECIAL_REQUEST
@@ -105,11 +110,20 @@ def request_headers(
         lower = name.lower()
         if lower in special:
             if lower == b"host":
+                if host is not None:  # RFC 9112 §3.2: a server answers 400
+                    raise ValueError("more than one Host header")
                 host = value.decode("latin-1")
             elif lower == b"content-length":
-                if not value.strip().isdigit():
-                    raise ValueError(f"invalid Content-Length {value.decode('latin-1')!r}")
-                out.content_length = int(value)
+                length = _content_length(value)
+                if out.content_length is not None:
+                    if length != out.content_length:
+                        raise ValueError("conflicting Content-Length headers")
+                    continue  # a repeat of the same value: forwarded once
+                out.content_length = length
+                # Canonical form (`0005` → `5`): the upstream never sees a spelling
+                # another parser on the way might read differently.
+                headers.append((name.decode("latin-1"), str(length)))
+                continue
             elif lower == b"authorization":
                 out.authorization = value
             elif lower == b"cookie":
@@ -143,6 +157,17 @@ def request_headers(
     if host:
         headers.append(("X-Forwarded-Host", host))
     return out
+
+
+def _content_length(value: bytes) -> int:
+    """The declared length; ValueError unless it is plain ASCII digits."""
+    digits = value.strip(b" \t")
+    if not digits.isdigit():  # bytes.isdigit: ASCII only, so no `+5`, `-1`, `0x5`, `٥`
+        raise ValueError(f"invalid Content-Length {value.decode('latin-1')[:40]!r}")
+    significant = digits.lstrip(b"0") or b"0"
+    if len(significant) > 18:  # past any real body, and short of int()'s digit limit
+        raise ValueError("Content-Length too large")
+    return int(significant)
 
 
 def _ends_with(chain: str, host: str) -> bool:

@@ -67,7 +67,9 @@ class Runtime:
         self.guardrail = Guardrail(
             redis, settings.key_prefix, lambda: self.table, shadow_readiness(lambda: self.sink)
         )
-        self.forwarder = Forwarder(self.upstreams, self.stats, self.sink, self.guardrail)
+        self.forwarder = Forwarder(
+            self.upstreams, self.stats, self.sink, self.guardrail, settings.edge
+        )
         self.websockets = WebSocketRelay(self.upstreams, self.stats)
         self.reloader = Reloader(
             settings.routes_path,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from proxy.edge.limits import EdgeLimits
 
 __all__ = ["DEFAULT_KEY_PREFIX", "DEFAULT_LOCK", "DEFAULT_ROUTES", "Settings"]
 
@@ -32,6 +34,7 @@ class Settings:
             (`STRANGLER_ADMIN_OPEN=1`); otherwise the admin area is read-only.
         history_interval: seconds between two periodic history snapshots
             (`STRANGLER_HISTORY_INTERVAL`, default 300).
+        edge: request limits and client timeouts (`STRANGLER_MAX_*`, `*_TIMEOUT`, …).
     """
 
     routes_path: Path
@@ -42,6 +45,7 @@ class Settings:
     lock_path: Path | None = None
     admin_open: bool = False
     history_interval: float = DEFAULT_HISTORY_INTERVAL
+    edge: EdgeLimits = field(default_factory=EdgeLimits)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -61,6 +65,7 @@ class Settings:
             lock_path=Path(env.get("STRANGLER_LOCK") or routes_path.parent / DEFAULT_LOCK),
             admin_open=env.get("STRANGLER_ADMIN_OPEN", "").strip().lower() in _TRUE,
             history_interval=_positive(env, "STRANGLER_HISTORY_INTERVAL", DEFAULT_HISTORY_INTERVAL),
+            edge=EdgeLimits.from_env(env),
         )
 
 

@@ -164,11 +164,19 @@ def spread(values: list[float]) -> dict[str, float]:
     return {"median": round(statistics.median(values), 3), "min": min(values), "max": max(values)}
 
 
-def serve_options() -> list[str]:
-    """The uvicorn options `strangler up` and `serve` use, so the bench measures those."""
-    from strangler.stack import UVICORN_OPTIONS
-
-    return list(UVICORN_OPTIONS)
+def serve_options(app: str = "proxy.app:app", checkout: Path = REPO_ROOT) -> list[str]:
+    """The uvicorn options `strangler up` and `serve` in `checkout` run `app` with, so the
+    bench measures those (the proxy runs under its own HTTP protocol; an app that is
+    not one of ours, and a checkout from before per-app options, get the common ones)."""
+    code = (
+        "import json, strangler.stack as s; f = getattr(s, 'uvicorn_options', None); "
+        f"print(json.dumps(f({app!r}) if f else list(s.UVICORN_OPTIONS)))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=checkout, env=env, capture_output=True, check=True
+    ).stdout
+    return list(json.loads(out))
 
 
 def main() -> int:
@@ -186,7 +194,9 @@ def main() -> int:
         parser.error("--rounds must be at least 3 (medians of alternating rounds)")
     if shutil.which("wrk") is None:
         parser.error("wrk is needed: apt-get install wrk")
-    uvicorn_args = args.uvicorn.split() if args.uvicorn is not None else serve_options()
+    given = args.uvicorn.split() if args.uvicorn is not None else None
+    uvicorn_args = given or serve_options()
+    bare_args = given or serve_options("bench_proxy_cpu:bare_app")
 
     env_info = environment(PACKAGES, uvicorn_args=uvicorn_args, concurrency=args.concurrency)
     print_environment("bench_proxy_cpu", env_info)
@@ -211,12 +221,15 @@ def main() -> int:
         servers = {
             "ours": stack.enter_context(serve("proxy.app:app", proxy_env, REPO_ROOT, uvicorn_args)),
             "bare": stack.enter_context(
-                serve("bench_proxy_cpu:bare_app", bare_env, REPO_ROOT, uvicorn_args)
+                serve("bench_proxy_cpu:bare_app", bare_env, REPO_ROOT, bare_args)
             ),
         }
         if args.baseline:
+            base = args.baseline.resolve()
+            base_args = given or serve_options(checkout=base)
+            print(f"base: uvicorn {' '.join(base_args)}")
             servers["base"] = stack.enter_context(
-                serve("proxy.app:app", proxy_env, args.baseline.resolve(), uvicorn_args)
+                serve("proxy.app:app", proxy_env, base, base_args)
             )
         for url, _ in servers.values():  # warm up: connections, first-call imports
             run_wrk(url + PATH, args.concurrency, 1)

@@ -39,22 +39,27 @@ class StackError(RuntimeError):
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    """One of our apps: its import string, default port and health-check path."""
+    """One of our apps: its import string, default port, health-check path and the
+    uvicorn HTTP protocol it runs under (the proxy's own bounds request heads)."""
 
     name: str
     app: str
     default_port: int
     health_path: str
+    http: str = "httptools"
 
     @property
     def module(self) -> str:
         return self.app.partition(":")[0]
 
 
+EDGE_PROTOCOL = "proxy.edge:EdgeProtocol"
+"""uvicorn's httptools protocol with the proxy's request limits (`proxy/edge/`)."""
+
 SERVICES = {
     "legacy": ServiceSpec("legacy", "legacy.app:app", 8001, "/healthz"),
     "modern": ServiceSpec("modern", "modern.app:app", 8002, "/healthz"),
-    "proxy": ServiceSpec("proxy", "proxy.app:app", 8000, "/_strangler/healthz"),
+    "proxy": ServiceSpec("proxy", "proxy.app:app", 8000, "/_strangler/healthz", EDGE_PROTOCOL),
 }
 
 
@@ -93,11 +98,20 @@ request is CPU spent on every request; the proxy's own counters and its 502/504 
 lines stay)."""
 
 
+def uvicorn_options(app: str) -> list[str]:
+    """`UVICORN_OPTIONS`, with the app's own HTTP protocol when it has one (the proxy)."""
+    options = list(UVICORN_OPTIONS)
+    http = next((spec.http for spec in SERVICES.values() if spec.app == app), None)
+    if http is not None:
+        options[options.index("--http") + 1] = http
+    return options
+
+
 def uvicorn_command(app: str, *, host: str, port: int, workers: int = 1) -> list[str]:
-    """The child command line, with `UVICORN_OPTIONS`."""
+    """The child command line, with `uvicorn_options(app)`."""
     return [
         sys.executable, "-m", "uvicorn", app,
-        "--host", host, "--port", str(port), "--workers", str(workers), *UVICORN_OPTIONS,
+        "--host", host, "--port", str(port), "--workers", str(workers), *uvicorn_options(app),
     ]  # fmt: skip
 
 

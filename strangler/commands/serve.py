@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         port=args.port if args.port is not None else spec.default_port,
         workers=args.workers,
         loop="uvloop",
-        http="httptools",
+        http=spec.http,  # the proxy runs under its own protocol (request limits)
         access_log=False,  # a log line per request costs the proxy CPU on every request
     )
     return 0

@@ -48,8 +48,12 @@ def run_app(
     port: int | None = None,
     factory: bool = False,
     ready_timeout: float = DEFAULT_READY_TIMEOUT,
+    http: str | None = None,
 ) -> Iterator[RunningServer]:
-    """Start `uvicorn <app>` and yield once `ready_path` answers any HTTP status."""
+    """Start `uvicorn <app>` and yield once `ready_path` answers any HTTP status.
+
+    `http` is uvicorn's `--http` (e.g. the proxy's own `proxy.edge:EdgeProtocol`).
+    """
     port = port if port is not None else free_port()
     command = [
         sys.executable, "-m", "uvicorn", app,
@@ -58,6 +62,8 @@ def run_app(
     ]  # fmt: skip
     if factory:
         command.append("--factory")
+    if http is not None:
+        command += ["--http", http]
     child_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     process = spawn(command, env=child_env, cwd=REPO_ROOT)
     url = f"http://127.0.0.1:{port}"

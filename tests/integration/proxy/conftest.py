@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from strangler.stack import EDGE_PROTOCOL
 from tests.support.servers import RunningServer, run_app
 
 UPSTREAM_APP = "tests.support.upstreams:app"
@@ -86,7 +87,12 @@ class Proxy:
 
 @contextmanager
 def run_proxy(
-    routes_file: Path, text: str, *, env: Mapping[str, str] | None = None, workers: int = 1
+    routes_file: Path,
+    text: str,
+    *,
+    env: Mapping[str, str] | None = None,
+    workers: int = 1,
+    http: str | None = EDGE_PROTOCOL,
 ) -> Iterator[Proxy]:
     routes_file.write_text(text)
     # Start from a clean slate whatever the developer's shell exports.
@@ -100,7 +106,7 @@ def run_proxy(
         **(env or {}),
     }
     with run_app(
-        PROXY_APP, env=environment, ready_path="/_strangler/healthz", workers=workers
+        PROXY_APP, env=environment, ready_path="/_strangler/healthz", workers=workers, http=http
     ) as server:
         yield Proxy(server, routes_file)
 

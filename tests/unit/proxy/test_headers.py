@@ -66,8 +66,31 @@ def test_request_id_is_kept_when_sane_and_created_otherwise() -> None:
 
 
 def test_a_bad_content_length_is_refused() -> None:
-    with pytest.raises(ValueError, match="Content-Length"):
-        request_headers([(b"content-length", b"12x")], client_host=None, scheme="http")
+    for value in (b"12x", b"+5", b"-1", b"0x5", b"", b"1" * 30):
+        with pytest.raises(ValueError, match="Content-Length"):
+            request_headers([(b"content-length", value)], client_host=None, scheme="http")
+
+
+def test_content_length_is_forwarded_in_canonical_form() -> None:
+    fwd = request_headers([(b"Content-Length", b" 0005 ")], client_host=None, scheme="http")
+    assert ("Content-Length", "5") in fwd.headers and fwd.content_length == 5
+    same = request_headers(
+        [(b"Content-Length", b"5"), (b"content-length", b"05")], client_host=None, scheme="http"
+    )
+    assert [v for n, v in same.headers if n.lower() == "content-length"] == ["5"]
+    with pytest.raises(ValueError, match="conflicting Content-Length"):
+        request_headers(
+            [(b"Content-Length", b"5"), (b"Content-Length", b"6")], client_host=None, scheme="http"
+        )
+
+
+def test_two_host_headers_are_refused() -> None:
+    with pytest.raises(ValueError, match="more than one Host"):
+        request_headers(
+            [(b"Host", b"a.test"), (b"host", b"a.test")], client_host=None, scheme="http"
+        )
+    one = request_headers([(b"Host", b"a.test")], client_host=None, scheme="http")
+    assert ("Host", "a.test") in one.headers
 
 
 def test_response_keeps_every_set_cookie_and_drops_hops_date_server() -> None:
