@@ -32,6 +32,7 @@ __all__ = ["CHECK_INTERVAL", "MIGRATED_STAGES", "HistoryRecorder", "route_states
 log = logging.getLogger("strangler.proxy.history")
 
 CHECK_INTERVAL = 1.0
+STOP_SECONDS = 2.0  # how long stop() waits for a round in progress before it cancels
 MIGRATED_STAGES = ("modern", "retired")
 
 EffectiveStage = Callable[[Route], str]
@@ -126,19 +127,31 @@ class HistoryRecorder:
         self._slot: int | None = None
         self._task: asyncio.Task[None] | None = None
         self._failing = False
+        self._stopping = asyncio.Event()
 
     def start(self) -> None:
+        self._stopping = asyncio.Event()
         self._task = asyncio.create_task(self._run(), name="strangler-history")
 
     async def stop(self) -> None:
-        if self._task is not None:
+        """Tell the loop to end, and wait for it; cancel only one that does not end.
+
+        Told, not cancelled first: a cancellation that lands inside a Redis call bounded
+        by `proxy.counters.limit` can come out as that call's timeout, which the loop
+        takes for an outage and sleeps through, so a shutdown would wait forever.
+        """
+        if self._task is None:
+            return
+        self._stopping.set()
+        done, _ = await asyncio.wait({self._task}, timeout=STOP_SECONDS)
+        if not done:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-            self._task = None
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self._task
+        self._task = None
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.tick()
                 if self._failing:
@@ -148,7 +161,8 @@ class HistoryRecorder:
                 if not self._failing:  # once per outage, not once a second
                     log.warning("history: cannot record in Redis (will retry): %s", exc)
                 self._failing = True
-            await asyncio.sleep(CHECK_INTERVAL)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), CHECK_INTERVAL)
 
     async def tick(self, now: float | None = None) -> None:
         """Record what changed since the last tick, and the periodic point when due."""
