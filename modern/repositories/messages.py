@@ -11,7 +11,8 @@ from pymongo.collection import Collection
 
 from modern.domain import Key, Message, Room, RoomRef
 from modern.repositories.cache import Cache
-from modern.repositories.mongo import Document, oid, oids, storage_errors, to_message
+from modern.repositories.documents import timestamp, to_message
+from modern.repositories.mongo import Document, oid, oids, storage_errors
 from modern.repositories.scans import newest_first
 
 
@@ -71,11 +72,12 @@ class MongoMessages:
 
     def newest_page(self, room: RoomRef, before: Key | None, limit: int) -> list[Message]:
         """Newest first, strictly older than `before`, in bounded windows back from the
-        room's last activity."""
+        room's last activity; messages stored without a date come last (the oldest)."""
         position = (before[0], oid(before[1])) if before is not None else None
         docs = newest_first(
             self._messages, {"room_id": oid(room["id"])}, "created_at", limit=limit,
             after=position, anchor=room["last_message_at"], tie=DESCENDING,  # type: ignore[arg-type]
+            nulls_last=True,
         )  # fmt: skip
         return [to_message(doc) for doc in docs]
 
@@ -126,7 +128,7 @@ class MongoMessages:
         with storage_errors("count messages"):
             rows = {str(doc["_id"]): doc for doc in self._messages.aggregate(pipeline)}
         return {
-            rid: {"n": int(rows[rid]["n"]), "last": rows[rid]["last"]}
+            rid: {"n": int(rows[rid]["n"]), "last": timestamp(rows[rid]["last"])}
             if rid in rows
             else {"n": 0, "last": None}
             for rid in room_ids
@@ -135,8 +137,9 @@ class MongoMessages:
     def _count_since(self, room_id: str, after: datetime) -> tuple[int, datetime | None]:
         query = {"room_id": oid(room_id), "created_at": {"$gt": after}}
         with storage_errors("count new messages"):
-            times = [doc["created_at"] for doc in self._messages.find(query, {"created_at": 1})]
-        return len(times), max(times, default=None)
+            rows = self._messages.find(query, {"created_at": 1})
+            times = [timestamp(doc.get("created_at")) for doc in rows]
+        return len(times), max((at for at in times if at is not None), default=None)
 
     def _update(self, query: Document, changes: Document) -> Message | None:
         if query["_id"] is None:

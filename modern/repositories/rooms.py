@@ -12,7 +12,8 @@ from pymongo.collection import Collection
 
 from modern.domain import Key, Room, RoomRef
 from modern.repositories.cache import Cache
-from modern.repositories.mongo import Document, find_by_ids, oid, oids, storage_errors, to_room
+from modern.repositories.documents import to_room, to_room_ref
+from modern.repositories.mongo import Document, find_by_ids, oid, oids, storage_errors
 from modern.repositories.scans import newest_first
 from modern.wire import now_ms
 
@@ -20,6 +21,9 @@ POPULAR_KEY = "home:popular_rooms"
 # How many of the most-joined rooms are cached; suggestions filter the caller's rooms
 # out of them and fall back to a direct query when too few are left.
 POPULAR_CACHED = 40
+# `$size` fails the whole aggregation on a room whose `member_ids` is not a list
+# (legacy's data may hold anything): such a room ranks as having no members.
+_MEMBER_COUNT = {"$cond": [{"$isArray": "$member_ids"}, {"$size": "$member_ids"}, 0]}
 
 
 class MongoRooms:
@@ -61,9 +65,7 @@ class MongoRooms:
             return None
         with storage_errors("find room"):
             doc = self._rooms.find_one({"_id": target}, {"last_message_at": 1})
-        if doc is None:
-            return None
-        return {"id": str(doc["_id"]), "last_message_at": doc.get("last_message_at")}
+        return to_room_ref(doc) if doc is not None else None
 
     def get_many(self, room_ids: Sequence[str]) -> dict[str, Room]:
         """Rooms by id (batched `$in`); unknown ids are left out."""
@@ -141,7 +143,7 @@ class MongoRooms:
         match: Document = {"member_ids": {"$ne": exclude}} if exclude is not None else {}
         pipeline: list[Document] = [
             {"$match": match},
-            {"$project": {"members": {"$size": {"$ifNull": ["$member_ids", []]}}}},
+            {"$project": {"members": _MEMBER_COUNT}},
             {"$sort": {"members": -1, "_id": 1}},
             {"$limit": limit},
         ]

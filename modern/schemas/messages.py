@@ -35,7 +35,7 @@ class MessagePublic(Strict):
     room_id: ObjectIdStr
     author_id: ObjectIdStr
     text: str
-    created_at: Timestamp
+    created_at: Timestamp | None  # null: stored without a date (legacy's data)
     edited_at: Timestamp | None
     deleted: bool
     reactions: dict[str, list[ObjectIdStr]]
