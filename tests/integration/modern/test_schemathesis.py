@@ -6,20 +6,19 @@ schema through the proxy). Schemathesis generates requests for every operation â
 valid and invalid bodies, parameters and ids â€” with a caller's bearer token; half
 of the cases aim their path ids at real objects (a user, a room, messages), so the
 writes and reads behind the 404s run too. Bounded in examples per operation so the
-module stays well under a minute; `scripts/schemathesis_modern.py` runs a longer pass.
+module stays well under a minute; `scripts/schemathesis_modern.py` runs a longer pass
+with Schemathesis' own CLI.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import schemathesis
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -27,40 +26,17 @@ from schemathesis.checks import not_a_server_error
 
 from modern.app import app
 from tests.integration.modern.client import PASSWORD, Account, Api
-from tests.support.servers import RunningServer, run_app
+from tests.support.openapi_proxy import proxy_in_front_of
+from tests.support.servers import RunningServer
 
 EXAMPLES_PER_OPERATION = 12
 _turn = itertools.count()
 
 
-def route_table(openapi: dict[str, Any], modern_url: str) -> dict[str, Any]:
-    """Every operation of `openapi` at stage `modern` (one route per path), and the
-    schema itself. Legacy is named because the table requires it; nothing goes there."""
-    routes = [{"id": "openapi", "methods": ["GET"], "path": "/openapi.json", "stage": "modern"}]
-    for number, (path, operations) in enumerate(sorted(openapi["paths"].items())):
-        methods = sorted(method.upper() for method in operations)
-        routes.append({"id": f"op-{number}", "methods": methods, "path": path, "stage": "modern"})
-    upstream = {"url": modern_url, "timeout": 10}
-    return {"version": 1, "upstreams": {"legacy": upstream, "modern": upstream}, "routes": routes}
-
-
-def run_proxy_over(routes: dict[str, Any], routes_file: Path) -> Any:
-    routes_file.write_text(yaml.safe_dump(routes, sort_keys=False))
-    env = {
-        "STRANGLER_ROUTES": str(routes_file),
-        "REDIS_URL": "",
-        "STRANGLER_ADMIN_TOKEN": "",
-        "LEGACY_URL": "",
-        "MODERN_URL": "",
-    }
-    return run_app("proxy.app:app", env=env, ready_path="/_strangler/healthz")
-
-
 @pytest.fixture(scope="module")
 def proxied(server: RunningServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    openapi = httpx.get(f"{server.url}/openapi.json", timeout=10).json()
     routes_file = tmp_path_factory.mktemp("schemathesis") / "routes.yaml"
-    with run_proxy_over(route_table(openapi, server.url), routes_file) as proxy:
+    with proxy_in_front_of(server.url, routes_file) as proxy:
         yield proxy.url
 
 
