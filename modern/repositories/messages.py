@@ -11,6 +11,7 @@ from pymongo.collection import Collection
 
 from modern.domain import Key, Message, Room, RoomRef
 from modern.repositories.cache import Cache
+from modern.repositories.documents import reactions as read_reactions
 from modern.repositories.documents import timestamp, to_message
 from modern.repositories.mongo import Document, oid, oids, storage_errors
 from modern.repositories.scans import newest_first
@@ -65,10 +66,19 @@ class MongoMessages:
     def replace_reactions(
         self, message: Message, reactions: dict[str, list[str]]
     ) -> Message | None:
-        """Compare-and-set: None when the stored reactions are no longer `message`'s."""
-        stored = message["reactions"] or {"$in": [{}, None]}  # legacy may leave it unset
-        current = {"_id": oid(message["id"]), "reactions": stored}
-        return self._update(current, {"reactions": reactions})
+        """Compare-and-set: None when the stored reactions are no longer `message`'s.
+
+        The condition is the stored value as read, not `message`'s rendering of it: what
+        legacy stored may not be in the rendered shape (unset, or holding values that
+        are not ids), and comparing with the rendering would never match.
+        """
+        target = oid(message["id"])
+        with storage_errors("find message"):
+            doc = self._messages.find_one({"_id": target}, {"reactions": 1})
+        stored = doc.get("reactions") if doc is not None else None
+        if doc is None or read_reactions(stored) != message["reactions"]:
+            return None
+        return self._update({"_id": target, "reactions": stored}, {"reactions": reactions})
 
     def newest_page(self, room: RoomRef, before: Key | None, limit: int) -> list[Message]:
         """Newest first, strictly older than `before`, in bounded windows back from the

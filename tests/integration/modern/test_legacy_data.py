@@ -183,6 +183,25 @@ def test_missing_fields_read_as_defaults_and_keep_their_place(
     assert [r["id"] for r in ok(api.get(me, f"/api/users/{me.id}/rooms"))] == [str(room_id)]
 
 
+def test_reactions_stored_in_another_shape_can_still_be_toggled(
+    api: Api, db: Database[dict[str, Any]]
+) -> None:
+    """The toggle's compare-and-set compares with what is stored, not its rendering."""
+    me = api.register("reacts")
+    room = api.room(me, "reacts")
+    shapes: list[Any] = [{"👍": [me.id, 7], "x": "no list"}, "junk", None, [me.id], {}]
+    for shape in shapes:
+        message_id = db.messages.insert_one(
+            {"room_id": ObjectId(room["id"]), "author_id": ObjectId(me.id), "text": "t",
+             "created_at": datetime.now(UTC), "reactions": shape}
+        ).inserted_id  # fmt: skip
+        path = f"/api/messages/{message_id}/reactions"
+        reply = api.http.post(path, json={"emoji": "🎉"}, headers=me.headers)
+        before = {"👍": [me.id]} if isinstance(shape, dict) and shape else {}
+        assert ok(reply)["reactions"] == {**before, "🎉": [me.id]}, shape
+        assert db.messages.find_one({"_id": message_id})["reactions"] == {**before, "🎉": [me.id]}
+
+
 def test_the_shadow_comparison_is_told_of_legacy_500_against_modern_200() -> None:
     routes = {route.id: route for route in load_routes(REPO_ROOT / "routes.yaml").config.routes}
     for route_id in [*READ_ROUTES, "search"]:
