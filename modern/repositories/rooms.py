@@ -12,7 +12,7 @@ from pymongo.collection import Collection
 
 from modern.domain import Key, Room, RoomRef
 from modern.repositories.cache import Cache
-from modern.repositories.documents import to_room, to_room_ref
+from modern.repositories.documents import refs, to_room, to_room_ref
 from modern.repositories.mongo import Document, find_by_ids, oid, oids, storage_errors
 from modern.repositories.scans import newest_first
 from modern.wire import now_ms
@@ -100,10 +100,22 @@ class MongoRooms:
         return rooms[:limit]
 
     def add_member(self, room_id: str, user_id: str) -> Room | None:
+        self._members_as_list(room_id)
         return self._update(room_id, {"$addToSet": {"member_ids": oid(user_id)}})
 
     def remove_member(self, room_id: str, user_id: str) -> Room | None:
+        self._members_as_list(room_id)
         return self._update(room_id, {"$pull": {"member_ids": oid(user_id)}})
+
+    def _members_as_list(self, room_id: str) -> None:
+        """Store `member_ids` as the list it renders as when it is not one (null, a single
+        id, anything legacy's data holds): `$addToSet` and `$pull` fail on a non-list."""
+        odd = {"_id": oid(room_id), "member_ids": {"$exists": True, "$not": {"$type": "array"}}}
+        with storage_errors("update room"):
+            doc = self._rooms.find_one(odd, {"member_ids": 1})
+            if doc is not None:
+                members = oids(refs(doc["member_ids"]))
+                self._rooms.update_one(odd, {"$set": {"member_ids": members}})
 
     def touch_last_message(self, room_id: str, at: datetime) -> None:
         # $max, not $set: of two concurrent posts the older must not win the last write.

@@ -202,6 +202,19 @@ def test_reactions_stored_in_another_shape_can_still_be_toggled(
         assert db.messages.find_one({"_id": message_id})["reactions"] == {**before, "🎉": [me.id]}
 
 
+def test_members_stored_as_a_non_list_can_still_join_and_leave(
+    api: Api, db: Database[dict[str, Any]]
+) -> None:
+    me, other = api.register("joins"), api.register("joins_other")
+    for stored, rendered in [(None, []), ("junk", []), (ObjectId(other.id), [other.id])]:
+        room_id = db.rooms.insert_one({"name": "odd", "member_ids": stored}).inserted_id
+        assert ok(api.get(me, f"/api/rooms/{room_id}"))["member_ids"] == rendered
+        joined = api.http.post(f"/api/rooms/{room_id}/join", headers=me.headers)
+        assert ok(joined)["member_ids"] == [*rendered, me.id]
+        left = api.http.post(f"/api/rooms/{room_id}/leave", headers=me.headers)
+        assert ok(left)["member_ids"] == rendered
+
+
 def test_the_shadow_comparison_is_told_of_legacy_500_against_modern_200() -> None:
     routes = {route.id: route for route in load_routes(REPO_ROOT / "routes.yaml").config.routes}
     for route_id in [*READ_ROUTES, "search"]:
