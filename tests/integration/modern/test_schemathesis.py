@@ -5,7 +5,9 @@ operation at stage `modern`, plus `/openapi.json`, from which Schemathesis loads
 schema through the proxy). Schemathesis generates requests for every operation —
 valid and invalid bodies, parameters and ids — with a caller's bearer token; half
 of the cases aim their path ids at real objects (a user, a room, messages), so the
-writes and reads behind the 404s run too. Bounded in examples per operation so the
+writes and reads behind the 404s run too; that room also holds values only legacy
+stores (NaN text and the like), which failed 4 of these operations before modern
+read stored documents tolerantly. Bounded in examples per operation so the
 module stays well under a minute; `scripts/schemathesis_modern.py` runs a longer pass
 with Schemathesis' own CLI.
 """
@@ -14,11 +16,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pymongo
 import pytest
 import schemathesis
+from bson import ObjectId
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -41,17 +46,40 @@ def proxied(server: RunningServer, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture(scope="module")
-def world(proxied: str) -> Iterator[dict[str, Any]]:
-    """A caller through the proxy, with a room and messages to aim ids at."""
+def world(proxied: str, module_db: str) -> Iterator[dict[str, Any]]:
+    """A caller through the proxy, with a room and messages to aim ids at; the room
+    also holds what legacy may have stored (NaN, a number and an object for text, a
+    profile with Infinity and a `javascript:` avatar), so reads render those too."""
     with httpx.Client(base_url=proxied, timeout=30) as http:
         api = Api(http)
         me, other = api.register("st"), api.register("st_other")
         room = api.room(me, "st-room")
         api.join(other, room["id"])
         messages = [api.post(me, room["id"], f"m{i}")["id"] for i in range(4)]
+        messages += store_legacy_oddities(module_db, room["id"], other.id)
         yield {"me": me, "api": api, "ids": {
             "user_id": me.id, "room_id": room["id"], "message_id": messages,
         }}  # fmt: skip
+
+
+def store_legacy_oddities(mongo_uri: str, room_id: str, user_id: str) -> list[str]:
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_uri, tz_aware=True)
+    try:
+        db = client.get_default_database()
+        db.users.update_one(
+            {"_id": ObjectId(user_id)},
+            {"$set": {"bio": float("inf"), "avatar_url": "javascript:alert(1)"}},
+        )
+        now = datetime.now(UTC)
+        ids = db.messages.insert_many(
+            {"room_id": ObjectId(room_id), "author_id": ObjectId(user_id), "text": text,
+             "created_at": now, "edited_at": None, "deleted": False, "reactions": {}}
+            for text in (float("nan"), 42, {"a": [float("-inf")]})
+        ).inserted_ids  # fmt: skip
+        db.rooms.update_one({"_id": ObjectId(room_id)}, {"$set": {"last_message_at": now}})
+        return [str(message_id) for message_id in ids]
+    finally:
+        client.close()
 
 
 @pytest.fixture(scope="module")
