@@ -34,14 +34,16 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from strangler.embedded_db import EmbeddedMongo  # noqa: E402
+from tests.support.legacy_oddities import store_legacy_oddities  # noqa: E402
 from tests.support.openapi_proxy import proxy_in_front_of  # noqa: E402
 from tests.support.servers import run_app  # noqa: E402
 
 PASSWORD = "correct horse battery"
 
 
-def seed(base_url: str) -> str:
-    """A caller with a room (joined by a second user) and a few messages; its token."""
+def seed(base_url: str, mongo_uri: str) -> str:
+    """A caller with a room (joined by a second user) and a few messages, some of them
+    holding what only legacy stores (NaN text…); the caller's token."""
     with httpx.Client(base_url=base_url, timeout=60) as http:
         tokens = []
         for name in ("st_caller", "st_other"):
@@ -55,6 +57,7 @@ def seed(base_url: str) -> str:
         for i in range(5):
             path = f"/api/rooms/{room['id']}/messages"
             http.post(path, json={"text": f"m{i}"}, headers=me).raise_for_status()
+        store_legacy_oddities(mongo_uri, room["id"], room["member_ids"][0])
         return tokens[0]
 
 
@@ -69,7 +72,7 @@ def main(extra: list[str]) -> int:
         modern = stack.enter_context(run_app("modern.app:app", env=env))
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         proxy = stack.enter_context(proxy_in_front_of(modern.url, workdir / "routes.yaml"))
-        token = seed(proxy.url)
+        token = seed(proxy.url, mongo_uri)
         command = [
             str(Path(sys.executable).with_name("st")), "run", f"{proxy.url}/openapi.json",
             "-H", f"Authorization: Bearer {token}",

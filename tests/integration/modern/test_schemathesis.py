@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import pymongo
 import pytest
 import schemathesis
-from bson import ObjectId
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -31,6 +28,7 @@ from schemathesis.checks import not_a_server_error
 
 from modern.app import app
 from tests.integration.modern.client import PASSWORD, Account, Api
+from tests.support.legacy_oddities import store_legacy_oddities
 from tests.support.openapi_proxy import proxy_in_front_of
 from tests.support.servers import RunningServer
 
@@ -60,26 +58,6 @@ def world(proxied: str, module_db: str) -> Iterator[dict[str, Any]]:
         yield {"me": me, "api": api, "ids": {
             "user_id": me.id, "room_id": room["id"], "message_id": messages,
         }}  # fmt: skip
-
-
-def store_legacy_oddities(mongo_uri: str, room_id: str, user_id: str) -> list[str]:
-    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_uri, tz_aware=True)
-    try:
-        db = client.get_default_database()
-        db.users.update_one(
-            {"_id": ObjectId(user_id)},
-            {"$set": {"bio": float("inf"), "avatar_url": "javascript:alert(1)"}},
-        )
-        now = datetime.now(UTC)
-        ids = db.messages.insert_many(
-            {"room_id": ObjectId(room_id), "author_id": ObjectId(user_id), "text": text,
-             "created_at": now, "edited_at": None, "deleted": False, "reactions": {}}
-            for text in (float("nan"), 42, {"a": [float("-inf")]})
-        ).inserted_ids  # fmt: skip
-        db.rooms.update_one({"_id": ObjectId(room_id)}, {"$set": {"last_message_at": now}})
-        return [str(message_id) for message_id in ids]
-    finally:
-        client.close()
 
 
 @pytest.fixture(scope="module")
