@@ -70,7 +70,10 @@ class MongoMessages:
 
         The condition is the stored value as read, not `message`'s rendering of it: what
         legacy stored may not be in the rendered shape (unset, or holding values that
-        are not ids), and comparing with the rendering would never match.
+        are not ids), and comparing with the rendering would never match. A stored map
+        with a `$`-prefixed key (legacy takes any emoji) cannot be compared in a query
+        at all (the key reads as an operator): that one write is unconditional, as every
+        write of legacy's is.
         """
         target = oid(message["id"])
         with storage_errors("find message"):
@@ -78,7 +81,10 @@ class MongoMessages:
         stored = doc.get("reactions") if doc is not None else None
         if doc is None or read_reactions(stored) != message["reactions"]:
             return None
-        return self._update({"_id": target, "reactions": stored}, {"reactions": reactions})
+        current: Document = {"_id": target}
+        if not _has_operator_key(stored):
+            current["reactions"] = {"$eq": stored}
+        return self._update(current, {"reactions": reactions})
 
     def newest_page(self, room: RoomRef, before: Key | None, limit: int) -> list[Message]:
         """Newest first, strictly older than `before`, in bounded windows back from the
@@ -170,3 +176,12 @@ class MongoMessages:
         """Drop what a message write changes here: its room's latest messages (the
         count snapshot corrects itself, see `counts`)."""
         self._cache.delete(latest_key(room_id))
+
+
+def _has_operator_key(value: Any) -> bool:
+    """True when `value` holds a mapping key starting with `$`, at any depth."""
+    if isinstance(value, dict):
+        return any(str(k).startswith("$") or _has_operator_key(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(map(_has_operator_key, value))
+    return False

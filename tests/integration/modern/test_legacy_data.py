@@ -202,6 +202,23 @@ def test_reactions_stored_in_another_shape_can_still_be_toggled(
         assert db.messages.find_one({"_id": message_id})["reactions"] == {**before, "🎉": [me.id]}
 
 
+def test_operator_like_emoji_from_legacy_do_not_break_modern_reactions(
+    api: Api, legacy: httpx.Client
+) -> None:
+    me = api.register("dollar")
+    room = api.room(me, "dollar")
+    message = api.post(me, room["id"], "react to me")
+    path = f"/api/messages/{message['id']}/reactions"
+    for emoji in ("$where", "$gt"):  # legacy stores any emoji as a key of the map
+        stored = legacy.post(path, json={"emoji": emoji}, headers=me.headers)
+        assert stored.status_code == 200 and emoji in stored.json()["reactions"]
+    reply = api.http.post(path, json={"emoji": "👍"}, headers=me.headers)
+    assert ok(reply)["reactions"] == {"$where": [me.id], "$gt": [me.id], "👍": [me.id]}
+    for refused in ("$where", "a\x00b", "\n", ""):
+        answer = api.http.post(path, json={"emoji": refused}, headers=me.headers)
+        assert answer.status_code == 422, (refused, answer.text)
+
+
 def test_members_stored_as_a_non_list_can_still_join_and_leave(
     api: Api, db: Database[dict[str, Any]]
 ) -> None:
