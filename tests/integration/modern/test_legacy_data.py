@@ -232,6 +232,22 @@ def test_members_stored_as_a_non_list_can_still_join_and_leave(
         assert ok(left)["member_ids"] == rendered
 
 
+def test_sessions_stored_in_odd_shapes_are_no_sessions(
+    api: Api, db: Database[dict[str, Any]]
+) -> None:
+    me = api.register("sessions")
+    later = datetime(2100, 1, 1, tzinfo=UTC)
+    for token, session in {
+        "t-string-expiry": {"user_id": ObjectId(me.id), "expires_at": "2100-01-01"},
+        "t-no-user": {"expires_at": later},
+        "t-odd-user": {"user_id": [me.id], "expires_at": later},
+        "t-nan-expiry": {"user_id": ObjectId(me.id), "expires_at": float("nan")},
+    }.items():
+        db.sessions.insert_one({"token": token, **session})
+        reply = api.http.get("/api/home", headers={"Authorization": f"Bearer {token}"})
+        assert reply.status_code == 401, (token, reply.text)
+
+
 def test_the_shadow_comparison_is_told_of_legacy_500_against_modern_200() -> None:
     routes = {route.id: route for route in load_routes(REPO_ROOT / "routes.yaml").config.routes}
     for route_id in [*READ_ROUTES, "search"]:
