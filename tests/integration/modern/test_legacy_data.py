@@ -12,11 +12,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pymongo
 import pytest
+import yaml
 from bson import ObjectId
 from pymongo.database import Database
 
@@ -252,6 +254,44 @@ def test_the_shadow_comparison_is_told_of_legacy_500_against_modern_200() -> Non
     routes = {route.id: route for route in load_routes(REPO_ROOT / "routes.yaml").config.routes}
     for route_id in [*READ_ROUTES, "search"]:
         assert [500, 200] in routes[route_id].compare.equivalent_statuses, route_id
+
+
+def test_the_proxy_counts_legacy_500_against_modern_200_as_intended(
+    api: Api,
+    legacy: httpx.Client,
+    server: RunningServer,
+    redis_url: str,
+    module_prefix: str,
+    tmp_path: Path,
+) -> None:
+    """The repository's own compare rules, applied by a real proxy in shadow: a room
+    holding a NaN message is `intended` (declared), never `mismatched`."""
+    repo = yaml.safe_load((REPO_ROOT / "routes.yaml").read_text())
+    shadowed = [r for r in repo["routes"] if r["id"] in ("get-room", "list-messages")]
+    upstreams = {"legacy": {"url": str(legacy.base_url).rstrip("/")}, "modern": {"url": server.url}}
+    table = tmp_path / "routes.yaml"
+    table.write_text(yaml.safe_dump({"version": 1, "upstreams": upstreams, "routes": shadowed}))
+    env = {
+        "STRANGLER_ROUTES": str(table), "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": module_prefix + "proxy:", "STRANGLER_ADMIN_TOKEN": "admin-token",
+        "LEGACY_URL": "", "MODERN_URL": "",
+    }  # fmt: skip
+    me = api.register("shadowed")
+    room = api.room(me, "shadowed")
+    assert raw_json(legacy, "POST", f"/api/rooms/{room['id']}/messages", '{"text": NaN}', me) == 500
+    with (
+        run_app("proxy.app:app", env=env, ready_path="/_strangler/healthz") as proxy,
+        httpx.Client(base_url=proxy.url, timeout=30) as http,
+    ):
+        for path in (f"/api/rooms/{room['id']}", f"/api/rooms/{room['id']}/messages"):
+            assert http.get(path, headers=me.headers).status_code == 500  # users get legacy's
+
+        def counts() -> dict[str, tuple[int, int]]:
+            admin = {"Authorization": "Bearer admin-token"}
+            routes = http.get("/_strangler/api/status", headers=admin).json()["routes"]
+            return {r["id"]: (r["shadow"]["intended"], r["shadow"]["mismatched"]) for r in routes}
+
+        eventually(counts, {"get-room": (1, 0), "list-messages": (1, 0)})
 
 
 # -- legacy's holes, absent in modern -------------------------------------------------------
