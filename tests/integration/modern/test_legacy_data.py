@@ -3,8 +3,10 @@
 Legacy and modern run on one database, as in a migration: legacy stores hostile
 values through its own API (NaN, Infinity, objects and numbers in string fields,
 huge strings, `javascript:` avatars), then modern renders them by the rules of
-docs/wire-contract.md ("Reading what legacy stored"). The holes themselves are shown
-on legacy (it keeps them on purpose) and refused by modern.
+docs/wire-contract.md ("Reading what legacy stored"); a proxy in shadow, with the
+repository's compare rules, counts legacy's 500 against modern's 200 as intended.
+The holes themselves are shown on legacy (it keeps them on purpose) and refused by
+modern.
 """
 
 from __future__ import annotations
