@@ -2,7 +2,8 @@
 
 Repositories build them from BSON documents; services read and return them; the API
 renders them with `modern.wire`. The keys are exactly the wire fields, so rendering is
-a timestamp conversion and nothing else.
+a timestamp conversion and nothing else. A timestamp is None where the stored value
+is not a date (`modern.repositories.documents`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ class User(TypedDict):
     display_name: str | None
     bio: str | None
     avatar_url: str | None
-    created_at: datetime
+    created_at: datetime | None
     last_seen_at: datetime | None
 
 
@@ -28,7 +29,7 @@ class Room(TypedDict):
     topic: str | None
     owner_id: str
     member_ids: list[str]
-    created_at: datetime
+    created_at: datetime | None
     last_message_at: datetime | None
 
 
@@ -37,7 +38,7 @@ class Message(TypedDict):
     room_id: str
     author_id: str
     text: str
-    created_at: datetime
+    created_at: datetime | None
     edited_at: datetime | None
     deleted: bool
     reactions: dict[str, list[str]]

@@ -1,6 +1,8 @@
 """Data access: the only code that touches pymongo, bson and redis.
 
-- `mongo.py`: id parsing, BSON document -> domain dict mapping, driver error wrapping.
+- `mongo.py`: id parsing, batched id lookups, driver error wrapping.
+- `documents.py`: BSON document -> domain dict, tolerant of whatever legacy stored
+  (NaN, wrong types, missing fields, huge strings), by the documented reading rules.
 - `indexes.py`: every index, created idempotently at start-up, each with its query.
 - `scans.py`: range-bounded keyset scans (the SecantusDB `sort().limit()` quirk).
 - `users.py`, `sessions.py`, `rooms.py`, `messages.py`: one repository per collection,

@@ -34,6 +34,7 @@ from pymongo.database import Database
 from pymongo.errors import OperationFailure, PyMongoError
 
 from modern.domain import Change, MessageWritten, RoomWritten, UserWritten
+from modern.repositories.documents import refs
 from modern.repositories.mongo import Document
 
 log = logging.getLogger("modern.changes")
@@ -70,7 +71,7 @@ def enable_pre_images(database: Database[Document]) -> bool:
 
 
 def _ids(doc: Mapping[str, Any] | None) -> frozenset[str]:
-    return frozenset(str(member) for member in (doc or {}).get("member_ids") or ())
+    return frozenset(refs((doc or {}).get("member_ids")))
 
 
 def to_change(event: Mapping[str, Any]) -> Change | None:

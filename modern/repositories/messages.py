@@ -11,7 +11,9 @@ from pymongo.collection import Collection
 
 from modern.domain import Key, Message, Room, RoomRef
 from modern.repositories.cache import Cache
-from modern.repositories.mongo import Document, oid, oids, storage_errors, to_message
+from modern.repositories.documents import reactions as read_reactions
+from modern.repositories.documents import timestamp, to_message
+from modern.repositories.mongo import Document, oid, oids, storage_errors
 from modern.repositories.scans import newest_first
 
 # A count snapshot stays right as messages are added (see `MongoMessages.counts`), so it
@@ -74,18 +76,34 @@ class MongoMessages:
     def replace_reactions(
         self, message: Message, reactions: dict[str, list[str]]
     ) -> Message | None:
-        """Compare-and-set: None when the stored reactions are no longer `message`'s."""
-        stored = message["reactions"] or {"$in": [{}, None]}  # legacy may leave it unset
-        current = {"_id": oid(message["id"]), "reactions": stored}
+        """Compare-and-set: None when the stored reactions are no longer `message`'s.
+
+        The condition is the stored value as read, not `message`'s rendering of it: what
+        legacy stored may not be in the rendered shape (unset, or holding values that
+        are not ids), and comparing with the rendering would never match. A stored map
+        with a `$`-prefixed key (legacy takes any emoji) cannot be compared in a query
+        at all (the key reads as an operator): that one write is unconditional, as every
+        write of legacy's is.
+        """
+        target = oid(message["id"])
+        with storage_errors("find message"):
+            doc = self._messages.find_one({"_id": target}, {"reactions": 1})
+        stored = doc.get("reactions") if doc is not None else None
+        if doc is None or read_reactions(stored) != message["reactions"]:
+            return None
+        current: Document = {"_id": target}
+        if not _has_operator_key(stored):
+            current["reactions"] = {"$eq": stored}
         return self._update(current, {"reactions": reactions})
 
     def newest_page(self, room: RoomRef, before: Key | None, limit: int) -> list[Message]:
         """Newest first, strictly older than `before`, in bounded windows back from the
-        room's last activity."""
+        room's last activity; messages stored without a date come last (the oldest)."""
         position = (before[0], oid(before[1])) if before is not None else None
         docs = newest_first(
             self._messages, {"room_id": oid(room["id"])}, "created_at", limit=limit,
             after=position, anchor=room["last_message_at"], tie=DESCENDING,  # type: ignore[arg-type]
+            nulls_last=True,
         )  # fmt: skip
         return [to_message(doc) for doc in docs]
 
@@ -141,7 +159,7 @@ class MongoMessages:
         with storage_errors("count messages"):
             rows = {str(doc["_id"]): doc for doc in self._messages.aggregate(pipeline)}
         return {
-            rid: {"n": int(rows[rid]["n"]), "last": rows[rid]["last"]}
+            rid: {"n": int(rows[rid]["n"]), "last": timestamp(rows[rid]["last"])}
             if rid in rows
             else {"n": 0, "last": None}
             for rid in room_ids
@@ -150,8 +168,9 @@ class MongoMessages:
     def _count_since(self, room_id: str, after: datetime) -> tuple[int, datetime | None]:
         query = {"room_id": oid(room_id), "created_at": {"$gt": after}}
         with storage_errors("count new messages"):
-            times = [doc["created_at"] for doc in self._messages.find(query, {"created_at": 1})]
-        return len(times), max(times, default=None)
+            rows = self._messages.find(query, {"created_at": 1})
+            times = [timestamp(doc.get("created_at")) for doc in rows]
+        return len(times), max((at for at in times if at is not None), default=None)
 
     def _update(self, query: Document, changes: Document) -> Message | None:
         if query["_id"] is None:
@@ -172,3 +191,12 @@ class MongoMessages:
         """Drop what a message write changes here: its room's latest messages (the
         count snapshot corrects itself, see `counts`)."""
         self._cache.delete(latest_key(room_id))
+
+
+def _has_operator_key(value: Any) -> bool:
+    """True when `value` holds a mapping key starting with `$`, at any depth."""
+    if isinstance(value, dict):
+        return any(str(k).startswith("$") or _has_operator_key(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(map(_has_operator_key, value))
+    return False

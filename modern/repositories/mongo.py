@@ -1,8 +1,11 @@
-"""pymongo plumbing shared by the repositories: id parsing, document mapping, error wrapping."""
+"""pymongo plumbing shared by the repositories: id parsing, batched lookups, error wrapping.
+
+Turning stored documents into domain values is `modern.repositories.documents`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -12,7 +15,6 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError as MongoDuplicateKeyError
 from pymongo.errors import PyMongoError
 
-from modern.domain import Message, Room, User
 from modern.errors import DuplicateKeyError, StorageError
 
 Document = dict[str, Any]
@@ -58,40 +60,3 @@ def storage_errors(action: str) -> Iterator[None]:
         raise DuplicateKeyError(f"{action}: duplicate key") from exc
     except PyMongoError as exc:
         raise StorageError(f"{action}: {exc}") from exc
-
-
-def to_user(doc: Mapping[str, Any]) -> User:
-    return {
-        "id": str(doc["_id"]),
-        "username": doc["username"],
-        "display_name": doc.get("display_name"),
-        "bio": doc.get("bio"),
-        "avatar_url": doc.get("avatar_url"),
-        "created_at": doc["created_at"],
-        "last_seen_at": doc.get("last_seen_at"),
-    }
-
-
-def to_room(doc: Mapping[str, Any]) -> Room:
-    return {
-        "id": str(doc["_id"]),
-        "name": doc["name"],
-        "topic": doc.get("topic"),
-        "owner_id": str(doc["owner_id"]),
-        "member_ids": [str(member) for member in doc.get("member_ids", [])],
-        "created_at": doc["created_at"],
-        "last_message_at": doc.get("last_message_at"),
-    }
-
-
-def to_message(doc: Mapping[str, Any]) -> Message:
-    return {
-        "id": str(doc["_id"]),
-        "room_id": str(doc["room_id"]),
-        "author_id": str(doc["author_id"]),
-        "text": "" if doc.get("deleted") else doc.get("text", ""),
-        "created_at": doc["created_at"],
-        "edited_at": doc.get("edited_at"),
-        "deleted": bool(doc.get("deleted", False)),
-        "reactions": {emoji: list(ids) for emoji, ids in (doc.get("reactions") or {}).items()},
-    }

@@ -12,7 +12,8 @@ from pymongo.collection import Collection
 
 from modern.domain import Key, Room, RoomRef
 from modern.repositories.cache import Cache
-from modern.repositories.mongo import Document, find_by_ids, oid, oids, storage_errors, to_room
+from modern.repositories.documents import refs, to_room, to_room_ref
+from modern.repositories.mongo import Document, find_by_ids, oid, oids, storage_errors
 from modern.repositories.scans import newest_first
 from modern.wire import now_ms
 
@@ -20,6 +21,9 @@ POPULAR_KEY = "home:popular_rooms"
 # How many of the most-joined rooms are cached; suggestions filter the caller's rooms
 # out of them and fall back to a direct query when too few are left.
 POPULAR_CACHED = 40
+# `$size` fails the whole aggregation on a room whose `member_ids` is not a list
+# (legacy's data may hold anything): such a room ranks as having no members.
+_MEMBER_COUNT = {"$cond": [{"$isArray": "$member_ids"}, {"$size": "$member_ids"}, 0]}
 
 
 class MongoRooms:
@@ -61,9 +65,7 @@ class MongoRooms:
             return None
         with storage_errors("find room"):
             doc = self._rooms.find_one({"_id": target}, {"last_message_at": 1})
-        if doc is None:
-            return None
-        return {"id": str(doc["_id"]), "last_message_at": doc.get("last_message_at")}
+        return to_room_ref(doc) if doc is not None else None
 
     def get_many(self, room_ids: Sequence[str]) -> dict[str, Room]:
         """Rooms by id (batched `$in`); unknown ids are left out."""
@@ -98,10 +100,22 @@ class MongoRooms:
         return rooms[:limit]
 
     def add_member(self, room_id: str, user_id: str) -> Room | None:
+        self._members_as_list(room_id)
         return self._update(room_id, {"$addToSet": {"member_ids": oid(user_id)}})
 
     def remove_member(self, room_id: str, user_id: str) -> Room | None:
+        self._members_as_list(room_id)
         return self._update(room_id, {"$pull": {"member_ids": oid(user_id)}})
+
+    def _members_as_list(self, room_id: str) -> None:
+        """Store `member_ids` as the list it renders as when it is not one (null, a single
+        id, anything legacy's data holds): `$addToSet` and `$pull` fail on a non-list."""
+        odd = {"_id": oid(room_id), "member_ids": {"$exists": True, "$not": {"$type": "array"}}}
+        with storage_errors("update room"):
+            doc = self._rooms.find_one(odd, {"member_ids": 1})
+            if doc is not None:
+                members = oids(refs(doc["member_ids"]))
+                self._rooms.update_one(odd, {"$set": {"member_ids": members}})
 
     def touch_last_message(self, room_id: str, at: datetime) -> None:
         # $max, not $set: of two concurrent posts the older must not win the last write.
@@ -141,7 +155,7 @@ class MongoRooms:
         match: Document = {"member_ids": {"$ne": exclude}} if exclude is not None else {}
         pipeline: list[Document] = [
             {"$match": match},
-            {"$project": {"members": {"$size": {"$ifNull": ["$member_ids", []]}}}},
+            {"$project": {"members": _MEMBER_COUNT}},
             {"$sort": {"members": -1, "_id": 1}},
             {"$limit": limit},
         ]

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pymongo.collection import Collection
 
+from modern.repositories.documents import ref, timestamp
 from modern.repositories.mongo import Document, oid, storage_errors
 
 
@@ -25,9 +26,10 @@ class MongoSessions:
         # expiry is checked here (the TTL monitor deletes expired sessions eventually).
         with storage_errors("find session"):
             doc = self._sessions.find_one({"token": token}, {"user_id": 1, "expires_at": 1})
-        if doc is None or doc.get("expires_at") is None or doc["expires_at"] <= now:
-            return None
-        return str(doc["user_id"])
+        expires_at = timestamp(doc.get("expires_at")) if doc is not None else None
+        if doc is None or expires_at is None or expires_at <= now:
+            return None  # a session stored without a date (not one of ours) is no session
+        return ref(doc.get("user_id"))
 
     def delete(self, token: str) -> None:
         with storage_errors("delete session"):

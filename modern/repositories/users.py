@@ -13,6 +13,7 @@ from pymongo.collection import Collection
 
 from modern.domain import User
 from modern.repositories.cache import Cache
+from modern.repositories.documents import to_user
 from modern.repositories.mongo import (
     USER_PROJECTION,
     Document,
@@ -20,7 +21,6 @@ from modern.repositories.mongo import (
     oid,
     oids,
     storage_errors,
-    to_user,
 )
 from modern.repositories.scans import newest_first
 from modern.wire import now_ms
@@ -131,7 +131,8 @@ class MongoUsers:
             rows = list(self._users.find({}, {"username": 1}).limit(DIRECTORY_MAX + 1))
         if len(rows) > DIRECTORY_MAX:
             return {"rows": None}
-        return {"rows": sorted([row["username"], str(row["_id"])] for row in rows)}
+        users = map(to_user, rows)  # usernames as they render: any stored type sorts
+        return {"rows": sorted([user["username"], user["id"]] for user in users)}
 
     def search(self, q: str, after: str | None, limit: int) -> list[User]:
         pattern = {"$regex": re.escape(q), "$options": "i"}
@@ -173,5 +174,5 @@ class MongoUsers:
         case-insensitive pattern): one pass, sorted here, without an index walk."""
         with storage_errors("search users"):
             docs = list(self._users.find(query, USER_PROJECTION))
-        docs.sort(key=lambda doc: (doc["username"], doc["_id"]))
-        return [to_user(doc) for doc in docs[:limit]]
+        users = sorted(map(to_user, docs), key=lambda user: (user["username"], user["id"]))
+        return users[:limit]

@@ -27,7 +27,11 @@ class MessageUpdate(Strict):
 
 
 class ReactionToggle(Strict):
-    emoji: Annotated[str, Field(min_length=1, max_length=16)]
+    # The emoji becomes a key of the stored reactions map: BSON refuses a NUL in a key,
+    # and a key starting with `$` would read as an operator when the map is compared.
+    emoji: Annotated[
+        str, Field(min_length=1, max_length=16, pattern=r"^[^$\x00-\x1f\x7f][^\x00-\x1f\x7f]*$")
+    ]
 
 
 class MessagePublic(Strict):
@@ -35,7 +39,7 @@ class MessagePublic(Strict):
     room_id: ObjectIdStr
     author_id: ObjectIdStr
     text: str
-    created_at: Timestamp
+    created_at: Timestamp | None  # null: stored without a date (legacy's data)
     edited_at: Timestamp | None
     deleted: bool
     reactions: dict[str, list[ObjectIdStr]]

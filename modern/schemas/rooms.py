@@ -22,7 +22,7 @@ class RoomPublic(Strict):
     topic: str | None
     owner_id: ObjectIdStr
     member_ids: list[ObjectIdStr]
-    created_at: Timestamp
+    created_at: Timestamp | None  # null: stored without a date (legacy's data)
     last_message_at: Timestamp | None
 
 

@@ -9,6 +9,17 @@ from pydantic import Field, field_validator
 from modern.schemas.base import ObjectIdStr, Strict, Timestamp
 
 DisplayName = Annotated[str, Field(min_length=1, max_length=64)]
+# An absolute http(s) URL with a host and no spaces or control characters: an avatar is
+# put in an <img src> by clients, where `javascript:` or `data:` would run or smuggle
+# content (legacy stores any value; modern refuses them, and never serves one it reads).
+AvatarUrl = Annotated[
+    str,
+    Field(
+        max_length=500,
+        pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[^\x00-\x20\x7f/?#]+[^\x00-\x20\x7f]*$",
+        description="an absolute http:// or https:// URL",
+    ),
+]
 
 
 class UserPublic(Strict):
@@ -17,16 +28,17 @@ class UserPublic(Strict):
     display_name: str | None
     bio: str | None
     avatar_url: str | None
-    created_at: Timestamp
+    created_at: Timestamp | None  # null: stored without a date (legacy's data)
     last_seen_at: Timestamp | None
 
 
 class UserUpdate(Strict):
-    """PATCH /api/users/me: only keys present change; bio and avatar_url may be null."""
+    """PATCH /api/users/me: only keys present change; bio and avatar_url may be null.
+    Each value has the type the contract gives it (strict: no number for a string)."""
 
     display_name: DisplayName | None = None
     bio: Annotated[str, Field(max_length=500)] | None = None
-    avatar_url: Annotated[str, Field(max_length=500)] | None = None
+    avatar_url: AvatarUrl | None = None
 
     @field_validator("display_name", mode="before")
     @classmethod

@@ -44,10 +44,9 @@ class MessagesService:
             raise NotFound(f"no room {room_id!r}")
         if author["id"] not in room["member_ids"]:
             raise Forbidden("only members may post in this room")
-        message = self._messages.insert(
-            room_id=room_id, author_id=author["id"], text=text, now=now_ms()
-        )
-        self._rooms.touch_last_message(room_id, message["created_at"])
+        now = now_ms()
+        message = self._messages.insert(room_id=room_id, author_id=author["id"], text=text, now=now)
+        self._rooms.touch_last_message(room_id, now)
         self._views.message_posted(room)
         self._broadcast("message.created", message)
         return message

@@ -13,7 +13,7 @@ from modern.services.views import ROOM_ORDER, Views, order_of, room_group, stamp
 from modern.wire import now_ms
 
 ROOM_CURSOR = ("datetime?", "id")
-MESSAGE_CURSOR = ("datetime", "id")
+MESSAGE_CURSOR = ("datetime?", "id")  # a message stored without a date: None
 
 
 def room_key(room: Room) -> Key:

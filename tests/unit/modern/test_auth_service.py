@@ -53,3 +53,10 @@ def test_password_format_is_shared_with_legacy() -> None:
     assert not verify_password("other", encoded)
     assert not verify_password("s3cret-pass", "garbage")
     assert not verify_password("s3cret-pass", "md5$1$00$00")
+
+
+def test_a_stored_hash_cannot_make_a_login_hang_or_fail() -> None:
+    """Legacy stores whatever it is given: absurd round counts simply do not match."""
+    _, _, salt, digest = hash_password("pw", iterations=1000).split("$")
+    for rounds in ("0", "-5", str(10**7), str(2**70), "NaN", "1e3"):
+        assert not verify_password("pw", f"pbkdf2_sha256${rounds}${salt}${digest}")
