@@ -38,6 +38,8 @@ class Runtime:
         table: the route table loaded at start.
         redis: the shared client (fakeredis when REDIS_URL is unset).
         shared: True when `redis` is a real server other workers see.
+
+    `draining` turns True when the server has stopped accepting (readyz says so).
     """
 
     def __init__(
@@ -47,6 +49,7 @@ class Runtime:
         self.table = table
         self.redis = redis
         self.shared = shared
+        self.draining = False
         self.upstreams = Upstreams(table.config, settings.upstream_overrides)
         self.stats = Stats(redis, settings.key_prefix)
         self.sink: ShadowSink = NoShadow()

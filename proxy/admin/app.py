@@ -108,6 +108,9 @@ def build_admin(
         runtime = get_runtime()
         if runtime is None:
             return JSONResponse({"status": "starting", "config": False}, status_code=503)
+        if runtime.draining:  # stopping: a load balancer sends new requests elsewhere
+            revision = runtime.table.loaded.revision
+            return JSONResponse({"status": "draining", "config": revision}, status_code=503)
         needed = ["legacy"]
         if any(route.stage != "legacy" for route in runtime.config.routes):
             needed.append("modern")
