@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from strangler.commands.healthcheck import HEALTH_FILE_ENV
 from strangler.errors import CommandError
 from strangler.stack import LOOPBACK, SERVICES, ServiceSpec, app_available
 
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
     import uvicorn
 
 DRAIN_TIMEOUT_ENV = "STRANGLER_DRAIN_TIMEOUT"
-HEALTH_FILE_ENV = "STRANGLER_HEALTH_FILE"
 
 
 def register(subparsers: Any) -> None:

@@ -181,6 +181,7 @@ def test_sigterm_finishes_in_flight_requests_and_refuses_new_ones(proxy: Proxy) 
 def test_sigterm_says_draining_in_readyz_and_closes_websockets_with_1001(
     proxy: Proxy, upstream: RunningServer
 ) -> None:
+    assert _healthcheck(proxy).returncode == 0  # what the image's HEALTHCHECK runs
     with contextlib.ExitStack() as stack:
         sockets = [
             stack.enter_context(
@@ -205,6 +206,16 @@ def test_sigterm_says_draining_in_readyz_and_closes_websockets_with_1001(
     closes = httpx.get(upstream.url + "/ws-closes", timeout=5).json()
     assert all(closes.get(f"drain{n}") == 1001 for n in range(3)), closes
     assert proxy.process.wait(30) == 0
+    stopped = _healthcheck(proxy)
+    assert stopped.returncode == 1 and "nothing serving" in stopped.stderr
+
+
+def _healthcheck(proxy: Proxy) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "STRANGLER_HEALTH_FILE": str(proxy.log.parent / "health.json")}
+    return subprocess.run(
+        [sys.executable, "-m", "strangler.cli", "healthcheck"],
+        env=env, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
 
 
 ACCEPT_SETTLE = 0.5
