@@ -73,10 +73,12 @@ class ProxyApp:
             await self._lifespan(receive, send)
 
     async def drain(self) -> None:
-        """The server stopped accepting: say so in readyz, close WebSockets with 1001."""
+        """The server stopped accepting: say so in readyz, leave the instance registry,
+        close WebSockets with 1001."""
         runtime = self.runtime
         if runtime is not None:
             runtime.draining = True
+            await runtime.instances.stop()
             await runtime.websockets.going_away()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

@@ -16,6 +16,7 @@ import redis.asyncio
 from proxy.config import RoutesConfig, load_routes
 from proxy.exchange import NoShadow, ShadowDeps, ShadowSink
 from proxy.forwarding import Forwarder
+from proxy.instances import Instances
 from proxy.reload import Reloader
 from proxy.routing import RouteTable
 from proxy.settings import Settings
@@ -52,6 +53,7 @@ class Runtime:
         self.draining = False
         self.upstreams = Upstreams(table.config, settings.upstream_overrides)
         self.stats = Stats(redis, settings.key_prefix)
+        self.instances = Instances(redis, settings.key_prefix, lambda: self.table.loaded.revision)
         self.sink: ShadowSink = NoShadow()
         self.forwarder = Forwarder(self.upstreams, self.stats, self.sink)
         self.websockets = WebSocketRelay(self.upstreams, self.stats)
@@ -80,6 +82,7 @@ class Runtime:
             runtime.forwarder.sink = runtime.sink
         await runtime.sink.start()
         runtime.stats.start()
+        runtime.instances.start()
         runtime.reloader.start(client if shared else None, settings.key_prefix)
         return runtime
 
@@ -101,6 +104,7 @@ class Runtime:
         self.table = table  # the one swap; requests in flight hold the old table
 
     async def stop(self) -> None:
+        await self.instances.stop()
         await self.reloader.stop()
         with contextlib.suppress(Exception):
             await self.sink.stop()

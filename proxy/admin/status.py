@@ -113,4 +113,6 @@ async def build_status(runtime: Runtime) -> dict[str, object]:
         "reloads": snap.reloads,
         "upstreams": dict(runtime.upstreams.urls),
         "worker": {"pid": os.getpid(), "shared_counters": runtime.shared},
+        # Every live worker of every instance sharing this Redis, and its revision.
+        "instances": await runtime.instances.view(),
     }
