@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,28 +92,40 @@ class Load:
 
 @contextlib.contextmanager
 def run_proxy(
-    upstream: RunningServer, redis_url: str, prefix: str, directory: Path
+    upstream: RunningServer,
+    redis_url: str,
+    prefix: str,
+    directory: Path,
+    *,
+    port: int | None = None,
+    options: Sequence[str] = (),
 ) -> Iterator[Proxy]:
-    """`strangler serve proxy --workers 2` with its own routes.yaml in `directory`."""
+    """`strangler serve proxy --workers 2 [options]` with its own routes.yaml in `directory`.
+
+    Ready once the master has written its health file (every worker has started):
+    another master on the same port (`--reuse-port`) may answer before this one does.
+    """
     directory.mkdir(exist_ok=True)
     routes = directory / "routes.yaml"
     if not routes.exists():
         routes.write_text(ROUTES)
-    port = free_port()
+    port = port if port is not None else free_port()
+    health = directory / "health.json"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "STRANGLER_ROUTES": str(routes),
            "LEGACY_URL": upstream.url, "MODERN_URL": upstream.url, "REDIS_URL": redis_url,
            "REDIS_KEY_PREFIX": prefix, "STRANGLER_ADMIN_TOKEN": "",
-           "STRANGLER_HEALTH_FILE": str(directory / "health.json")}  # fmt: skip
+           "STRANGLER_HEALTH_FILE": str(health)}  # fmt: skip
     log = directory / "proxy.log"
     with log.open("wb") as output:
         process = spawn(
             [sys.executable, "-m", "strangler.cli", "serve", "proxy", "--port", str(port),
-             "--workers", "2", "--drain-timeout", "10"],
+             "--workers", "2", "--drain-timeout", "10", *options],
             env=env, cwd=REPO_ROOT, output=output,
         )  # fmt: skip
     running = Proxy(process, port, log)
     try:
-        wait_for(lambda: _answers(running.url + "/_strangler/readyz"), 60, running)
+        wait_for(lambda: health.exists(), 60, running)
+        wait_for(lambda: _answers(running.url + "/_strangler/readyz"), 10, running)
         yield running
     finally:
         stop_group(process)
