@@ -31,6 +31,8 @@ TTL_SECONDS = 10.0
 """Several missed beats: a worker that was stopped (or killed) drops out this fast."""
 MAX_LISTED = 100
 """Workers listed in the status document at most (the counts cover them all)."""
+STOP_WAIT_SECONDS = 2.0
+"""The most `stop` waits for a beat in progress (a Redis that does not answer)."""
 
 
 class Instances:
@@ -51,17 +53,20 @@ class Instances:
         self._revisions = f"{prefix}instances:revision"
         self._seen = f"{prefix}instances:seen"
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="strangler-instances-beat")
 
     async def stop(self) -> None:
         """Leave the registry at once: a stopped worker is no longer a voice in it."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        # The loop is told to end rather than cancelled: a cancellation that lands in
+        # the middle of a client call can be swallowed there, and the loop would go on.
+        self._stopping.set()
+        task, self._task = self._task, None
+        if task is not None:
+            with contextlib.suppress(TimeoutError):  # then wait_for has cancelled it
+                await asyncio.wait_for(task, STOP_WAIT_SECONDS)
         with contextlib.suppress(RedisError, OSError):
             async with self.redis.pipeline(transaction=True) as pipe:
                 await pipe.zrem(self._seen, self.id).hdel(self._revisions, self.id).execute()
@@ -95,12 +100,13 @@ class Instances:
         }
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.beat()
             except (RedisError, OSError) as exc:
                 log.warning("instance registry beat failed (retrying): %s", exc)
-            await asyncio.sleep(BEAT_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), BEAT_SECONDS)
 
 
 def _text(value: bytes | str) -> str:
