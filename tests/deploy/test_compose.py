@@ -133,6 +133,7 @@ def test_the_apps_run_from_one_image_and_drain_before_a_kill(
         assert service["build"] == "." and service["image"] == "strangler:local"
         assert service["command"][:3] == ["strangler", "serve", app]
         assert service["healthcheck"]["test"] == ["CMD", "strangler", "healthcheck"]
+        assert service["init"] is True  # signals reach the master; exited processes are reaped
         grace = int(str(service["stop_grace_period"]).removesuffix("s"))
         assert grace > DRAIN_TIMEOUT
 
