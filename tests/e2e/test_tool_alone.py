@@ -103,9 +103,12 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert {"proxy", "strangler"} <= tops
     assert not tops & {"legacy", "modern", "tests", "scripts"}, tops
     venv = base / "venv"
-    _run([sys.executable, "-m", "venv", str(venv)], cwd=base)
-    _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
-          "--only-binary", ":all:", f"{wheel}[ratchet]"], cwd=base)  # fmt: skip
+    # No pip of its own: this pip installs into it (`--python`), without compiling
+    # byte code up front; both only save time, the environment is as clean.
+    _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=base)
+    _run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
+          "--quiet", "--no-compile", "--only-binary", ":all:", f"{wheel}[ratchet]"],
+         cwd=base)  # fmt: skip
     return venv
 
 
