@@ -62,20 +62,27 @@ class Proxy:
 
 @dataclass
 class Load:
-    """Requests on fresh connections from a few threads until stopped; counts outcomes."""
+    """GETs of `paths` in turn, on fresh connections, from a few threads until stopped;
+    counts what was sent per path and every outcome that was not a 200."""
 
     url: str
+    paths: Sequence[str] = ("/echo",)
+    headers: dict[str, str] = field(default_factory=dict)
     ok: int = 0
+    sent: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self) -> None:
         host, port = self.url.removeprefix("http://").split(":")
+        turn = 0
         while not self.stop.is_set():
+            path = self.paths[turn % len(self.paths)]
+            turn += 1
             connection = http.client.HTTPConnection(host, int(port), timeout=10)
             try:
-                connection.request("GET", "/echo", headers={"Connection": "close"})
+                connection.request("GET", path, headers={**self.headers, "Connection": "close"})
                 reply = connection.getresponse()
                 reply.read()
                 outcome = None if reply.status == 200 else f"status {reply.status}"
@@ -84,6 +91,7 @@ class Load:
             finally:
                 connection.close()
             with self.lock:
+                self.sent[path] = self.sent.get(path, 0) + 1
                 if outcome is None:
                     self.ok += 1
                 else:
@@ -99,21 +107,24 @@ def run_proxy(
     *,
     port: int | None = None,
     options: Sequence[str] = (),
+    routes_text: str = ROUTES,
+    modern: RunningServer | None = None,
 ) -> Iterator[Proxy]:
     """`strangler serve proxy --workers 2 [options]` with its own routes.yaml in `directory`.
 
-    Ready once the master has written its health file (every worker has started):
+    `upstream` is legacy, `modern` (default: the same server) is modern. Ready once
+    the master has written its health file (every worker has started):
     another master on the same port (`--reuse-port`) may answer before this one does.
     """
     directory.mkdir(exist_ok=True)
     routes = directory / "routes.yaml"
     if not routes.exists():
-        routes.write_text(ROUTES)
+        routes.write_text(routes_text)
     port = port if port is not None else free_port()
     health = directory / "health.json"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "STRANGLER_ROUTES": str(routes),
-           "LEGACY_URL": upstream.url, "MODERN_URL": upstream.url, "REDIS_URL": redis_url,
-           "REDIS_KEY_PREFIX": prefix, "STRANGLER_ADMIN_TOKEN": "",
+           "LEGACY_URL": upstream.url, "MODERN_URL": (modern or upstream).url,
+           "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix, "STRANGLER_ADMIN_TOKEN": "",
            "STRANGLER_HEALTH_FILE": str(health)}  # fmt: skip
     log = directory / "proxy.log"
     with log.open("wb") as output:
