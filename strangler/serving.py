@@ -13,7 +13,8 @@
   and only then drains the old ones: the kernel's accept queue is never without a
   reader, so no connection is refused or reset. The new workers are new processes,
   so they load the code and the configuration as they are on disk now: SIGHUP is
-  also how an upgrade is applied on one machine.
+  also how an upgrade is applied on one machine. `strangler restart` sends it and
+  waits for the outcome, which the master records in the health file.
 
 Workers are spawned processes running `DrainingServer` (uvicorn's `Server`, with a
 stop sequence of its own: stop accepting, tell the app, let just-accepted
@@ -170,6 +171,8 @@ class _Master:
     current: list[_Worker] = field(default_factory=list)
     draining: list[_Worker] = field(default_factory=list)
     pending: list[int] = field(default_factory=list)
+    restarts: int = 0
+    last_restart: str | None = None  # "ok" or "abandoned", for `strangler restart`
 
     def spawn(self) -> _Worker:
         ready = self.context.Event()
@@ -217,16 +220,21 @@ class _Master:
     def _restart(self) -> None:
         """New workers first; the old ones drain only once every new one is ready."""
         fresh = [self.spawn() for _ in range(self.served.workers)]
+        self.restarts += 1
         if not self._wait_ready(fresh):
             log.error("restart abandoned: a new worker did not start; the old ones keep serving")
             for worker in fresh:
                 self._terminate(worker)
             self.draining.extend(fresh)
+            self.last_restart = "abandoned"
+            self._write_health_file()
             return
         old, self.current = self.current, fresh
         for worker in old:
             self._terminate(worker)
         self.draining.extend(old)
+        self.last_restart = "ok"
+        self._write_health_file()
         log.info("restarted: %d new worker(s) serving, %d draining", len(fresh), len(old))
 
     def _reap(self) -> None:
@@ -275,7 +283,9 @@ class _Master:
             return
         config = self.served.config
         record = {"app": config.app, "pid": os.getpid(),
-                  "url": health_url(config.host, config.port, self.served.health_path)}  # fmt: skip
+                  "url": health_url(config.host, config.port, self.served.health_path),
+                  "workers": len(self.current), "restarts": self.restarts,
+                  "last_restart": self.last_restart}  # fmt: skip
         temporary = self.served.health_file.with_suffix(".tmp")
         temporary.write_text(json.dumps(record))
         temporary.replace(self.served.health_file)

@@ -36,7 +36,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    url = args.url or _recorded_url()
+    url = args.url or str(read_health_record().get("url"))
     try:
         with urllib.request.urlopen(url, timeout=TIMEOUT) as reply:
             status = reply.status
@@ -49,12 +49,16 @@ def run(args: argparse.Namespace) -> int:
     return 0 if status == 200 else UNHEALTHY
 
 
-def _recorded_url() -> str:
+def read_health_record() -> dict[str, object]:
+    """What `strangler serve` recorded: app, master pid, health URL, restarts."""
     path = os.environ.get(HEALTH_FILE_ENV)
     if not path:
-        raise CommandError(f"give a URL, or set {HEALTH_FILE_ENV} for `strangler serve`")
+        raise CommandError(f"set {HEALTH_FILE_ENV} as for `strangler serve` (or give a URL)")
     try:
-        return str(json.loads(Path(path).read_text(encoding="utf-8"))["url"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(record, dict) or "url" not in record:
+            raise ValueError("not a health record")
+        return record
+    except (OSError, ValueError) as exc:
         # Not written yet (still starting) or gone (stopping): unhealthy, not a crash.
         raise CommandError(f"nothing serving: {path}: {exc}", exit_code=UNHEALTHY) from None

@@ -60,6 +60,14 @@ def test_the_drain_timeout_and_grace_period_match(
     grace = set(re.findall(r"stop_grace_period: (\d+s)", COMPOSE))
     assert len(grace) == 1 and f"`stop_grace_period: {grace.pop()}`" in section
     assert "`STRANGLER_DRAIN_TIMEOUT`" in section and "`--drain-timeout`" in section
+    (health_file,) = re.findall(
+        r"STRANGLER_HEALTH_FILE=(\S+)", (REPO_ROOT / "Dockerfile").read_text()
+    )
+    assert f"`{health_file}`" in section
+    assert (
+        "`strangler restart`" in section
+        and "docker compose exec proxy strangler restart" in section
+    )
 
 
 def test_the_smoke_script_checks_what_the_readme_lists(section: str) -> None:
