@@ -28,12 +28,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import json
 import logging
 import multiprocessing
 import os
 import signal
 import socket
+import sys
 import time
 from dataclasses import dataclass, field
 from multiprocessing.context import SpawnProcess
@@ -67,6 +69,7 @@ READY_TIMEOUT = 120.0
 """How long a restart waits for a new worker's start-up before giving up on it."""
 _TICK = 0.1
 _KILL_MARGIN = 5.0
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -147,13 +150,25 @@ async def _drain_app(config: uvicorn.Config) -> None:
         log.exception("the app's drain() failed; stopping anyway")
 
 
-def _worker_main(config: uvicorn.Config, sock: socket.socket, ready: Event) -> None:
+def _worker_main(config: uvicorn.Config, sock: socket.socket, ready: Event, master: int) -> None:
     """A spawned worker: serve on the master's socket until told to stop."""
     # A restart is the master's business: a hangup reaching the whole process group
     # (a closed terminal) must not kill the workers. An app may still claim SIGHUP.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    _drain_when_orphaned(master)
     config.configure_logging()
     DrainingServer(config, ready).run(sockets=[sock])
+
+
+def _drain_when_orphaned(master: int) -> None:
+    """Have Linux send this worker SIGTERM when its master dies (even by SIGKILL), so
+    no orphan keeps serving on the shared socket; a master already gone means now."""
+    if sys.platform != "linux":
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != master:
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 @dataclass(eq=False)
@@ -177,7 +192,9 @@ class _Master:
     def spawn(self) -> _Worker:
         ready = self.context.Event()
         process = self.context.Process(
-            target=_worker_main, args=(self.served.config, self.sock, ready), daemon=False
+            target=_worker_main,
+            args=(self.served.config, self.sock, ready, os.getpid()),
+            daemon=False,
         )
         process.start()
         return _Worker(process, ready)

@@ -3,7 +3,7 @@
 Requests in flight when the signal arrives finish; new connections are refused at
 once (never accepted and left hanging); readyz says `draining` on a connection
 that was already open; WebSockets close with 1001 on both sides; the master exits 0
-and the health check then fails.
+and the health check then fails. A master killed outright takes its workers along.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import pytest
 import websockets.sync.client
 
 from tests.e2e.serving.proxies import Proxy
+from tests.support.processes import process_gone
 from tests.support.servers import RunningServer
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
@@ -115,3 +116,17 @@ def _status_of(connection: http.client.HTTPConnection) -> int:
         return reply.status
     finally:
         connection.close()
+
+
+def test_workers_drain_and_exit_when_their_master_is_killed(proxy: Proxy) -> None:
+    workers = proxy.workers()
+    assert len(workers) == 2
+    os.kill(proxy.process.pid, signal.SIGKILL)
+    proxy.process.wait(10)
+    # No orphan keeps serving on the socket: Linux tells each worker its master died.
+    deadline = time.monotonic() + 20
+    while not all(process_gone(pid) for pid in workers):
+        assert time.monotonic() < deadline, "a worker outlived its master"
+        time.sleep(0.1)
+    with pytest.raises(httpx.TransportError):
+        httpx.get(proxy.url + "/echo", timeout=5)
