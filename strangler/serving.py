@@ -173,6 +173,8 @@ def _drain_when_orphaned(master: int) -> None:
 
 @dataclass(eq=False)
 class _Worker:
+    """One spawned worker; `ready` is set by it once it serves."""
+
     process: SpawnProcess
     ready: Event
     stopping_since: float | None = None
@@ -180,6 +182,9 @@ class _Worker:
 
 @dataclass
 class _Master:
+    """The master's state: the socket, the workers serving (`current`), those draining,
+    and the signals received but not yet acted on (handlers only queue them)."""
+
     served: Served
     sock: socket.socket
     context: Any = field(default_factory=lambda: multiprocessing.get_context("spawn"))
