@@ -5,6 +5,8 @@ data path (`Forwarder` for HTTP, `WebSocketRelay` for WebSockets) with the route
 table in force at that moment. No middleware stack wraps it. The admin app
 (Starlette) answers under `/_strangler/`. The ASGI lifespan builds the `Runtime`
 (routes, upstream sessions, Redis, shadow sink, reload triggers) and tears it down.
+`drain()` is the server's word that it has stopped accepting (`strangler serve` on
+SIGTERM or a restart): readyz turns false and open WebSockets close with 1001.
 """
 
 from __future__ import annotations
@@ -69,6 +71,15 @@ class ProxyApp:
                 await runtime.websockets(scope, receive, send, runtime.table)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
+
+    async def drain(self) -> None:
+        """The server stopped accepting: say so in readyz, leave the instance registry,
+        close WebSockets with 1001."""
+        runtime = self.runtime
+        if runtime is not None:
+            runtime.draining = True
+            await runtime.instances.stop()
+            await runtime.websockets.going_away()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -20,6 +20,7 @@ from proxy.forwarding import Forwarder
 from proxy.guardrail import Guardrail
 from proxy.guardrail.readiness import shadow_readiness
 from proxy.history import HistoryRecorder, HistoryStore, RouteFigures
+from proxy.instances import Instances
 from proxy.reload import LoadFailure, Reloader, first_table
 from proxy.routing import RouteTable
 from proxy.settings import Settings
@@ -45,6 +46,8 @@ class Runtime:
         shared: True when `redis` is a real server other workers see.
         applied: the record of applied tables (with a shared Redis only).
         refused: why routes.yaml was refused at start (the table is then the last applied).
+
+    `draining` turns True when the server has stopped accepting (readyz says so).
     """
 
     def __init__(
@@ -61,8 +64,10 @@ class Runtime:
         self.table = table
         self.redis = redis
         self.shared = shared
+        self.draining = False
         self.upstreams = Upstreams(table.config, settings.upstream_overrides)
         self.stats = Stats(redis, settings.key_prefix)
+        self.instances = Instances(redis, settings.key_prefix, lambda: self.table.loaded.revision)
         self.sink: ShadowSink = NoShadow()
         self.guardrail = Guardrail(
             redis, settings.key_prefix, lambda: self.table, shadow_readiness(lambda: self.sink)
@@ -127,6 +132,7 @@ class Runtime:
         with contextlib.suppress(Exception):  # Redis away: the background round retries
             await runtime.guardrail.refresh()
         runtime.guardrail.start()
+        runtime.instances.start()
         runtime.reloader.start(client if shared else None, settings.key_prefix)
         runtime.recorder.start()
         return runtime
@@ -161,6 +167,7 @@ class Runtime:
 
     async def stop(self) -> None:
         await self.recorder.stop()
+        await self.instances.stop()
         await self.reloader.stop()
         await self.guardrail.stop()
         if self.applied is not None:

@@ -6,7 +6,8 @@ subprotocols, query string and end-to-end headers go to the upstream handshake; 
 the upstream refuses, the client's handshake is refused with the upstream's status
 (through the `websocket.http.response` extension when the server offers it, else a
 plain 403). Text and binary frames and close codes cross in both directions; pings
-are answered by each side's own server, as ASGI does not expose them.
+are answered by each side's own server, as ASGI does not expose them. When the
+server stops (`going_away`), every open relay closes both sides with 1001.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ __all__ = ["WebSocketRelay"]
 
 log = logging.getLogger("strangler.proxy.websockets")
 
+GOING_AWAY = 1001  # RFC 6455: the server is going down; a client reconnects elsewhere
 MAX_MESSAGE = 16 * 1024 * 1024  # uvicorn's default ws_max_size on the client side
 HANDSHAKE_TIMEOUT = 10.0
 _RESERVED_CLOSE_CODES = frozenset({1004, 1005, 1006, 1015})
@@ -58,6 +60,19 @@ class WebSocketRelay:
     def __init__(self, upstreams: Upstreams, stats: Stats) -> None:
         self.upstreams = upstreams
         self.stats = stats
+        self._open: set[asyncio.Event] = set()
+        self._closed = asyncio.Condition()
+
+    async def going_away(self) -> None:
+        """Close every open relay with 1001 on both sides; returns once they are closed.
+
+        The caller bounds the wait: a relay stuck writing to a dead client must not
+        hold up the server's stop.
+        """
+        for going in list(self._open):
+            going.set()
+        async with self._closed:
+            await self._closed.wait_for(lambda: not self._open)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, table: RouteTable) -> None:
         started = time.perf_counter()
@@ -110,24 +125,41 @@ class WebSocketRelay:
             await _refuse(scope, send, 502, public_message(502), fwd.request_id)
             return
         self.stats.request(route_id, target, time.perf_counter() - started)
-        async with contextlib.AsyncExitStack() as stack:
-            stack.push_async_callback(upstream.close)
-            await send({"type": "websocket.accept", "subprotocol": upstream.protocol})
-            await _relay(receive, send, upstream)
+        going = asyncio.Event()
+        self._open.add(going)
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                stack.push_async_callback(upstream.close)
+                await send({"type": "websocket.accept", "subprotocol": upstream.protocol})
+                await _relay(receive, send, upstream, going)
+        finally:
+            self._open.discard(going)
+            async with self._closed:
+                self._closed.notify_all()
 
 
-async def _relay(receive: Receive, send: Send, upstream: aiohttp.ClientWebSocketResponse) -> None:
-    """Pump frames both ways until either side closes, then close the other side."""
+async def _relay(
+    receive: Receive, send: Send, upstream: aiohttp.ClientWebSocketResponse, going: asyncio.Event
+) -> None:
+    """Pump frames both ways until either side closes, then close the other side;
+    when `going` is set first, close both with 1001."""
     client_task = asyncio.create_task(_client_to_upstream(receive, upstream))
     upstream_task = asyncio.create_task(_upstream_to_client(upstream, send))
+    going_task = asyncio.create_task(going.wait())
     done, pending = await asyncio.wait(
-        {client_task, upstream_task}, return_when=asyncio.FIRST_COMPLETED
+        {client_task, upstream_task, going_task}, return_when=asyncio.FIRST_COMPLETED
     )
     for task in pending:
         task.cancel()
     for task in pending:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
+    if going_task in done and not (client_task in done or upstream_task in done):
+        with contextlib.suppress(Exception):
+            await upstream.close(code=GOING_AWAY)
+        with contextlib.suppress(Exception):
+            await send({"type": "websocket.close", "code": GOING_AWAY})
+        return
     for task in done:
         if not task.cancelled() and task.exception() is not None:
             log.warning("WebSocket relay ended with %r", task.exception())

@@ -17,6 +17,11 @@ from collections.abc import Sequence
 from strangler import commands
 from strangler.errors import CommandError
 
+# Modules that come with an optional extra, and the extra that brings them: a command
+# that needs one says which `pip install` fixes it instead of printing a traceback.
+OPTIONAL_MODULES = {"importlinter": "ratchet", "grimp": "ratchet"}
+MISSING_EXTRA = 2
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -40,6 +45,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as exc:
         print(f"strangler: {exc}", file=sys.stderr)
         return exc.exit_code
+    except ModuleNotFoundError as exc:
+        extra = OPTIONAL_MODULES.get((exc.name or "").partition(".")[0])
+        if extra is None:
+            raise
+        print(
+            f"strangler: {args.command} needs the {extra!r} extra "
+            f"(missing module {exc.name}): pip install 'strangler[{extra}]'",
+            file=sys.stderr,
+        )
+        return MISSING_EXTRA
     except KeyboardInterrupt:
         return 130
 

@@ -56,6 +56,9 @@ POLL_MS = 500
 RETRY_SECONDS = 2.0
 OPEN_TIMEOUT_SECONDS = 10.0
 REDELIVER_AFTER_SECONDS = 1.0
+# The most `stop` waits for the thread: a worker's exit is never held up longer. The
+# thread is a daemon, so one stuck in a blocking call (server selection) dies with it.
+STOP_WAIT_SECONDS = 1.0
 
 Listener = Callable[[Change], None]
 
@@ -125,7 +128,7 @@ class MongoChangeFeed:
         the views they guard expire with their TTL)."""
         self._stop.set()
         if self._thread.is_alive():
-            self._thread.join(timeout=POLL_MS / 1000 * 4)
+            self._thread.join(timeout=STOP_WAIT_SECONDS)
 
     def _run(self) -> None:
         token: Mapping[str, Any] | None = None

@@ -130,6 +130,10 @@ def build_admin(
         if runtime is None:
             body = {"status": "starting", "config": False, "request_id": request_id}
             return JSONResponse(body, status_code=503, headers={"x-request-id": request_id})
+        if runtime.draining:  # stopping: a load balancer sends new requests elsewhere
+            revision = runtime.table.loaded.revision
+            body = {"status": "draining", "config": revision, "request_id": request_id}
+            return JSONResponse(body, status_code=503, headers={"x-request-id": request_id})
         needed = ["legacy"]
         if any(route.stage != "legacy" for route in runtime.config.routes):
             needed.append("modern")

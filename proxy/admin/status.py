@@ -238,4 +238,6 @@ async def build_status(runtime: Runtime) -> dict[str, object]:
         "upstreams": dict(runtime.upstreams.urls),
         "upstream_health": await _upstream_health(runtime),
         "worker": {"pid": os.getpid(), "shared_counters": runtime.shared},
+        # Every live worker of every instance sharing this Redis, and its revision.
+        "instances": await runtime.instances.view(),
     }

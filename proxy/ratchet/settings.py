@@ -1,8 +1,11 @@
 """Where the ratchet looks: `[tool.strangler.ratchet]` of the repository's pyproject.toml.
 
-Every key has a default that fits this repository, so a team only writes the keys
-that differ. The table is read strictly (an unknown key is an error) because a typo
-such as `legacy_ap = …` would otherwise silently fall back to the default app.
+The legacy inventory's source has no default: the ratchet imports only an app the
+user named (`legacy_app`) or reads an OpenAPI document (`legacy_openapi`), never a
+bundled example, so a repository without either gets one message saying what to
+write, and the CLI exits 2. The other keys have defaults (routes.yaml, migration.lock,
+`modern`). The table is read strictly (an unknown key is an error) because a typo
+such as `legacy_ap = …` would otherwise silently count as "no settings".
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from pathlib import Path
 
 __all__ = [
     "DEFAULT_BASELINE",
-    "DEFAULT_LEGACY_APP",
     "DEFAULT_MODERN_PACKAGE",
     "DEFAULT_ROUTES",
     "RatchetConfigError",
@@ -21,7 +23,6 @@ __all__ = [
     "load_settings",
 ]
 
-DEFAULT_LEGACY_APP = "legacy.app:app"
 DEFAULT_ROUTES = "routes.yaml"
 DEFAULT_BASELINE = "migration.lock"
 DEFAULT_MODERN_PACKAGE = "modern"
@@ -89,7 +90,9 @@ def load_settings(root: str | Path) -> RatchetSettings:
             "choose one inventory source"
         )
     openapi = table.get("legacy_openapi")
-    legacy_app = None if openapi else table.get("legacy_app", DEFAULT_LEGACY_APP)
+    legacy_app = table.get("legacy_app")
+    if not openapi and not legacy_app:
+        raise RatchetConfigError(_needs_a_source(pyproject, has_table=bool(table)))
     return RatchetSettings(
         root=root,
         pyproject=pyproject,
@@ -98,6 +101,15 @@ def load_settings(root: str | Path) -> RatchetSettings:
         routes=root / table.get("routes", DEFAULT_ROUTES),
         baseline=root / table.get("baseline", DEFAULT_BASELINE),
         modern_package=table.get("modern_package", DEFAULT_MODERN_PACKAGE),
+    )
+
+
+def _needs_a_source(pyproject: Path, *, has_table: bool) -> str:
+    where = "sets neither legacy_app nor legacy_openapi" if has_table else "is missing"
+    return (
+        f"{pyproject}: [tool.strangler.ratchet] {where}; the ratchet needs the legacy "
+        'inventory: legacy_app = "package.module:app" (an import string for the legacy '
+        'ASGI app) or legacy_openapi = "openapi.json" (an OpenAPI document: file or URL)'
     )
 
 
