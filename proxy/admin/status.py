@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from redis.exceptions import RedisError
+
 from proxy.config import STAGES, CanaryRule, Route, rollback_expired
-from proxy.counters import budget
+from proxy.counters import budget, limit
 from proxy.guardrail.report import route_fields
 from proxy.readiness import CANARY_PASS, RecentTraffic, ShadowEvidence, readiness
 from proxy.stats import LATENCY_BUCKETS, UNMAPPED_ROUTE, WINDOW_SECONDS, Snapshot, percentile
@@ -188,6 +190,15 @@ def _evidence(shadow: dict[str, object] | None) -> ShadowEvidence | None:
     return ShadowEvidence(bool(verdict["holds"]), str(verdict["reason"]), bool(verdict["enough"]))
 
 
+async def _instances(runtime: Runtime) -> dict[str, object]:
+    """Which config revision every instance serves, or why that is not known now."""
+    try:
+        async with limit(REDIS_BUDGET):
+            return await runtime.instances.view()
+    except (RedisError, OSError) as exc:
+        return {"agree": None, "unavailable": f"Redis did not answer: {exc!r}"}
+
+
 async def build_status(runtime: Runtime) -> dict[str, object]:
     """The whole status document (the README's `api/status` fields)."""
     table = runtime.table
@@ -239,5 +250,5 @@ async def build_status(runtime: Runtime) -> dict[str, object]:
         "upstream_health": await _upstream_health(runtime),
         "worker": {"pid": os.getpid(), "shared_counters": runtime.shared},
         # Every live worker of every instance sharing this Redis, and its revision.
-        "instances": await runtime.instances.view(),
+        "instances": await _instances(runtime),
     }
