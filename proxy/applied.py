@@ -126,7 +126,7 @@ def lock_positions(path: Path | None) -> dict[str, Position] | None:
         words = line.split()
         if len(words) in (5, 6) and words[0] == "route" and words[4] in STAGES:
             percent = _percent(words[5]) if len(words) == 6 else None
-            positions[words[1]] = Position(words[4], percent)  # type: ignore[arg-type]
+            positions[words[1]] = Position(words[4], percent)
     return positions
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from time import perf_counter
 
@@ -108,6 +108,8 @@ class Forwarder:
             return
         matched = table.match(method, path)
         route: Route | None
+        params: dict[str, str]
+        target: Target
         limit = DEFAULT_BODY_LIMIT
         tee: Tee | None = None
         if matched is None:
@@ -419,7 +421,7 @@ class Forwarder:
 
 
 async def _with_retries(
-    attempt: partial[Awaitable[UpstreamResponse]], method: str, body: RequestBody
+    attempt: Callable[[], Awaitable[UpstreamResponse]], method: str, body: RequestBody
 ) -> UpstreamResponse:
     """Send once; again (up to `RETRY_ATTEMPTS` in all) while nothing was answered and
     the request is safe to replay."""

@@ -18,7 +18,7 @@ import os
 import socket
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from redis.exceptions import WatchError
 
@@ -100,7 +100,7 @@ class Store:
         async with self.redis.pipeline(transaction=True) as pipe:
             try:
                 await pipe.watch(key)
-                current = await pipe.get(key)
+                current = cast("bytes | None", await pipe.get(key))  # replies are not decoded
                 if not accept(current):
                     return False
                 pipe.multi()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import redis.asyncio
@@ -98,7 +99,7 @@ class OutcomeStore:
     def counts(self, route_id: str) -> dict[str, int]:
         """Totals as last read from Redis plus this worker's unconfirmed deltas."""
         merged = dict(self._totals.get(route_id, {}))
-        buffers = [self._pending.get(route_id, {})]
+        buffers: list[Mapping[str, int]] = [self._pending.get(route_id, {})]
         sending = self._writer.in_doubt
         if sending is not None:
             buffers.append(sending.increments.get(self.counts_key(route_id), {}))

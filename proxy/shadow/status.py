@@ -49,7 +49,7 @@ def _fields(counts: Mapping[str, int], route: Route) -> list[dict[str, object]]:
         for name, count in counts.items()
         if name.startswith("diff:") and count > 0
     ]
-    rows.sort(key=lambda r: (-int(r["diffs"]), str(r["path"])))  # type: ignore[call-overload]
+    rows.sort(key=lambda r: (-int(r["diffs"]), str(r["path"])))  # type: ignore[call-overload]  # diffs is an int (built above)
     return rows[:TOP_FIELDS]
 
 
@@ -113,11 +113,12 @@ def _evidence(route: Route, windows: Mapping[str, object] | None) -> dict[str, o
             "match_rate_lower_bound": 0.0,
             "evidence": {"holds": False, "reason": "no evidence window yet", "enough": False},
         }
-    recent: Mapping[str, int] = windows["recent"]  # type: ignore[assignment]
+    # `Windows.read()` returns these shapes under these keys (a Mapping[str, object]).
+    recent: Mapping[str, int] = windows["recent"]  # type: ignore[assignment]  # see above
     bound, holds, reason = evidence_verdict(route, recent)
-    closed: list[tuple[Window, Mapping[str, int]]] = windows["closed"]  # type: ignore[assignment]
+    closed: list[tuple[Window, Mapping[str, int]]] = windows["closed"]  # type: ignore[assignment]  # see above
     return {
-        "window": _window(current, windows["counts"]),  # type: ignore[arg-type]
+        "window": _window(current, windows["counts"]),  # type: ignore[arg-type]  # see above
         "recent": {
             "comparisons": route.shadow.recent_comparisons,
             "hours": route.shadow.recent_hours,
@@ -145,7 +146,7 @@ def build_status(
     total = compared(counts)
     good = counts.get("matched", 0) + counts.get("intended", 0)
     evidence = _evidence(route, windows)
-    verdict: dict[str, object] = evidence["evidence"]  # type: ignore[assignment]
+    verdict: dict[str, object] = evidence["evidence"]  # type: ignore[assignment]  # built by _evidence
     holds, reason = bool(verdict["holds"]), str(verdict["reason"])
     if holds and route.stage != "shadow":
         holds, reason = False, f"route is at {route.stage}: its shadow evidence no longer decides"

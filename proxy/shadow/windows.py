@@ -281,7 +281,7 @@ class Windows:
                                 self.recent_key(route.id, dropped),
                             )
                     pipe.delete(key)
-                    pipe.hset(key, mapping=window_fields(opened))
+                    pipe.hset(key, mapping=window_fields(opened))  # type: ignore[arg-type]  # redis-py's mapping key type is invariant
                     await pipe.execute()
                     log.info("shadow: %s evidence window %d opened: %s", route.id, next_id, reason)
                     return opened
