@@ -8,7 +8,7 @@ GET    api/routes/{id}/history     the audit log: trips, clears, autopilot steps
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -20,9 +20,21 @@ from proxy.guardrail.store import HISTORY_LIMIT
 
 if TYPE_CHECKING:
     from proxy.config import Route
-    from proxy.runtime import Runtime
+    from proxy.guardrail.engine import Guardrail
+    from proxy.routing import RouteTable
 
 __all__ = ["guardrail_routes"]
+
+
+class Runtime(Protocol):
+    """What these endpoints read of the worker's runtime (`proxy.runtime.Runtime`). A
+    protocol, not an import: the runtime imports the guardrail, never the reverse."""
+
+    @property
+    def table(self) -> RouteTable: ...
+
+    @property
+    def guardrail(self) -> Guardrail: ...
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:

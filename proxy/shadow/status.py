@@ -21,8 +21,8 @@ from collections.abc import Iterable, Mapping
 from proxy.config import Route
 from proxy.shadow.noise import NOISE_SAMPLES, compared, is_reported, learning, noisy_fields
 from proxy.shadow.outcomes import OUTCOMES
-from proxy.shadow.stats import percentile, wilson_lower_bound
 from proxy.shadow.window_records import RECENT_CODES, Window
+from proxy.statistics import percentile, wilson_lower_bound
 
 __all__ = ["RECHECK_COUNTS", "build_status", "evidence_verdict", "metrics_text"]
 
