@@ -25,6 +25,7 @@ import redis.exceptions
 
 from proxy.config import STAGES, Position
 from proxy.counters import Outage
+from proxy.redis_replies import text as text_of
 
 if TYPE_CHECKING:
     import redis.asyncio
@@ -72,7 +73,7 @@ class AppliedTables:
             return None
         if text is None or revision is None:
             return None
-        return _text(text), _text(revision)
+        return text_of(text), text_of(revision)
 
     def remember(self, text: str, revision: str) -> None:
         """Record `text` as the table in force (from the background; the newest wins)."""
@@ -137,5 +138,3 @@ def _percent(word: str) -> float | None:
         return None
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -24,6 +24,7 @@ from redis.exceptions import WatchError
 
 from proxy.counters import limit
 from proxy.guardrail.window import READ_SECONDS
+from proxy.redis_replies import int_fields
 
 if TYPE_CHECKING:
     import redis.asyncio
@@ -82,7 +83,7 @@ class Store:
             replies = await pipe.execute()
         overrides = dict(zip(route_ids, replies.pop(0), strict=True)) if route_ids else {}
         pilots = dict(zip(pilot_ids, replies.pop(0), strict=True)) if pilot_ids else {}
-        trips = {_text(k): int(v) for k, v in replies[0].items()}
+        trips = int_fields(replies[0])
         return (
             {k: v for k, v in overrides.items() if v is not None},
             {k: v for k, v in pilots.items() if v is not None},
@@ -178,5 +179,3 @@ class Store:
         return out
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

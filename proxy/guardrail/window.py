@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from proxy.counters import limit
 from proxy.guardrail.histogram import BOUNDS
+from proxy.redis_replies import text
 
 if TYPE_CHECKING:
     import redis.asyncio
@@ -160,7 +161,7 @@ class WindowStore:
             replies = await pipe.execute()
         for reply in replies:
             for raw_name, raw_value in reply.items():
-                name = raw_name.decode() if isinstance(raw_name, bytes) else str(raw_name)
+                name = text(raw_name)
                 target, _, what = name.partition("|")
                 if target not in TARGETS:
                     continue
