@@ -36,7 +36,7 @@ from proxy.shadow.admin import shadow_admin_routes
 from proxy.shadow.compare import Verdict, compare_responses
 from proxy.shadow.diff import Difference, JsonDiffer
 from proxy.shadow.redact import redact
-from proxy.shadow.runner import ShadowService, mirrors
+from proxy.shadow.runner import ShadowService
 from proxy.statistics import wilson_lower_bound
 
 __all__ = [
@@ -46,7 +46,6 @@ __all__ = [
     "Verdict",
     "compare_responses",
     "create_shadow",
-    "mirrors",
     "redact",
     "shadow_admin_routes",
     "wilson_lower_bound",
