@@ -149,14 +149,12 @@ class Forwarder:
         except ClientGone:
             return
         except BodyTooLarge:
-            self.stats.error(route_id, target, 413)
-            self.stats.request(route_id, target, perf_counter() - started)
+            self._account(route_id, target, started, error=413)
             message = f"request body over this route's limit of {limit} bytes"
             await send_error(send, 413, "payload_too_large", message, fwd.request_id)
             return
         except UpstreamFailed as exc:
-            self.stats.error(route_id, target, exc.status)
-            self.stats.request(route_id, target, perf_counter() - started)
+            self._account(route_id, target, started, error=exc.status)
             log.warning("%s %s → %d (%s): %s", method, route_id, exc.status, fwd.request_id, exc)
             self.errors.record(target, exc.status, exc.message, route_id, fwd.request_id)
             await send_error(send, exc.status, exc.code, public_message(exc.status), fwd.request_id)
@@ -166,10 +164,21 @@ class Forwarder:
             complete = await self._relay(resp, send, method, fwd.request_id, response_tee)
         finally:
             resp.release()
-        elapsed = perf_counter() - started
-        self.stats.request(route_id, target, elapsed)
+        elapsed = self._account(route_id, target, started)
         if complete and tee is not None and response_tee is not None and route is not None:
             self._submit(scope, route, params, fwd, tee, resp, response_tee, elapsed)
+
+    def _account(
+        self, route_id: str, target: Target, started: float, *, error: int | None = None
+    ) -> float:
+        """Count one request that got its answer, with the proxy's own error status when
+        the answer was one; the seconds since it `started`. Every outcome of a request
+        is counted here, once."""
+        if error is not None:
+            self.stats.error(route_id, target, error)
+        elapsed = perf_counter() - started
+        self.stats.request(route_id, target, elapsed)
+        return elapsed
 
     def _tee(self, route: Route, method: str) -> Tee | None:
         """A body copier when the shadow sink wants this exchange, else None."""
@@ -226,7 +235,7 @@ class Forwarder:
             await self._relay(resp, send, scope["method"], fwd.request_id, None)
         finally:
             resp.release()
-        self.stats.request(route.id, "modern", perf_counter() - started)
+        self._account(route.id, "modern", started)
         return True
 
     def _timeout(self, route: Route | None, target: Target) -> float:
@@ -248,20 +257,19 @@ class Forwarder:
     ) -> UpstreamResponse:
         """`_open`, its outcome counted for a canary's analysis (before any fallback).
         An open breaker counts as a failure of that upstream: it was failing."""
-        if route is None or route.stage != "canary":
-            return await self._open(
-                target, scope, fwd, body, route, started=started, head_within=head_within
-            )
-        asked = perf_counter()
+        canary = route if route is not None and route.stage == "canary" else None
+        asked = perf_counter() if canary is not None else 0.0
         try:
             resp = await self._open(
                 target, scope, fwd, body, route, started=started, head_within=head_within
             )
         except UpstreamFailed:
-            self.guard.observe(route, target, failed=True, elapsed=perf_counter() - asked)
+            if canary is not None:
+                self.guard.observe(canary, target, failed=True, elapsed=perf_counter() - asked)
             raise
-        elapsed = perf_counter() - asked
-        self.guard.observe(route, target, failed=resp.status >= 500, elapsed=elapsed)
+        if canary is not None:
+            elapsed = perf_counter() - asked
+            self.guard.observe(canary, target, failed=resp.status >= 500, elapsed=elapsed)
         return resp
 
     async def _open(
