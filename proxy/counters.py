@@ -1,8 +1,8 @@
 """Counter increments delivered to Redis exactly once, whatever Redis does.
 
-Both counting modules, `proxy.stats` (traffic) and `proxy.shadow.outcomes`
-(comparisons), count in process on the data path and send the sums from the
-background. Sending is where counts went wrong: when Redis stalls for longer than
+The counting modules, `proxy.stats` (traffic), `proxy.shadow.outcomes`
+(comparisons) and `proxy.guardrail.window` (canary outcomes), count in process on the
+data path and send the sums from the background. Sending is where counts went wrong: when Redis stalls for longer than
 the client waits, the increments can be applied *and* reported as failed, and
 sending them again counts them twice. So a flush here is idempotent:
 
