@@ -28,6 +28,7 @@ up: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/strangler ratchet check
 	$(BIN)/hadolint Dockerfile
 

@@ -25,6 +25,7 @@ import redis.exceptions
 
 from proxy.config import STAGES, Position
 from proxy.counters import Outage
+from proxy.redis_replies import text as text_of
 
 if TYPE_CHECKING:
     import redis.asyncio
@@ -72,7 +73,7 @@ class AppliedTables:
             return None
         if text is None or revision is None:
             return None
-        return _text(text), _text(revision)
+        return text_of(text), text_of(revision)
 
     def remember(self, text: str, revision: str) -> None:
         """Record `text` as the table in force (from the background; the newest wins)."""
@@ -126,7 +127,7 @@ def lock_positions(path: Path | None) -> dict[str, Position] | None:
         words = line.split()
         if len(words) in (5, 6) and words[0] == "route" and words[4] in STAGES:
             percent = _percent(words[5]) if len(words) == 6 else None
-            positions[words[1]] = Position(words[4], percent)  # type: ignore[arg-type]
+            positions[words[1]] = Position(words[4], percent)
     return positions
 
 
@@ -137,5 +138,3 @@ def _percent(word: str) -> float | None:
         return None
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

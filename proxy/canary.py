@@ -63,7 +63,8 @@ def sticky_key(
         return params.get(rule.key or "")
     if sticky == "header":
         wanted = (rule.key or "").lower().encode("latin-1")
-        for name, value in scope["headers"]:
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        for name, value in headers:
             if name.lower() == wanted:
                 return value.decode("latin-1")
         return None

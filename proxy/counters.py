@@ -1,10 +1,10 @@
 """Counter increments delivered to Redis exactly once, whatever Redis does.
 
-Both counting modules, `proxy.stats` (traffic) and `proxy.shadow.outcomes`
-(comparisons), count in process on the data path and send the sums from the
-background. Sending is where counts went wrong: when Redis stalls for longer than
-the client waits, the increments can be applied *and* reported as failed, and
-sending them again counts them twice. So a flush here is idempotent:
+The counting modules, `proxy.stats` (traffic), `proxy.shadow.outcomes`
+(comparisons) and `proxy.guardrail.window` (canary outcomes), count in process on the
+data path and send the sums from the background. Sending is where counts went wrong:
+when Redis stalls for longer than the client waits, the increments can be applied
+*and* reported as failed, and sending them again counts them twice. So a flush here is idempotent:
 
 - each owner gets a writer id of its own and numbers its batches 1, 2, 3, …;
 - a batch is applied in one MULTI/EXEC transaction that also records its number

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from time import perf_counter
 
@@ -121,6 +121,8 @@ class Forwarder:
             return
         matched = table.match(method, path)
         route: Route | None
+        params: dict[str, str]
+        target: Target
         limit = DEFAULT_BODY_LIMIT
         tee: Tee | None = None
         if matched is None:
@@ -166,14 +168,12 @@ class Forwarder:
             await send_error(send, 408, "request_timeout", str(exc), fwd.request_id)
             return
         except BodyTooLarge:
-            self.stats.error(route_id, target, 413)
-            self.stats.request(route_id, target, perf_counter() - started)
+            self._account(route_id, target, started, error=413)
             message = f"request body over this route's limit of {limit} bytes"
             await send_error(send, 413, "payload_too_large", message, fwd.request_id)
             return
         except UpstreamFailed as exc:
-            self.stats.error(route_id, target, exc.status)
-            self.stats.request(route_id, target, perf_counter() - started)
+            self._account(route_id, target, started, error=exc.status)
             log.warning("%s %s → %d (%s): %s", method, route_id, exc.status, fwd.request_id, exc)
             self.errors.record(target, exc.status, exc.message, route_id, fwd.request_id)
             await send_error(send, exc.status, exc.code, public_message(exc.status), fwd.request_id)
@@ -183,10 +183,21 @@ class Forwarder:
             complete = await self._relay(resp, send, method, fwd.request_id, response_tee)
         finally:
             resp.release()
-        elapsed = perf_counter() - started
-        self.stats.request(route_id, target, elapsed)
+        elapsed = self._account(route_id, target, started)
         if complete and tee is not None and response_tee is not None and route is not None:
             self._submit(scope, route, params, fwd, tee, resp, response_tee, elapsed)
+
+    def _account(
+        self, route_id: str, target: Target, started: float, *, error: int | None = None
+    ) -> float:
+        """Count one request that got its answer, with the proxy's own error status when
+        the answer was one; the seconds since it `started`. Every outcome of a request
+        is counted here, once."""
+        if error is not None:
+            self.stats.error(route_id, target, error)
+        elapsed = perf_counter() - started
+        self.stats.request(route_id, target, elapsed)
+        return elapsed
 
     def _tee(self, route: Route, method: str) -> Tee | None:
         """A body copier when the shadow sink wants this exchange, else None."""
@@ -243,7 +254,7 @@ class Forwarder:
             await self._relay(resp, send, scope["method"], fwd.request_id, None)
         finally:
             resp.release()
-        self.stats.request(route.id, "modern", perf_counter() - started)
+        self._account(route.id, "modern", started)
         return True
 
     def _timeout(self, route: Route | None, target: Target) -> float:
@@ -265,20 +276,19 @@ class Forwarder:
     ) -> UpstreamResponse:
         """`_open`, its outcome counted for a canary's analysis (before any fallback).
         An open breaker counts as a failure of that upstream: it was failing."""
-        if route is None or route.stage != "canary":
-            return await self._open(
-                target, scope, fwd, body, route, started=started, head_within=head_within
-            )
-        asked = perf_counter()
+        canary = route if route is not None and route.stage == "canary" else None
+        asked = perf_counter() if canary is not None else 0.0
         try:
             resp = await self._open(
                 target, scope, fwd, body, route, started=started, head_within=head_within
             )
         except UpstreamFailed:
-            self.guard.observe(route, target, failed=True, elapsed=perf_counter() - asked)
+            if canary is not None:
+                self.guard.observe(canary, target, failed=True, elapsed=perf_counter() - asked)
             raise
-        elapsed = perf_counter() - asked
-        self.guard.observe(route, target, failed=resp.status >= 500, elapsed=elapsed)
+        if canary is not None:
+            elapsed = perf_counter() - asked
+            self.guard.observe(canary, target, failed=resp.status >= 500, elapsed=elapsed)
         return resp
 
     async def _open(
@@ -440,7 +450,7 @@ class Forwarder:
 
 
 async def _with_retries(
-    attempt: partial[Awaitable[UpstreamResponse]], method: str, body: RequestBody
+    attempt: Callable[[], Awaitable[UpstreamResponse]], method: str, body: RequestBody
 ) -> UpstreamResponse:
     """Send once; again (up to `RETRY_ATTEMPTS` in all) while nothing was answered and
     the request is safe to replay."""

@@ -8,21 +8,39 @@ An upstream failure is told to the client in generic words (`PUBLIC_MESSAGES`): 
 upstream's address, errno or parser complaint would tell any client how the
 deployment is laid out, and is no use to them. The detail goes to the log and to
 the admin API (`proxy.upstream_errors`), found by the request id.
+
+The admin endpoints answer errors in the same envelope through `error_response` (a
+Starlette response, for handlers that return one).
 """
 
 from __future__ import annotations
 
 import json
 
+from starlette.responses import JSONResponse
+
 from proxy.types import Send
 
-__all__ = ["PUBLIC_MESSAGES", "public_message", "send_error"]
+__all__ = ["PUBLIC_MESSAGES", "error_envelope", "error_response", "public_message", "send_error"]
 
 PUBLIC_MESSAGES: dict[int, str] = {
     502: "the service could not answer this request; quote the request id if you report it",
     503: "the service is briefly unavailable; try again shortly",
     504: "the service took too long to answer; quote the request id if you report it",
 }
+
+
+def error_envelope(code: str, message: str, request_id: str | None = None) -> dict[str, object]:
+    """`{"error": {"code", "message"[, "request_id"]}}`: every error body the proxy writes."""
+    error = {"code": code, "message": message}
+    if request_id is not None:
+        error["request_id"] = request_id
+    return {"error": error}
+
+
+def error_response(status: int, code: str, message: str) -> JSONResponse:
+    """An admin endpoint's error answer."""
+    return JSONResponse(error_envelope(code, message), status_code=status)
 
 
 def public_message(status: int) -> str:
@@ -42,10 +60,7 @@ async def send_error(
     """A JSON error reply. `asgi_type` is `websocket.http.response` to refuse a
     WebSocket handshake with a body (the ASGI extension); `request_id` is echoed in
     the body and the `X-Request-ID` header when there is one."""
-    error = {"code": code, "message": message}
-    if request_id is not None:
-        error["request_id"] = request_id
-    body = json.dumps({"error": error}).encode()
+    body = json.dumps(error_envelope(code, message, request_id)).encode()
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),

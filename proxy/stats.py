@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 import redis.exceptions
 
 from proxy.counters import Batch, CounterWriter, limit
+from proxy.redis_replies import int_fields
 
 if TYPE_CHECKING:
     import redis.asyncio
@@ -283,10 +284,10 @@ class Stats:
         for slot in slots:
             pipe.hgetall(slot)
         replies = await pipe.execute()
-        raw = {name: _decode(reply) for name, reply in zip(_HASHES, replies, strict=False)}
+        raw = {name: int_fields(reply) for name, reply in zip(_HASHES, replies, strict=False)}
         window: dict[str, int] = {}
         for reply in replies[len(_HASHES) :]:
-            for target, n in _decode(reply).items():
+            for target, n in int_fields(reply).items():
                 window[target] = window.get(target, 0) + n
         raw["window"] = window
         return raw
@@ -354,10 +355,3 @@ def _snapshot_of(raw: dict[str, dict[str, int]]) -> Snapshot:
             counts[int(index)] += n
     return snap
 
-
-def _decode(reply: dict[bytes | str, bytes | str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for key, value in reply.items():
-        name = key.decode() if isinstance(key, bytes) else key
-        out[name] = int(value)
-    return out

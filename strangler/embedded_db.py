@@ -128,8 +128,8 @@ class EmbeddedMongo:
             # then stops the server in order (no half-written store).
             self._process = spawn(command, output=output)
         finally:
-            if output is not subprocess.DEVNULL:
-                output.close()  # type: ignore[union-attr]
+            if not isinstance(output, int):  # an opened log file, not DEVNULL
+                output.close()
         atexit.register(self.stop)
         try:
             self._wait_until_ready()

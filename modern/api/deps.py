@@ -34,7 +34,8 @@ class Services:
 
 
 def services(request: Request) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
+    found: Services = request.app.state.services  # set by the app's lifespan
+    return found
 
 
 ServicesDep = Annotated[Services, Depends(services)]

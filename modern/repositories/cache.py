@@ -120,7 +120,7 @@ class Cache:
         try:
             with self._client.pipeline(transaction=False) as pipe:
                 for key, fields in values.items():
-                    pipe.hset(self._prefix + key, mapping=dict(fields))
+                    pipe.hset(self._prefix + key, mapping=dict(fields))  # type: ignore[arg-type]  # redis-py's mapping key type is invariant
                     pipe.expire(self._prefix + key, ttl, nx=True)
                 pipe.execute()
         except redis.RedisError as exc:
@@ -135,7 +135,7 @@ class Cache:
             return load()
         cached = self.get_many([key])[0]
         if cached is not None:
-            return cached  # type: ignore[no-any-return]
+            return cached  # type: ignore[no-any-return]  # what load() stored under this key
         value = load()
         self.set_many({key: value}, ttl)
         return value

@@ -102,7 +102,7 @@ class MongoMessages:
         position = (before[0], oid(before[1])) if before is not None else None
         docs = newest_first(
             self._messages, {"room_id": oid(room["id"])}, "created_at", limit=limit,
-            after=position, anchor=room["last_message_at"], tie=DESCENDING,  # type: ignore[arg-type]
+            after=position, anchor=room["last_message_at"], tie=DESCENDING,  # type: ignore[arg-type]  # cursor kind "datetime?" (decode_cursor checked it)
             nulls_last=True,
         )  # fmt: skip
         return [to_message(doc) for doc in docs]
@@ -111,7 +111,7 @@ class MongoMessages:
         """The room's newest `limit` messages, oldest first; cached per room."""
         cached = self._cache.get_many([latest_key(room["id"])])[0] if self._ttl > 0 else None
         if cached is not None and cached["limit"] >= limit:
-            return cached["items"][-limit:] if limit else []  # type: ignore[no-any-return]
+            return cached["items"][-limit:] if limit else []
         items = self.newest_page(room, None, limit)[::-1]
         self._cache.set_many({latest_key(room["id"]): {"limit": limit, "items": items}}, self._ttl)
         return items

@@ -78,7 +78,7 @@ class MongoRooms:
             return self._member_page(member_id, after, limit)
         position = (after[0], oid(after[1])) if after is not None else None
         docs = newest_first(
-            self._rooms, {}, "last_message_at", limit=limit, after=position,  # type: ignore[arg-type]
+            self._rooms, {}, "last_message_at", limit=limit, after=position,  # type: ignore[arg-type]  # cursor kind "datetime?" (decode_cursor checked it)
             anchor=now_ms(), tie=ASCENDING, nulls_last=True,
         )  # fmt: skip
         return [to_room(doc) for doc in docs]

@@ -69,6 +69,7 @@ def newest_first(
         for width in windows if start is not None else ():
             if len(out) >= limit:
                 break
+            assert start is not None  # the loop runs only when there is a start
             low = start - width
             if floor is not None and low <= floor:
                 break

@@ -34,12 +34,20 @@ class Page(Generic[T]):
     next_cursor: str | None = None
 
 
-def make_page(rows: list[T], limit: int, key: Callable[[T], Key]) -> Page[T]:
+@dataclass(frozen=True)
+class Rows(Generic[T]):
+    """A page as fetched, before anything renders it: `items` are still rows."""
+
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def make_page(rows: list[T], limit: int, key: Callable[[T], Key]) -> Rows[T]:
     """`rows` were fetched with `limit + 1`: the extra row only says more exist."""
     if len(rows) <= limit:
-        return Page(rows)
+        return Rows(rows)
     items = rows[:limit]
-    return Page(items, encode_cursor(key(items[-1])))
+    return Rows(items, encode_cursor(key(items[-1])))
 
 
 def encode_cursor(key: Key) -> str:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import builtins  # `RoomsService.list` shadows the builtin inside the class
 from typing import Any
 
 from modern.domain import Key, Room, RoomRef
 from modern.errors import NotFound
 from modern.services.members import members_by_room
-from modern.services.pagination import Page, decode_cursor, make_page
+from modern.services.pagination import Kind, Page, decode_cursor, make_page
 from modern.services.ports import MessageStore, RoomStore, UserStore
 from modern.services.views import ROOM_ORDER, Views, order_of, room_group, stamp
 from modern.wire import now_ms
 
-ROOM_CURSOR = ("datetime?", "id")
-MESSAGE_CURSOR = ("datetime?", "id")  # a message stored without a date: None
+ROOM_CURSOR: tuple[Kind, ...] = ("datetime?", "id")
+MESSAGE_CURSOR: tuple[Kind, ...] = ("datetime?", "id")  # a message stored without a date: None
 
 
 def room_key(room: Room) -> Key:
@@ -75,7 +76,7 @@ class RoomsService:
         items = self._views.rooms(self._rooms, order["rows"], "summary", self._summaries, loaded)
         return Page(items, order["next"])
 
-    def _summaries(self, rooms: list[Room]) -> list[dict[str, Any]]:
+    def _summaries(self, rooms: builtins.list[Room]) -> builtins.list[dict[str, Any]]:
         counts = self._messages.counts(rooms)
         members = members_by_room(self._users, rooms)
         return [

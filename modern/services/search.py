@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from modern.domain import Key
-from modern.services.pagination import decode_cursor, encode_cursor
+from modern.services.pagination import Kind, decode_cursor, encode_cursor
 from modern.services.ports import RoomStore, UserStore
 from modern.services.views import SEARCH, Views
 
-SEARCH_CURSOR = ("str?", "str?", "id?")
+SEARCH_CURSOR: tuple[Kind, ...] = ("str?", "str?", "id?")
 
 
 class SearchService:

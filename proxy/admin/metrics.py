@@ -2,14 +2,15 @@
 
 The families are generated from a Redis snapshot at scrape time rather than kept
 in prometheus-client's per-process registry, so with several workers every scrape
-shows the whole deployment's totals, whichever worker answers.
+shows the whole deployment's totals, whichever worker answers. The shadow's and the
+guardrail's families are collectors of the same kind (`proxy.shadow.status`,
+`proxy.guardrail.report`), rendered by the same `proxy.exposition`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -19,6 +20,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from proxy.config import STAGES
+from proxy.exposition import CONTENT_TYPE, exposition
 from proxy.stats import LATENCY_BUCKETS, Snapshot
 
 if TYPE_CHECKING:
@@ -30,8 +32,6 @@ if TYPE_CHECKING:
 BREAKER_STATES = ("closed", "open", "half_open")
 
 __all__ = ["CONTENT_TYPE", "render_metrics"]
-
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class _SnapshotCollector(Collector):
@@ -159,7 +159,6 @@ async def render_metrics(runtime: Runtime) -> bytes:
         # scrape at all (503) is what Prometheus understands.
         raise ConnectionError("Redis did not answer: no shared totals to export")
     health = await runtime.upstreams.health_of(runtime.upstreams.urls)
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(_SnapshotCollector(snap, runtime))
-    registry.register(_ResilienceCollector(snap, runtime, health))
-    return generate_latest(registry)
+    return exposition(
+        _SnapshotCollector(snap, runtime), _ResilienceCollector(snap, runtime, health)
+    )

@@ -20,6 +20,8 @@ from proxy.readiness import CANARY_PASS, RecentTraffic, ShadowEvidence, readines
 from proxy.stats import LATENCY_BUCKETS, UNMAPPED_ROUTE, WINDOW_SECONDS, Snapshot, percentile
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from proxy.runtime import Runtime
 
 __all__ = ["build_status"]
@@ -30,9 +32,8 @@ REDIS_BUDGET = 0.5
 """Seconds all the Redis reads of one status answer may take together."""
 
 
-def _iso(moment: object) -> str:
-    text = moment.isoformat(timespec="milliseconds")  # type: ignore[attr-defined]
-    return str(text).replace("+00:00", "Z")
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _latency_ms(snap: Snapshot, route_id: str) -> dict[str, float | None]:

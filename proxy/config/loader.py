@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from pydantic import ValidationError
@@ -196,9 +196,9 @@ class _LineIndex:
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
                 if key_node.value == key:
-                    return value_node
+                    return cast(yaml.Node, value_node)
         if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            return node.value[key]
+            return cast(yaml.Node, node.value[key])
         return None
 
 
@@ -206,7 +206,8 @@ def _describe(
     exc: ValidationError, data: dict[str, Any], lines: _LineIndex, source: str
 ) -> list[str]:
     problems = []
-    routes = data.get("routes") if isinstance(data.get("routes"), list) else []
+    listed = data.get("routes")
+    routes: list[Any] = listed if isinstance(listed, list) else []
     for error in exc.errors():
         loc = tuple(error["loc"])
         cause = error.get("ctx", {}).get("error")

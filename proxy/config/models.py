@@ -238,14 +238,14 @@ class Route(_Strict):
             raise ValueError("fallback: legacy is allowed only for idempotent methods")
         if self.modern_only and self.stage not in ("modern", "retired"):
             raise ValueError("a modern_only route must be at stage modern")
-        unsafe = sorted(set(self.methods) - SAFE_METHODS)
+        refused = sorted(m for m in self.methods if not self.mirrors_method(m))
         # During a canary, an explicit `during_canary: true` promises unsafe methods too;
         # the default mirrors the safe ones only (the shadow service skips the rest).
         explicit = "during_canary" in self.shadow.model_fields_set and self.shadow.during_canary
-        mirrors = self.stage == "shadow" or (self.stage == "canary" and explicit)
-        if mirrors and unsafe and not self.websocket and self.shadow.upstream in (None, "modern"):
+        promised = self.stage == "shadow" or (self.stage == "canary" and explicit)
+        if promised and refused and not self.websocket:
             raise ValueError(
-                f"shadowing {', '.join(unsafe)} would write twice: name an isolated "
+                f"shadowing {', '.join(refused)} would write twice: name an isolated "
                 "`shadow.upstream` (a modern on its own database) or keep the route at legacy"
             )
         return self
@@ -278,6 +278,21 @@ class Route(_Strict):
     @property
     def is_idempotent(self) -> bool:
         return set(self.methods) <= IDEMPOTENT_METHODS
+
+    # Which requests the shadow mirrors: the one rule, read by validation above (a table
+    # that promises more is refused) and by the shadow service (`proxy.shadow.runner`).
+    @property
+    def mirrors(self) -> bool:
+        """Whether the route's stage mirrors at all (shadow, or a canary's legacy share
+        with `shadow.during_canary`); a WebSocket never is."""
+        if self.websocket:
+            return False
+        return self.stage == "shadow" or (self.stage == "canary" and self.shadow.during_canary)
+
+    def mirrors_method(self, method: str) -> bool:
+        """Safe methods always; a write only to an isolated `shadow.upstream`: the primary
+        modern shares legacy's database, so a mirrored write would land twice."""
+        return method.upper() in SAFE_METHODS or self.shadow.upstream not in (None, "modern")
 
     def _no_contradictions(self) -> None:
         """Settings that say the opposite of the stage are errors, not silently ignored."""

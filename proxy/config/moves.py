@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
 
-from proxy.config.models import Rollback, Route, RoutesConfig, Stage, stage_index
+from proxy.config.models import STAGES, Rollback, Route, RoutesConfig, Stage, stage_index
 
 __all__ = [
     "MoveProblem",
@@ -34,7 +34,10 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True, order=False)
 class Position:
-    """Where a route stands: its stage and, at canary, the percent sent to modern."""
+    """Where a route stands: its stage and, at canary, the percent sent to modern
+    (None elsewhere, and where a record kept no percent). The one position type: the
+    backward-move rule compares them, the guardrail and autopilot move routes between
+    them (`proxy.guardrail.positions`)."""
 
     stage: Stage
     percent: float | None = None
@@ -48,6 +51,35 @@ class Position:
         if self.stage == "canary" and self.percent is not None:
             return f"canary {self.percent:g}%"
         return self.stage
+
+    @property
+    def label(self) -> str:
+        return str(self)
+
+    @property
+    def effective_percent(self) -> float:
+        """Share of the route's keys sent to modern."""
+        if self.stage == "canary":
+            return self.percent or 0.0
+        return 100.0 if self.stage in ("modern", "retired") else 0.0
+
+    def as_json(self) -> dict[str, object]:
+        return {"stage": self.stage, "percent": self.effective_percent, "label": self.label}
+
+    def dump(self) -> list[object]:
+        """The stored form `[stage, percent]` (0 when there is no percent)."""
+        return [self.stage, self.percent or 0.0]
+
+    @classmethod
+    def load(cls, value: object) -> Position | None:
+        """A stored or reported `[stage, percent]`; None when it is not one. A percent
+        counts at canary only, so a position loaded equals the one it was made from."""
+        if isinstance(value, list) and len(value) == 2 and value[0] in STAGES:
+            if value[0] != "canary":
+                return cls(value[0])
+            percent = value[1] if isinstance(value[1], int | float) else 0.0
+            return cls(value[0], float(percent))
+        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ GET    api/routes/{id}/history     the audit log: trips, clears, autopilot steps
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -17,27 +17,36 @@ from starlette.routing import Route as Endpoint
 
 from proxy.guardrail.report import route_fields
 from proxy.guardrail.store import HISTORY_LIMIT
+from proxy.responses import error_response
 
 if TYPE_CHECKING:
     from proxy.config import Route
-    from proxy.runtime import Runtime
+    from proxy.guardrail.engine import Guardrail
+    from proxy.routing import RouteTable
 
 __all__ = ["guardrail_routes"]
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+class Runtime(Protocol):
+    """What these endpoints read of the worker's runtime (`proxy.runtime.Runtime`). A
+    protocol, not an import: the runtime imports the guardrail, never the reverse."""
+
+    @property
+    def table(self) -> RouteTable: ...
+
+    @property
+    def guardrail(self) -> Guardrail: ...
 
 
 def guardrail_routes(get_runtime: Callable[[], Runtime | None]) -> list[BaseRoute]:
     def lookup(request: Request) -> tuple[Runtime, Route] | JSONResponse:
         runtime = get_runtime()
         if runtime is None:
-            return _error(503, "not_ready", "proxy is starting")
+            return error_response(503, "not_ready", "proxy is starting")
         route_id = request.path_params["route_id"]
         route = runtime.table.by_id.get(route_id)
         if route is None:
-            return _error(404, "not_found", f"no route {route_id!r} in routes.yaml")
+            return error_response(404, "not_found", f"no route {route_id!r} in routes.yaml")
         return runtime, route
 
     async def show(request: Request) -> Response:
@@ -54,7 +63,8 @@ def guardrail_routes(get_runtime: Callable[[], Runtime | None]) -> list[BaseRout
             return found
         runtime, route = found
         if not await runtime.guardrail.clear(route.id, by="admin api"):
-            return _error(404, "no_override", f"route {route.id!r} has no guardrail override")
+            message = f"route {route.id!r} has no guardrail override"
+            return error_response(404, "no_override", message)
         position, source = runtime.guardrail.position(route)
         return JSONResponse(
             {"id": route.id, "cleared": True, "effective": {**position.as_json(), "by": source}}
@@ -67,7 +77,7 @@ def guardrail_routes(get_runtime: Callable[[], Runtime | None]) -> list[BaseRout
         runtime, route = found
         raw = request.query_params.get("limit", str(HISTORY_LIMIT))
         if not raw.isdigit() or not 1 <= int(raw) <= HISTORY_LIMIT:
-            return _error(400, "bad_request", f"limit must be an integer 1–{HISTORY_LIMIT}")
+            return error_response(400, "bad_request", f"limit must be an integer 1–{HISTORY_LIMIT}")
         entries = await runtime.guardrail.store.history(route.id, int(raw))
         return JSONResponse({"id": route.id, "entries": entries})
 

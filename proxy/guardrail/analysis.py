@@ -25,7 +25,7 @@ from typing import Literal
 from proxy.config import Analysis
 from proxy.guardrail.histogram import quantile
 from proxy.guardrail.window import Side, WindowCounts
-from proxy.shadow.stats import wilson_lower_bound
+from proxy.statistics import wilson_lower_bound
 
 __all__ = ["P99_MIN_SAMPLES", "Verdict", "VerdictState", "judge"]
 

@@ -1,62 +1,21 @@
 """Where a route stands: a stage and, at canary, a percent — configured or effective.
 
-A `Position` is what the guardrail and autopilot move. `apply` turns one into the
-`Route` the data path uses (a copy of the configured route, only its stage and
-canary percent changed), so everything downstream — the canary split, fallback,
-shadowing — behaves exactly as if routes.yaml said so.
+A `Position` (`proxy.config.moves`, the one position type) is what the guardrail and
+autopilot move; a route's `configured` one is `proxy.config.position_of`. `apply`
+turns one into the `Route` the data path uses (a copy of the configured route, only
+its stage and canary percent changed), so everything downstream — the canary split,
+fallback, shadowing — behaves exactly as if routes.yaml said so.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from proxy.config import CanaryRule, Route, Stage, stage_index
+from proxy.config import CanaryRule, Position, Route
+from proxy.config import position_of as configured
 
 __all__ = ["LEGACY", "Position", "apply", "configured", "ladder", "next_position"]
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
-    stage: Stage
-    percent: float = 0.0
-
-    @property
-    def rank(self) -> tuple[int, float]:
-        return (stage_index(self.stage), self.percent if self.stage == "canary" else 0.0)
-
-    @property
-    def label(self) -> str:
-        return f"canary {self.percent:g}%" if self.stage == "canary" else self.stage
-
-    def as_json(self) -> dict[str, object]:
-        return {"stage": self.stage, "percent": self.effective_percent, "label": self.label}
-
-    @property
-    def effective_percent(self) -> float:
-        """Share of the route's keys sent to modern."""
-        if self.stage == "canary":
-            return self.percent
-        return 100.0 if self.stage in ("modern", "retired") else 0.0
-
-    def dump(self) -> list[object]:
-        return [self.stage, self.percent]
-
-    @classmethod
-    def load(cls, value: object) -> Position | None:
-        if isinstance(value, list) and len(value) == 2 and value[0] in _STAGES:
-            percent = value[1] if isinstance(value[1], int | float) else 0.0
-            return cls(value[0], float(percent))
-        return None
-
-
-_STAGES = ("legacy", "shadow", "canary", "modern", "retired")
 LEGACY = Position("legacy")
-
-
-def configured(route: Route) -> Position:
-    if route.stage == "canary" and route.canary is not None:
-        return Position("canary", route.canary.percent)
-    return Position(route.stage)
 
 
 def ladder(route: Route) -> list[Position]:
@@ -78,11 +37,13 @@ def apply(route: Route, position: Position) -> Route:
     update: dict[str, object] = {"stage": position.stage}
     if position.stage == "canary":
         if route.canary is not None:
-            update["canary"] = route.canary.model_copy(update={"percent": position.percent})
+            update["canary"] = route.canary.model_copy(
+                update={"percent": position.effective_percent}
+            )
         else:
             pilot = route.autopilot
             update["canary"] = CanaryRule(
-                percent=position.percent,
+                percent=position.effective_percent,
                 sticky=pilot.sticky if pilot is not None else "user",
                 key=pilot.key if pilot is not None else None,
             )

@@ -11,15 +11,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from redis.exceptions import RedisError
 
 from proxy.config import Route
+from proxy.exposition import Families, exposition
 from proxy.guardrail.positions import configured
 
 if TYPE_CHECKING:
     from proxy.guardrail.engine import Guardrail
 
-__all__ = ["metrics_text", "route_fields"]
+__all__ = ["guardrail_families", "metrics_text", "route_fields"]
 
 VERDICTS = ("healthy", "failing", "insufficient")
 PILOT_STATUSES = ("starting", "running", "halted", "done")
@@ -64,19 +66,50 @@ async def route_fields(guardrail: Guardrail, route: Route) -> dict[str, object]:
     return fields
 
 
-def _label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
 async def metrics_text(guardrail: Guardrail, routes: Iterable[Route]) -> str:
     """Prometheus exposition text for the guardrail (appended to `/metrics`)."""
+    return exposition(Families(await guardrail_families(guardrail, routes))).decode()
+
+
+async def guardrail_families(guardrail: Guardrail, routes: Iterable[Route]) -> list[Metric]:
+    """The guardrail's families for one scrape (verdicts are read fresh from Redis)."""
     await guardrail.try_refresh()
-    percent, verdicts, rates, latency, overrides, trips, pilots = [], [], [], [], [], [], []
+    percent = GaugeMetricFamily(
+        "strangler_route_effective_percent",
+        "Share of a route's keys served by modern now (after overrides and autopilot).",
+        labels=["route"],
+    )
+    verdicts = GaugeMetricFamily(
+        "strangler_canary_verdict",
+        "Canary analysis verdict per route (1 for the current one).",
+        labels=["route", "verdict"],
+    )
+    rates = GaugeMetricFamily(
+        "strangler_canary_error_rate",
+        "Error rate in the analysis window, before fallback.",
+        labels=["route", "target"],
+    )
+    latency = GaugeMetricFamily(
+        "strangler_canary_latency_seconds",
+        "Time to the response head in the analysis window.",
+        labels=["route", "target", "quantile"],
+    )
+    overrides = GaugeMetricFamily(
+        "strangler_guardrail_override",
+        "1 while the guardrail holds the route at legacy.",
+        labels=["route"],
+    )
+    trips = CounterMetricFamily(
+        "strangler_guardrail_trips_total",
+        "Times the guardrail sent the route back to legacy.",
+        labels=["route"],
+    )
+    pilots = GaugeMetricFamily(
+        "strangler_autopilot_status", "Autopilot status per route.", labels=["route", "status"]
+    )
     for route in routes:
-        label = f'route="{_label(route.id)}"'
         position, _ = guardrail.position(route)
-        share = position.effective_percent
-        percent.append(f"strangler_route_effective_percent{{{label}}} {share:g}")
+        percent.add_metric([route.id], position.effective_percent)
         if not _watched(guardrail, route):
             continue
         try:
@@ -84,73 +117,21 @@ async def metrics_text(guardrail: Guardrail, routes: Iterable[Route]) -> str:
         except (RedisError, OSError):  # the scrape still answers; the families go quiet
             continue
         for state in VERDICTS:
-            current = int(verdict.state == state)
-            verdicts.append(f'strangler_canary_verdict{{{label},verdict="{state}"}} {current}')
+            verdicts.add_metric([route.id, state], int(verdict.state == state))
         for target in ("legacy", "modern"):
             side = verdict.figures.get(target)
             if not isinstance(side, dict):
                 continue
-            where = f'{label},target="{target}"'
-            if side.get("error_rate") is not None:
-                rates.append(f"strangler_canary_error_rate{{{where}}} {side['error_rate']}")
-            for quantile in ("p95", "p99"):
+            if isinstance(side.get("error_rate"), int | float):
+                rates.add_metric([route.id, target], side["error_rate"])
+            for quantile, q in (("p95", "0.95"), ("p99", "0.99")):
                 value = side.get(f"{quantile}_ms")
                 if isinstance(value, int | float):
-                    q = "0.95" if quantile == "p95" else "0.99"
-                    seconds = value / 1000
-                    latency.append(
-                        f'strangler_canary_latency_seconds{{{where},quantile="{q}"}} {seconds:g}'
-                    )
-        held = int(guardrail.override_of(route) is not None)
-        overrides.append(f"strangler_guardrail_override{{{label}}} {held}")
-        trips.append(f"strangler_guardrail_trips_total{{{label}}} {guardrail.trips(route.id)}")
+                    latency.add_metric([route.id, target, q], value / 1000)
+        overrides.add_metric([route.id], int(guardrail.override_of(route) is not None))
+        trips.add_metric([route.id], guardrail.trips(route.id))
         pilot = guardrail.pilot_of(route)
         if pilot is not None:
             for status in PILOT_STATUSES:
-                pilots.append(
-                    f'strangler_autopilot_status{{{label},status="{status}"}} '
-                    f"{int(pilot.get('status') == status)}"
-                )
-    families = [
-        (
-            "strangler_route_effective_percent",
-            "gauge",
-            "Share of a route's keys served by modern now (after overrides and autopilot).",
-            percent,
-        ),
-        (
-            "strangler_canary_verdict",
-            "gauge",
-            "Canary analysis verdict per route (1 for the current one).",
-            verdicts,
-        ),
-        (
-            "strangler_canary_error_rate",
-            "gauge",
-            "Error rate in the analysis window, before fallback.",
-            rates,
-        ),
-        (
-            "strangler_canary_latency_seconds",
-            "gauge",
-            "Time to the response head in the analysis window.",
-            latency,
-        ),
-        (
-            "strangler_guardrail_override",
-            "gauge",
-            "1 while the guardrail holds the route at legacy.",
-            overrides,
-        ),
-        (
-            "strangler_guardrail_trips_total",
-            "counter",
-            "Times the guardrail sent the route back to legacy.",
-            trips,
-        ),
-        ("strangler_autopilot_status", "gauge", "Autopilot status per route.", pilots),
-    ]
-    out: list[str] = []
-    for name, kind, text, lines in families:
-        out += [f"# HELP {name} {text}", f"# TYPE {name} {kind}", *lines]
-    return "\n".join(out) + "\n"
+                pilots.add_metric([route.id, status], int(pilot.get("status") == status))
+    return [percent, verdicts, rates, latency, overrides, trips, pilots]

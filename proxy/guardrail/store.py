@@ -19,12 +19,13 @@ import os
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from redis.exceptions import WatchError
 
 from proxy.counters import limit
 from proxy.guardrail.window import READ_SECONDS
+from proxy.redis_replies import int_fields
 
 if TYPE_CHECKING:
     import redis.asyncio
@@ -97,7 +98,7 @@ class Store:
             replies = await pipe.execute()
         overrides = dict(zip(route_ids, replies.pop(0), strict=True)) if route_ids else {}
         pilots = dict(zip(pilot_ids, replies.pop(0), strict=True)) if pilot_ids else {}
-        trips = {_text(k): int(v) for k, v in replies[0].items()}
+        trips = int_fields(replies[0])
         return (
             {k: v for k, v in overrides.items() if v is not None},
             {k: v for k, v in pilots.items() if v is not None},
@@ -115,7 +116,7 @@ class Store:
         async with self.redis.pipeline(transaction=True) as pipe:
             try:
                 await pipe.watch(key)
-                current = await pipe.get(key)
+                current = cast("bytes | None", await pipe.get(key))  # replies are not decoded
                 if not accept(current):
                     return False
                 pipe.multi()
@@ -196,5 +197,3 @@ class Store:
         return out
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

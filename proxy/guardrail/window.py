@@ -4,7 +4,9 @@ The data path calls `Recorder.observe` once per upstream attempt on a canary rou
 (modern's failure is recorded before fallback serves the request from legacy): a
 few dict increments, no I/O. The guardrail's background task moves the counts into
 per-slot Redis hashes every fraction of a second, so the window every worker and
-every instance reads is the same.
+every instance reads is the same. The move is a `proxy.counters` batch, like the
+traffic and shadow counters': a flush Redis leaves in doubt is sent again and
+counted once.
 
 Redis layout: `<prefix>guardrail:win:<route>:<slot seconds>:<slot number>` is a hash
 of `<target>|n` (answered or failed attempts), `<target>|err` (5xx, timeouts,
@@ -15,19 +17,23 @@ thirtieth of the route's interval (at least a second), so a window is ~31 reads.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from proxy.counters import limit
+from proxy.counters import Batch, CounterWriter, limit
 from proxy.guardrail.histogram import BOUNDS
+from proxy.redis_replies import text
 
 if TYPE_CHECKING:
     import redis.asyncio
 
 __all__ = ["Recorder", "Side", "WindowCounts", "WindowStore", "slot_seconds"]
+
+log = logging.getLogger("strangler.guardrail")
 
 # Seconds a read may take outside a status answer's own budget (the background rounds).
 READ_SECONDS = 2.0
@@ -47,12 +53,6 @@ class Side:
     requests: int = 0
     errors: int = 0
     latency: dict[int, int] = field(default_factory=dict)
-
-    def add(self, other: Side) -> None:
-        self.requests += other.requests
-        self.errors += other.errors
-        for index, count in other.latency.items():
-            self.latency[index] = self.latency.get(index, 0) + count
 
 
 @dataclass
@@ -100,13 +100,6 @@ class Recorder:
         taken, self._buf = self._buf, {}
         return taken
 
-    def give_back(self, taken: dict[tuple[str, float], dict[str, Side]]) -> None:
-        """Merge counts a failed flush could not write, so none is lost."""
-        for key, sides in taken.items():
-            mine = self._buf.setdefault(key, {})
-            for target, side in sides.items():
-                mine.setdefault(target, Side()).add(side)
-
 
 class WindowStore:
     """The Redis side: write buffered counts into slots, read a route's window."""
@@ -114,31 +107,35 @@ class WindowStore:
     def __init__(self, redis: redis.asyncio.Redis, prefix: str) -> None:
         self.redis = redis
         self.key = prefix + "guardrail:win:"
+        self._writer = CounterWriter(redis, prefix, "guardrail windows", log=log)
 
     def _slot_key(self, route_id: str, seconds: int, slot: int) -> str:
         return f"{self.key}{route_id}:{seconds}:{slot}"
 
     async def flush(self, recorder: Recorder, *, now: float | None = None) -> None:
-        taken = recorder.take()
-        if not taken:
-            return
-        moment = time.time() if now is None else now
-        pipe = self.redis.pipeline(transaction=False)
-        for (route_id, interval), sides in taken.items():
-            seconds = slot_seconds(interval)
-            key = self._slot_key(route_id, seconds, int(moment // seconds))
-            for target, side in sides.items():
-                pipe.hincrby(key, f"{target}|n", side.requests)
-                if side.errors:
-                    pipe.hincrby(key, f"{target}|err", side.errors)
-                for index, count in side.latency.items():
-                    pipe.hincrby(key, f"{target}|h{index}", count)
-            pipe.expire(key, seconds * (SLOTS_PER_INTERVAL + 3))
-        try:
-            await pipe.execute()
-        except Exception:
-            recorder.give_back(taken)
-            raise
+        """Move the recorder's counts into the slots of `now`, exactly once. While a
+        flush is in doubt (Redis did not confirm it) it is the one sent again, into
+        the slots it was taken for; new counts wait in the recorder meanwhile."""
+
+        def take() -> Batch | None:
+            taken = recorder.take()
+            if not taken:
+                return None
+            moment = time.time() if now is None else now
+            batch = Batch()
+            for (route_id, interval), sides in taken.items():
+                seconds = slot_seconds(interval)
+                key = self._slot_key(route_id, seconds, int(moment // seconds))
+                for target, side in sides.items():
+                    batch.hincrby(key, f"{target}|n", side.requests)
+                    if side.errors:
+                        batch.hincrby(key, f"{target}|err", side.errors)
+                    for index, count in side.latency.items():
+                        batch.hincrby(key, f"{target}|h{index}", count)
+                batch.expire(key, seconds * (SLOTS_PER_INTERVAL + 3))
+            return batch
+
+        await self._writer.flush(take)
 
     def _slots(self, route_id: str, interval: float, moment: float) -> list[str]:
         seconds = slot_seconds(interval)
@@ -160,7 +157,7 @@ class WindowStore:
             replies = await pipe.execute()
         for reply in replies:
             for raw_name, raw_value in reply.items():
-                name = raw_name.decode() if isinstance(raw_name, bytes) else str(raw_name)
+                name = text(raw_name)
                 target, _, what = name.partition("|")
                 if target not in TARGETS:
                     continue

@@ -94,7 +94,7 @@ class _Edits:
         return text
 
 
-def _route_nodes(root: yaml.Node) -> dict[str, yaml.MappingNode]:
+def _route_nodes(root: yaml.Node | None) -> dict[str, yaml.MappingNode]:
     nodes: dict[str, yaml.MappingNode] = {}
     if not isinstance(root, yaml.MappingNode):
         return nodes

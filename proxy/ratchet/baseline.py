@@ -135,7 +135,7 @@ def parse_baseline(text: str, *, source: str = "migration.lock") -> Baseline:
                     methods,
                     words[3],
                     words[4],
-                    _read_percent(words, 5),  # type: ignore[arg-type]
+                    _read_percent(words, 5),
                 )
             elif kind == "legacy" and len(words) == 3:
                 legacy.add(Endpoint.of(words[1], words[2]))
@@ -152,7 +152,7 @@ def parse_baseline(text: str, *, source: str = "migration.lock") -> Baseline:
                     words[1],
                     expires,
                     words[4],
-                    _read_percent(words, 5),  # type: ignore[arg-type]
+                    _read_percent(words, 5),
                 )
             else:
                 raise ValueError(f"expected one of: {', '.join(_KINDS)} (see the header)")

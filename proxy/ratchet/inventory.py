@@ -110,7 +110,7 @@ def endpoints_from_openapi(source: str, *, root: Path) -> list[Endpoint]:
     paths = document.get("paths") if isinstance(document, dict) else None
     if not isinstance(paths, dict):
         raise RatchetConfigError(f"OpenAPI document {source}: no `paths` object")
-    found = []
+    found: list[Endpoint] = []
     for path, item in paths.items():
         if not isinstance(item, dict) or path in FRAMEWORK_PATHS:
             continue

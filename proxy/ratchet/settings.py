@@ -13,6 +13,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "DEFAULT_BASELINE",
@@ -72,7 +73,7 @@ def load_settings(root: str | Path) -> RatchetSettings:
     if not root.is_dir():
         raise RatchetConfigError(f"{root}: not a directory (--root must name the repository)")
     pyproject = root / "pyproject.toml"
-    table = _ratchet_table(pyproject)
+    table: dict[str, Any] = _ratchet_table(pyproject)  # each value checked to be a str below
     unknown = sorted(set(table) - _KEYS)
     if unknown:
         raise RatchetConfigError(

@@ -19,9 +19,9 @@ How an exchange flows through the package:
   change, when modern announces a new version, or on an admin's reset
   (`ShadowService.reset`, `POST …/shadow/reset`); closed windows stay readable.
 - `status.py` turns the shared counts into `route_status()` (lifetime, window and
-  recent evidence, Wilson bound, `ready_to_promote` at stage shadow only, noisy
-  fields, latency) and Prometheus text (`stats.py`). Readiness at every other stage
-  is `proxy.readiness`.
+  recent evidence, Wilson bound from `proxy.statistics`, `ready_to_promote` at stage
+  shadow only, noisy fields, latency) and Prometheus text. Readiness at every other
+  stage is `proxy.readiness`.
 
 Wiring (the proxy app): `create_app(shadow_factory=create_shadow,
 admin_routes=shadow_admin_routes)`; the app starts and stops the sink in its
@@ -36,8 +36,8 @@ from proxy.shadow.admin import shadow_admin_routes
 from proxy.shadow.compare import Verdict, compare_responses
 from proxy.shadow.diff import Difference, JsonDiffer
 from proxy.shadow.redact import redact
-from proxy.shadow.runner import ShadowService, mirrors
-from proxy.shadow.stats import wilson_lower_bound
+from proxy.shadow.runner import ShadowService
+from proxy.statistics import wilson_lower_bound
 
 __all__ = [
     "Difference",
@@ -46,7 +46,6 @@ __all__ = [
     "Verdict",
     "compare_responses",
     "create_shadow",
-    "mirrors",
     "redact",
     "shadow_admin_routes",
     "wilson_lower_bound",

@@ -16,6 +16,7 @@ import redis.asyncio
 from pydantic import BaseModel, ConfigDict, Field
 
 from proxy.config import Route
+from proxy.redis_replies import text
 
 __all__ = ["CONTROL_FIELDS", "Effective", "Overrides", "ShadowOverride"]
 
@@ -103,7 +104,7 @@ class Overrides:
 def _parse(raw: dict[bytes | str, bytes | str]) -> dict[str, float]:
     out: dict[str, float] = {}
     for key, value in raw.items():
-        name = key.decode() if isinstance(key, bytes) else key
+        name = text(key)
         if name in CONTROL_FIELDS:
             out[name] = float(value)
     return out

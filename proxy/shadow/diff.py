@@ -102,7 +102,9 @@ class JsonDiffer:
             return self._list_modes[index]
         return self._root_mode if path == ROOT else "exact"
 
-    def _walk(self, legacy: object, modern: object, path: str, at: str, out: list[Difference]):
+    def _walk(
+        self, legacy: object, modern: object, path: str, at: str, out: list[Difference]
+    ) -> None:
         if self._ignore.matches(path):
             return
         lt, mt = _json_type(legacy), _json_type(modern)
@@ -116,7 +118,14 @@ class JsonDiffer:
         elif not self._same_scalar(legacy, modern, path):
             out.append(Difference("changed", path, at, legacy, modern))
 
-    def _objects(self, legacy: dict, modern: dict, path: str, at: str, out: list[Difference]):
+    def _objects(
+        self,
+        legacy: dict[str, object],
+        modern: dict[str, object],
+        path: str,
+        at: str,
+        out: list[Difference],
+    ) -> None:
         for key, value in legacy.items():
             sub = child_key(path, key)
             if key not in modern:
@@ -129,7 +138,9 @@ class JsonDiffer:
             if key not in legacy and not self._ignore.matches(sub):
                 out.append(Difference("extra", sub, child_key(at, key), None, value))
 
-    def _lists(self, legacy: list, modern: list, path: str, at: str, out: list[Difference]):
+    def _lists(
+        self, legacy: list[object], modern: list[object], path: str, at: str, out: list[Difference]
+    ) -> None:
         mode = self.list_mode(path)
         unordered = self._unordered.index(path)
         if unordered is not None:
@@ -157,8 +168,8 @@ class JsonDiffer:
 
     def _keyed(
         self,
-        legacy: list,
-        modern: list,
+        legacy: list[object],
+        modern: list[object],
         path: str,
         at: str,
         key: str,
@@ -205,7 +216,7 @@ class JsonDiffer:
             return False
         tolerance = self._tolerances[index]
         if tolerance.numeric is not None and _json_type(legacy) == "number":
-            return abs(float(legacy) - float(modern)) <= tolerance.numeric  # type: ignore[arg-type]
+            return abs(float(legacy) - float(modern)) <= tolerance.numeric  # type: ignore[arg-type]  # both JSON numbers (types equal)
         if tolerance.seconds is not None and isinstance(legacy, str) and isinstance(modern, str):
             lt, mt = _parse_time(legacy), _parse_time(modern)
             if lt is not None and mt is not None and (lt.tzinfo is None) == (mt.tzinfo is None):

@@ -22,6 +22,7 @@ import redis.exceptions
 
 from proxy.counters import Outage
 from proxy.exchange import CapturedRequest
+from proxy.redis_replies import text
 from proxy.shadow.diff import Difference
 from proxy.shadow.redact import (
     REDACTED,
@@ -125,7 +126,7 @@ class EvidenceStore:
 
     async def recent(self, route_id: str, limit: int = MAX_RECENT) -> list[dict[str, object]]:
         """The newest samples of a route across its paths, newest first."""
-        paths = sorted(_text(p) for p in await self._redis.smembers(self._paths_key(route_id)))
+        paths = sorted(text(p) for p in await self._redis.smembers(self._paths_key(route_id)))
         if not paths:
             return []
         async with self._redis.pipeline(transaction=False) as pipe:
@@ -137,5 +138,3 @@ class EvidenceStore:
         return samples[:limit]
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

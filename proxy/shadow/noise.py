@@ -89,5 +89,5 @@ def noisy_fields(counts: Mapping[str, int], settings: ShadowSettings) -> list[di
                 "treated_as_noise": not is_reported(path, counts, settings),
             }
         )
-    out.sort(key=lambda f: (-(f["noise_rate"] or 0), str(f["path"])))  # type: ignore[operator]
+    out.sort(key=lambda f: (-(f["noise_rate"] or 0), str(f["path"])))  # type: ignore[operator]  # a float or None
     return out

@@ -18,12 +18,14 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import redis.asyncio
 import redis.exceptions
 
 from proxy.counters import Batch, CounterWriter, limit
+from proxy.redis_replies import int_fields
 
 if TYPE_CHECKING:
     from redis.asyncio.client import Pipeline
@@ -98,7 +100,7 @@ class OutcomeStore:
     def counts(self, route_id: str) -> dict[str, int]:
         """Totals as last read from Redis plus this worker's unconfirmed deltas."""
         merged = dict(self._totals.get(route_id, {}))
-        buffers = [self._pending.get(route_id, {})]
+        buffers: list[Mapping[str, int]] = [self._pending.get(route_id, {})]
         sending = self._writer.in_doubt
         if sending is not None:
             buffers.append(sending.increments.get(self.counts_key(route_id), {}))
@@ -128,7 +130,7 @@ class OutcomeStore:
             return  # kept for the next try; the writer logged the outage once
         self._refreshed = time.monotonic()
         for route_id, raw in zip(ordered, results, strict=True):
-            self._totals[route_id] = _decode_hash(raw)
+            self._totals[route_id] = int_fields(raw)
 
     def _take(self) -> Batch | None:
         pending, self._pending = self._pending, defaultdict(Counter)
@@ -156,15 +158,7 @@ class OutcomeStore:
             for side in ("legacy", "modern"):
                 pipe.lrange(self.latency_key(route_id, side), 0, LATENCY_RESERVOIR - 1)
             raw, legacy, modern = await pipe.execute()
-        return _decode_hash(raw), {"legacy": _floats(legacy), "modern": _floats(modern)}
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def _decode_hash(raw: dict[bytes | str, bytes | str]) -> dict[str, int]:
-    return {_text(k): int(v) for k, v in raw.items()}
+        return int_fields(raw), {"legacy": _floats(legacy), "modern": _floats(modern)}
 
 
 def _floats(raw: list[bytes | str]) -> list[float]:

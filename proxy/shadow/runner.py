@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import redis.exceptions
 
-from proxy.config import SAFE_METHODS, Route
+from proxy.config import Route
 from proxy.counters import Outage, limit
 from proxy.exchange import CapturedRequest, CapturedResponse, ShadowDeps
 from proxy.shadow.compare import Verdict, compare_responses
@@ -35,24 +35,13 @@ from proxy.shadow.replay import BodyTooLarge, NotMirrorable, ReplayFailed, repla
 from proxy.shadow.status import RECHECK_COUNTS, build_status, metrics_text
 from proxy.shadow.windows import Window, Windows
 
-__all__ = ["FLUSH_INTERVAL", "ShadowService", "mirrors"]
+__all__ = ["FLUSH_INTERVAL", "ShadowService"]
 
 log = logging.getLogger("proxy.shadow")
 
 FLUSH_INTERVAL = 0.5
 PRIMARY_MODERN = "modern"
 RECHECKED_METHODS = frozenset({"GET", "HEAD"})
-
-
-def mirrors(route: Route) -> bool:
-    """Whether the route's stage mirrors at all (shadow, or a canary's legacy share)."""
-    if route.websocket:
-        return False
-    return route.stage == "shadow" or (route.stage == "canary" and route.shadow.during_canary)
-
-
-def _isolated(route: Route) -> bool:
-    return route.shadow.upstream not in (None, PRIMARY_MODERN)
 
 
 class ShadowService:
@@ -82,9 +71,7 @@ class ShadowService:
     # -- the data path: synchronous, cheap, never awaits -------------------------------
 
     def wants(self, route: Route, method: str) -> bool:
-        if not mirrors(route):
-            return False
-        if method.upper() not in SAFE_METHODS and not _isolated(route):
+        if not route.mirrors or not route.mirrors_method(method):
             return False
         rate = self.overrides.sample_rate(route)
         if rate < 1.0 and self._random() >= rate:
@@ -138,7 +125,7 @@ class ShadowService:
         except (redis.exceptions.RedisError, OSError) as exc:
             # Status must answer during a Redis outage: this worker's own view, marked.
             counts, latency, stale = self.outcomes.counts(route_id), {}, str(exc) or repr(exc)
-        if not mirrors(route) and not counts:
+        if not route.mirrors and not counts:
             return None
         status = build_status(route, counts, latency, windows)
         status["settings"] = self.settings_of(route)
@@ -178,7 +165,7 @@ class ShadowService:
     def settings_of(self, route: Route) -> dict[str, object]:
         effective = self.overrides.effective(route)
         return {
-            "mirrors": mirrors(route),
+            "mirrors": route.mirrors,
             "upstream": route.shadow.upstream or PRIMARY_MODERN,
             "sample_rate": effective.sample_rate,
             "concurrency": effective.concurrency,
@@ -192,7 +179,7 @@ class ShadowService:
         self._running = True
         await self._refresh_overrides()
         with contextlib.suppress(redis.exceptions.RedisError, OSError):
-            await self.windows.sync(r for r in self._deps.routes().routes if mirrors(r))
+            await self.windows.sync(r for r in self._deps.routes().routes if r.mirrors)
         self._loop_task = asyncio.create_task(self._flush_loop(), name="shadow-flush")
 
     async def stop(self) -> None:
@@ -214,7 +201,7 @@ class ShadowService:
         send every buffered count."""
         async with self._flush_lock:
             try:
-                await self.windows.sync(r for r in self._deps.routes().routes if mirrors(r))
+                await self.windows.sync(r for r in self._deps.routes().routes if r.mirrors)
             except (redis.exceptions.RedisError, OSError) as exc:
                 self._windows_outage.failed(exc)
             else:
@@ -236,7 +223,7 @@ class ShadowService:
                 log.exception("shadow: background flush failed")
 
     async def _refresh_overrides(self) -> None:
-        ids = [route.id for route in self._deps.routes().routes if mirrors(route)]
+        ids = [route.id for route in self._deps.routes().routes if route.mirrors]
         with contextlib.suppress(Exception):
             await self.overrides.refresh(ids)
 
@@ -331,7 +318,7 @@ class ShadowService:
     async def _compare(self, item: Item) -> None:
         route, request = item.route, item.request
         target = route.shadow.upstream or PRIMARY_MODERN
-        if request.method not in SAFE_METHODS and target == PRIMARY_MODERN:
+        if not route.mirrors_method(request.method):
             self._skip(route, "unsafe method never mirrored to the primary modern")
             return
         timeout = self.overrides.effective(route).timeout

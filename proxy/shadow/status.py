@@ -16,15 +16,26 @@ by its new stage's evidence (`proxy.readiness`), never by its shadow days.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import cast
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from proxy.config import Route
+from proxy.exposition import exposition
 from proxy.shadow.noise import NOISE_SAMPLES, compared, is_reported, learning, noisy_fields
 from proxy.shadow.outcomes import OUTCOMES
-from proxy.shadow.stats import percentile, wilson_lower_bound
 from proxy.shadow.window_records import RECENT_CODES, Window
+from proxy.statistics import percentile, wilson_lower_bound
 
-__all__ = ["RECHECK_COUNTS", "build_status", "evidence_verdict", "metrics_text"]
+__all__ = [
+    "RECHECK_COUNTS",
+    "ShadowCollector",
+    "build_status",
+    "evidence_verdict",
+    "metrics_text",
+]
 
 # The runner's recheck counters, by the name status and metrics give them.
 RECHECK_COUNTS = {"rechecked": "rechecked", "cleared": "recheck_cleared"}
@@ -49,7 +60,7 @@ def _fields(counts: Mapping[str, int], route: Route) -> list[dict[str, object]]:
         for name, count in counts.items()
         if name.startswith("diff:") and count > 0
     ]
-    rows.sort(key=lambda r: (-int(r["diffs"]), str(r["path"])))  # type: ignore[call-overload]
+    rows.sort(key=lambda r: (-int(r["diffs"]), str(r["path"])))  # type: ignore[call-overload]  # diffs is an int (built above)
     return rows[:TOP_FIELDS]
 
 
@@ -113,11 +124,12 @@ def _evidence(route: Route, windows: Mapping[str, object] | None) -> dict[str, o
             "match_rate_lower_bound": 0.0,
             "evidence": {"holds": False, "reason": "no evidence window yet", "enough": False},
         }
-    recent: Mapping[str, int] = windows["recent"]  # type: ignore[assignment]
+    # `Windows.read()` returns these shapes under these keys (a Mapping[str, object]).
+    recent: Mapping[str, int] = windows["recent"]  # type: ignore[assignment]  # see above
     bound, holds, reason = evidence_verdict(route, recent)
-    closed: list[tuple[Window, Mapping[str, int]]] = windows["closed"]  # type: ignore[assignment]
+    closed: list[tuple[Window, Mapping[str, int]]] = windows["closed"]  # type: ignore[assignment]  # see above
     return {
-        "window": _window(current, windows["counts"]),  # type: ignore[arg-type]
+        "window": _window(current, windows["counts"]),  # type: ignore[arg-type]  # see above
         "recent": {
             "comparisons": route.shadow.recent_comparisons,
             "hours": route.shadow.recent_hours,
@@ -145,7 +157,7 @@ def build_status(
     total = compared(counts)
     good = counts.get("matched", 0) + counts.get("intended", 0)
     evidence = _evidence(route, windows)
-    verdict: dict[str, object] = evidence["evidence"]  # type: ignore[assignment]
+    verdict: dict[str, object] = evidence["evidence"]  # type: ignore[assignment]  # built by _evidence
     holds, reason = bool(verdict["holds"]), str(verdict["reason"])
     if holds and route.stage != "shadow":
         holds, reason = False, f"route is at {route.stage}: its shadow evidence no longer decides"
@@ -178,83 +190,70 @@ def build_status(
     return status
 
 
-def _label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+class ShadowCollector(Collector):
+    """The shadow's families for one scrape, from the Redis-shared counts: per route its
+    lifetime counts and its recent evidence (None: no window yet)."""
+
+    def __init__(
+        self, routes: Iterable[tuple[Route, Mapping[str, int], Mapping[str, int] | None]]
+    ) -> None:
+        self._routes = list(routes)
+
+    def collect(self) -> Iterator[Metric]:
+        outcomes = CounterMetricFamily(
+            "strangler_shadow_outcomes_total", "Shadow outcomes per route.",
+            labels=["route", "outcome"],
+        )  # fmt: skip
+        rate = GaugeMetricFamily(
+            "strangler_shadow_match_rate", "Share of comparisons agreeing.", labels=["route"]
+        )
+        recent_comparisons = GaugeMetricFamily(
+            "strangler_shadow_recent_comparisons",
+            "Comparisons in the recent evidence readiness is judged on.",
+            labels=["route"],
+        )
+        lower_bound = GaugeMetricFamily(
+            "strangler_shadow_match_rate_lower_bound",
+            "Wilson 95% lower bound of the match rate over the recent evidence.",
+            labels=["route"],
+        )
+        ready_to_promote = GaugeMetricFamily(
+            "strangler_shadow_ready_to_promote",
+            "1 when a route at shadow is ready to promote (its recent evidence holds).",
+            labels=["route"],
+        )
+        rechecks = CounterMetricFamily(
+            "strangler_shadow_rechecks_total",
+            "Would-be mismatches compared again against legacy (rechecked), and those "
+            "then agreeing (cleared).",
+            labels=["route", "result"],
+        )
+        fields = CounterMetricFamily(
+            "strangler_shadow_field_differences_total",
+            "Comparisons in which a field path differed (top paths per route).",
+            labels=["route", "path"],
+        )
+        for route, counts, recent in self._routes:
+            for name in OUTCOMES:
+                outcomes.add_metric([route.id, name], counts.get(name, 0))
+            for result, key in RECHECK_COUNTS.items():
+                rechecks.add_metric([route.id, result], counts.get(key, 0))
+            total = compared(counts)
+            good = counts.get("matched", 0) + counts.get("intended", 0)
+            bound, ready, _ = evidence_verdict(route, recent or {})
+            recent_comparisons.add_metric([route.id], compared(recent or {}))
+            if total:
+                rate.add_metric([route.id], round(good / total, 6))
+            lower_bound.add_metric([route.id], round(bound, 6))
+            ready_to_promote.add_metric([route.id], int(ready and route.stage == "shadow"))
+            for row in _fields(counts, route):
+                fields.add_metric([route.id, str(row["path"])], cast(int, row["diffs"]))
+        yield from (outcomes, rate, recent_comparisons, lower_bound, ready_to_promote)
+        yield from (rechecks, fields)
 
 
 def metrics_text(
     routes: Iterable[tuple[Route, Mapping[str, int], Mapping[str, int] | None]],
 ) -> str:
-    """Prometheus exposition text for shadowed routes, from the Redis-shared counts:
-    per route its lifetime counts and its recent evidence (None: no window yet)."""
-    outcome_lines: list[str] = []
-    rate_lines: list[str] = []
-    bound_lines: list[str] = []
-    ready_lines: list[str] = []
-    field_lines: list[str] = []
-    recheck_lines: list[str] = []
-    window_lines: list[str] = []
-    for route, counts, recent in routes:
-        label = f'route="{_label(route.id)}"'
-        for name in OUTCOMES:
-            outcome_lines.append(
-                f'strangler_shadow_outcomes_total{{{label},outcome="{name}"}} {counts.get(name, 0)}'
-            )
-        for result, key in RECHECK_COUNTS.items():
-            recheck_lines.append(
-                f'strangler_shadow_rechecks_total{{{label},result="{result}"}} {counts.get(key, 0)}'
-            )
-        total = compared(counts)
-        good = counts.get("matched", 0) + counts.get("intended", 0)
-        bound, ready, _ = evidence_verdict(route, recent or {})
-        ready = ready and route.stage == "shadow"
-        recent_total = compared(recent or {})
-        window_lines.append(f"strangler_shadow_recent_comparisons{{{label}}} {recent_total}")
-        if total:
-            rate_lines.append(f"strangler_shadow_match_rate{{{label}}} {good / total:.6f}")
-        bound_lines.append(f"strangler_shadow_match_rate_lower_bound{{{label}}} {bound:.6f}")
-        ready_lines.append(f"strangler_shadow_ready_to_promote{{{label}}} {int(ready)}")
-        for row in _fields(counts, route):
-            path = _label(str(row["path"]))
-            field_lines.append(
-                f'strangler_shadow_field_differences_total{{{label},path="{path}"}} {row["diffs"]}'
-            )
-    families = [
-        ("strangler_shadow_outcomes_total", "counter", "Shadow outcomes per route.", outcome_lines),
-        ("strangler_shadow_match_rate", "gauge", "Share of comparisons agreeing.", rate_lines),
-        (
-            "strangler_shadow_recent_comparisons",
-            "gauge",
-            "Comparisons in the recent evidence readiness is judged on.",
-            window_lines,
-        ),
-        (
-            "strangler_shadow_match_rate_lower_bound",
-            "gauge",
-            "Wilson 95% lower bound of the match rate over the recent evidence.",
-            bound_lines,
-        ),
-        (
-            "strangler_shadow_ready_to_promote",
-            "gauge",
-            "1 when a route at shadow is ready to promote (its recent evidence holds).",
-            ready_lines,
-        ),
-        (
-            "strangler_shadow_rechecks_total",
-            "counter",
-            "Would-be mismatches compared again against legacy (rechecked), and those "
-            "then agreeing (cleared).",
-            recheck_lines,
-        ),
-        (
-            "strangler_shadow_field_differences_total",
-            "counter",
-            "Comparisons in which a field path differed (top paths per route).",
-            field_lines,
-        ),
-    ]
-    out: list[str] = []
-    for name, kind, text, lines in families:
-        out += [f"# HELP {name} {text}", f"# TYPE {name} {kind}", *lines]
-    return "\n".join(out) + "\n"
+    """Prometheus exposition text for shadowed routes (see `ShadowCollector`)."""
+    return exposition(ShadowCollector(routes)).decode()

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from proxy.config import Route
+from proxy.redis_replies import text
 
 __all__ = [
     "RECENT_CODES",
@@ -25,7 +26,6 @@ __all__ = [
     "fingerprint",
     "iso",
     "recent_counts",
-    "text",
     "window_fields",
     "with_version",
 ]
@@ -89,11 +89,11 @@ def recent_counts(
     for index, raw in enumerate(entries):
         if index >= limit:
             break
-        text = raw.decode() if isinstance(raw, bytes) else raw
-        name = _OUTCOME_OF.get(text[:1])
-        if name is None or not text[1:].isdigit():
+        entry = text(raw)
+        name = _OUTCOME_OF.get(entry[:1])
+        if name is None or not entry[1:].isdigit():
             continue
-        if oldest is not None and int(text[1:]) < oldest:
+        if oldest is not None and int(entry[1:]) < oldest:
             break  # newest first: everything after this is older still
         counts[name] += 1
     return counts
@@ -131,10 +131,6 @@ def current_window(raw: dict[bytes | str, bytes | str]) -> Window | None:
 
 def with_version(window: Window, version: str) -> Window:
     return Window(**{**asdict(window), "version": version})
-
-
-def text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def iso(epoch: float) -> str:

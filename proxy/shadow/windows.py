@@ -39,6 +39,7 @@ import redis.asyncio
 import redis.exceptions
 
 from proxy.config import Route
+from proxy.redis_replies import int_fields
 from proxy.shadow.outcomes import OutcomeStore
 from proxy.shadow.window_records import (
     RECENT_CODES,
@@ -47,7 +48,6 @@ from proxy.shadow.window_records import (
     current_window,
     fingerprint,
     recent_counts,
-    text,
     window_fields,
     with_version,
 )
@@ -281,7 +281,7 @@ class Windows:
                                 self.recent_key(route.id, dropped),
                             )
                     pipe.delete(key)
-                    pipe.hset(key, mapping=window_fields(opened))
+                    pipe.hset(key, mapping=window_fields(opened))  # type: ignore[arg-type]  # redis-py's mapping key type is invariant
                     await pipe.execute()
                     log.info("shadow: %s evidence window %d opened: %s", route.id, next_id, reason)
                     return opened
@@ -326,7 +326,7 @@ class Windows:
                 pipe.lrange(self.recent_key(route.id, current.id), 0,
                             route.shadow.recent_comparisons - 1)  # fmt: skip
             replies = await pipe.execute()
-        counts = [_ints(raw) for raw in replies[: len(windows)]]
+        counts = [int_fields(raw) for raw in replies[: len(windows)]]
         recent = (
             recent_counts(
                 replies[-1],
@@ -362,6 +362,3 @@ def _changed(window: Window, url: str) -> str:
         return f"modern upstream changed ({window.upstream} → {url})"
     return "compare rules changed"
 
-
-def _ints(raw: dict[bytes | str, bytes | str]) -> dict[str, int]:
-    return {text(k): int(v) for k, v in raw.items()}

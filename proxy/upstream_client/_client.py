@@ -75,7 +75,7 @@ class UpstreamClient:
         elif streamed:
             lines.append("Transfer-Encoding: chunked\r\n\r\n")
         elif body or method not in _NO_BODY_METHODS:
-            lines.append(f"Content-Length: {len(body) if body else 0}\r\n\r\n")
+            lines.append(f"Content-Length: {len(body) if isinstance(body, bytes) else 0}\r\n\r\n")
         else:
             lines.append("\r\n")
         head = "".join(lines).encode("latin-1")
@@ -86,7 +86,7 @@ class UpstreamClient:
         started = conn.start(head, no_body=method == "HEAD", deadline=deadline, timeout=timeout)
         writer = None
         if isinstance(body, bytes):
-            conn.transport.write(body)  # type: ignore[union-attr]
+            conn.transport.write(body)  # type: ignore[union-attr]  # start() asserted it is set
         elif body is not None:
             writer = loop.create_task(_write_stream(conn, body, chunked=not framed))
         conn.writer = writer

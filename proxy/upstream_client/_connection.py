@@ -9,14 +9,11 @@ from __future__ import annotations
 import asyncio
 import select
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import Protocol, cast
 
 import httptools
 
 from proxy.upstream_client._errors import BadResponse, Disconnected, UpstreamError
-
-if TYPE_CHECKING:
-    from proxy.upstream_client._client import UpstreamClient
 
 MAX_HEAD_BYTES = 256 * 1024
 READ_HIGH_WATER = 256 * 1024  # buffered body bytes that pause reading from the upstream
@@ -112,10 +109,19 @@ class UpstreamResponse:
             waiter.set_result(None)
 
 
+class Pool(Protocol):
+    """What a connection needs from the client that owns it. A protocol, not an import
+    of the client: the client imports this module, and the two must not form a cycle."""
+
+    def give_back(self, conn: Connection) -> None: ...
+
+    def forget(self, conn: Connection) -> None: ...
+
+
 class Connection(asyncio.Protocol):
     """One keep-alive connection to the upstream; httptools calls its `on_*` methods."""
 
-    def __init__(self, client: UpstreamClient) -> None:
+    def __init__(self, client: Pool) -> None:
         self.client = client
         self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
@@ -224,7 +230,8 @@ class Connection(asyncio.Protocol):
     # -- asyncio.Protocol ----------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        # create_connection always hands a stream protocol a full Transport.
+        self.transport = cast(asyncio.Transport, transport)
         sock = transport.get_extra_info("socket")
         if sock is not None and transport.get_extra_info("sslcontext") is None:
             # TLS has records of its own below HTTP (e.g. session tickets): an idle

@@ -54,7 +54,7 @@ def _routes_file(args: argparse.Namespace) -> Path:
             return load_settings(args.root).routes
         except RatchetConfigError as exc:
             raise CommandError(str(exc), exit_code=2) from None
-    return args.root / (os.environ.get("STRANGLER_ROUTES") or "routes.yaml")
+    return Path(args.root) / (os.environ.get("STRANGLER_ROUTES") or "routes.yaml")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from proxy.shadow.stats import percentile, wilson_lower_bound
+from proxy.statistics import percentile, wilson_lower_bound
 
 
 def test_wilson_known_values() -> None:
