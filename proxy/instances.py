@@ -18,9 +18,12 @@ import os
 import socket
 import time
 from collections.abc import Callable
+from typing import cast
 
 import redis.asyncio
 from redis.exceptions import RedisError
+
+from proxy.redis_replies import Reply, text
 
 __all__ = ["BEAT_SECONDS", "MAX_LISTED", "TTL_SECONDS", "Instances"]
 
@@ -69,7 +72,9 @@ class Instances:
                 await asyncio.wait_for(task, STOP_WAIT_SECONDS)
         with contextlib.suppress(RedisError, OSError):
             async with self.redis.pipeline(transaction=True) as pipe:
-                await pipe.zrem(self._seen, self.id).hdel(self._revisions, self.id).execute()
+                pipe.zrem(self._seen, self.id)
+                pipe.hdel(self._revisions, self.id)
+                await pipe.execute()
 
     async def beat(self) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -83,11 +88,15 @@ class Instances:
         stale = await self.redis.zrangebyscore(self._seen, "-inf", f"({cutoff}")
         if stale:
             async with self.redis.pipeline(transaction=True) as pipe:
-                await pipe.zrem(self._seen, *stale).hdel(self._revisions, *stale).execute()
-        live = [_text(i) for i in await self.redis.zrangebyscore(self._seen, cutoff, "+inf")]
+                pipe.zrem(self._seen, *stale)
+                pipe.hdel(self._revisions, *stale)
+                await pipe.execute()
+        # Without withscores, a sorted set's range is its members alone.
+        members = cast("list[Reply]", await self.redis.zrangebyscore(self._seen, cutoff, "+inf"))
+        live = [text(i) for i in members]
         revisions = await self.redis.hmget(self._revisions, live) if live else []
         workers = sorted(
-            (worker, _text(revision)) for worker, revision in zip(live, revisions, strict=True)
+            (worker, text(revision)) for worker, revision in zip(live, revisions, strict=True)
             if revision is not None
         )  # fmt: skip
         counts: dict[str, int] = {}
@@ -107,7 +116,3 @@ class Instances:
                 log.warning("instance registry beat failed (retrying): %s", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), BEAT_SECONDS)
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

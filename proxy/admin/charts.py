@@ -7,7 +7,7 @@ same function, so a report opened offline looks like the live page.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from html import escape
 
@@ -36,13 +36,14 @@ def nice_ceiling(value: float) -> float:
     """The smallest 1, 2 or 5 × 10ⁿ at or above `value` (an axis people can read)."""
     if value <= 0:
         return 1.0
-    scale = 10 ** math.floor(math.log10(value))
+    # int ** int is typed Any: here an int for values from 1 up, a float below 1.
+    scale: float = 10 ** math.floor(math.log10(value))
     return next(step * scale for step in (1, 2, 5, 10) if step * scale >= value)
 
 
 def progress_chart(
     times: Sequence[float],
-    series: dict[str, Sequence[float | None]],
+    series: Mapping[str, Sequence[float | None]],
     *,
     title: str = "Migration progress",
     marks: Sequence[tuple[float, float, str]] = (),
@@ -59,7 +60,7 @@ def progress_chart(
 
 def line_chart(
     times: Sequence[float],
-    series: dict[str, Sequence[float | None]],
+    series: Mapping[str, Sequence[float | None]],
     *,
     title: str,
     y_max: float = 100.0,

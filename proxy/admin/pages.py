@@ -67,7 +67,7 @@ def _match(route: RouteView) -> str:
 def _chart(
     points: Sequence[Mapping[str, object]], events: Sequence[Mapping[str, object]] = ()
 ) -> str:
-    times = [float(p["ts"]) for p in points if isinstance(p.get("ts"), int | float)]  # type: ignore[arg-type]
+    times = [ts for p in points if (ts := _number(p, "ts")) is not None]
     return progress_chart(
         times,
         {
@@ -81,12 +81,11 @@ def _chart(
         ],
         flags=[
             (
-                float(e["ts"]),
-                f"{e.get('time')}: {e.get('kind')} {e.get('route') or ''}: "  # type: ignore[arg-type]
-                f"{e.get('reason')}",
+                ts,
+                f"{e.get('time')}: {e.get('kind')} {e.get('route') or ''}: {e.get('reason')}",
             )
             for e in events
-            if e.get("kind") in FLAG_KINDS and isinstance(e.get("ts"), int | float)
+            if e.get("kind") in FLAG_KINDS and (ts := _number(e, "ts")) is not None
         ],
     )
 

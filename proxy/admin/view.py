@@ -189,21 +189,23 @@ def _targets(entry: Mapping[str, object]) -> tuple[TargetView, ...]:
     return tuple(out)
 
 
-def _fields(entry: Mapping[str, object], samples: Sequence[Mapping[str, object]]) -> tuple:
+def _fields(
+    entry: Mapping[str, object], samples: Sequence[Mapping[str, object]]
+) -> tuple[FieldDiff, ...]:
     first: dict[str, Mapping[str, object]] = {}
     for sample in samples:  # newest first: keep the newest sample of each path
         first.setdefault(str(sample.get("path")), sample)
     rows = []
     for item in _list(entry, "shadow", "fields"):
         path = str(_get(item, "path", default="?"))
-        sample = first.get(path)
+        newest = first.get(path)
         rows.append(FieldDiff(
             path=path,
             count=_int(_get(item, "diffs")),
             kinds=tuple(str(k) for k in _list(item, "kinds")),
-            legacy=sample.get("legacy") if sample else None,
-            modern=sample.get("modern") if sample else None,
-            sampled=sample is not None,
+            legacy=newest.get("legacy") if newest else None,
+            modern=newest.get("modern") if newest else None,
+            sampled=newest is not None,
         ))  # fmt: skip
     rows.sort(key=lambda row: (-row.count, row.path))
     return tuple(rows)

@@ -11,8 +11,9 @@ went down (Redis emptied) restart the difference from zero. Each route keeps its
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, TypedDict, cast
 
+from proxy.redis_replies import Reply
 from proxy.stats import Snapshot, percentile
 
 if TYPE_CHECKING:
@@ -89,7 +90,11 @@ class RouteFigures:
         if getattr(snap, "partial", False):
             return 0  # one worker's figures (Redis was slow): not a deployment's baseline
         now = cumulative(snap)
-        raw = await self._redis.set(self._prefix + "cumulative", json.dumps(now), get=True)
+        # With get=True, SET answers the value it replaced (None when there was none).
+        raw = cast(
+            "Reply | None",
+            await self._redis.set(self._prefix + "cumulative", json.dumps(now), get=True),
+        )
         before: Cumulative = json.loads(raw) if raw else {}
         figures = interval_figures(now, before)
         if not figures:
@@ -104,5 +109,8 @@ class RouteFigures:
 
     async def of(self, route: str, *, limit: int = MAX_ROUTE_POINTS) -> list[dict[str, object]]:
         """A route's interval figures, oldest first."""
-        raws = await self._redis.zrange(self._prefix + "route:" + route, -limit, -1)
+        # Read without scores, a sorted set's range is its members alone.
+        raws = cast(
+            "list[Reply]", await self._redis.zrange(self._prefix + "route:" + route, -limit, -1)
+        )
         return [json.loads(raw) for raw in raws]

@@ -19,6 +19,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from typing import cast
 
 import redis.exceptions
 
@@ -65,7 +66,7 @@ def snapshot(
 ) -> dict[str, object]:
     """One history point: progress by routes (effective stages) and by recent traffic."""
     total = len(routes)
-    by_stage = {stage: 0 for stage in STAGES}
+    by_stage: dict[str, int] = {stage: 0 for stage in STAGES}
     for state in routes.values():
         by_stage[str(state["effective_stage"])] = by_stage.get(str(state["effective_stage"]), 0) + 1
     migrated = sum(by_stage.get(stage, 0) for stage in MIGRATED_STAGES)
@@ -221,11 +222,18 @@ class HistoryRecorder:
             )
 
 
+def _percent(state: Mapping[str, object]) -> float | None:
+    """A state's canary percent: a number, from routes.yaml or read back from JSON."""
+    percent = state.get("canary_percent")
+    return None if percent is None else float(cast("float", percent))
+
+
 def _rank(state: Mapping[str, object] | None) -> tuple[int, float]:
     if state is None:
         return (-1, 0.0)
-    percent = state.get("canary_percent")
-    return STAGES.index(str(state["stage"])), float(percent) if percent is not None else 0.0
+    stage = STAGES.index(str(state["stage"]))
+    percent = _percent(state)
+    return stage, percent if percent is not None else 0.0
 
 
 def _move_kind(
@@ -244,9 +252,8 @@ def _move_reason(
     def label(state: Mapping[str, object] | None) -> str:
         if state is None:
             return "absent"
-        percent = state.get("canary_percent")
-        if state["stage"] == "canary" and percent is not None:
-            return f"canary {float(percent):g} %"
+        if state["stage"] == "canary" and (percent := _percent(state)) is not None:
+            return f"canary {percent:g} %"
         return str(state["stage"])
 
     text = f"{label(old)} → {label(new)} (routes.yaml {revision})"

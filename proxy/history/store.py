@@ -13,7 +13,9 @@ import secrets
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
+
+from proxy.redis_replies import Reply, text
 
 if TYPE_CHECKING:
     import redis.asyncio
@@ -44,6 +46,12 @@ _LIGHT_FIELDS = ("ts", "time", "kind", "revision", "percent_routes", "percent_tr
 def _light(point: Mapping[str, object]) -> str:
     """A snapshot's chart-only form; deterministic, so downsampling can remove it too."""
     return json.dumps([point.get(field) for field in _LIGHT_FIELDS])
+
+
+def _members(reply: object) -> list[Reply]:
+    """A sorted set's range read without scores: its members alone (redis-py types the
+    reply for every option at once)."""
+    return cast("list[Reply]", reply)
 
 
 def iso(ts: float) -> str:
@@ -108,8 +116,11 @@ class HistoryStore:
 
     async def swap_revision(self, revision: str) -> str | None:
         """Store the revision last snapshotted; return the one before (one writer wins)."""
-        old = await self._redis.set(self._prefix + "revision", revision, get=True)
-        return old.decode() if isinstance(old, bytes) else old
+        # With get=True, SET answers the value it replaced (None when there was none).
+        old = cast(
+            "Reply | None", await self._redis.set(self._prefix + "revision", revision, get=True)
+        )
+        return None if old is None else text(old)
 
     async def claim(self, slot: str, ttl: float) -> bool:
         """True for exactly one caller per `slot` within `ttl` seconds (every worker asks)."""
@@ -119,7 +130,10 @@ class HistoryStore:
     async def downsample(self, now: float | None = None) -> int:
         """Thin periodic snapshots older than a week to one per hour; return how many went."""
         cutoff = (time.time() if now is None else now) - DOWNSAMPLE_AFTER
-        old = await self._redis.zrangebyscore(self._points, "-inf", cutoff, withscores=True)
+        old = cast(
+            "list[tuple[Reply, float]]",
+            await self._redis.zrangebyscore(self._points, "-inf", cutoff, withscores=True),
+        )
         kept: set[int] = set()
         doomed = []
         for raw, score in reversed(old):  # newest first: keep the last of each hour
@@ -146,26 +160,26 @@ class HistoryStore:
         if limit <= 0:
             return []
         if since is None:
-            raws = await self._redis.zrange(self._points, -limit, -1)
+            raws = _members(await self._redis.zrange(self._points, -limit, -1))
         else:
-            raws = (await self._redis.zrangebyscore(self._points, since, "+inf"))[-limit:]
+            raws = _members(await self._redis.zrangebyscore(self._points, since, "+inf"))[-limit:]
         return [json.loads(raw) for raw in raws]
 
     async def progress(self, *, limit: int = MAX_POINTS) -> list[dict[str, object]]:
         """The newest `limit` snapshots without their per-route states, oldest first: what
         the progress chart draws, at a few dozen bytes a point instead of kilobytes."""
-        raws = await self._redis.zrange(self._progress, -limit, -1) if limit > 0 else []
+        raws = _members(await self._redis.zrange(self._progress, -limit, -1)) if limit > 0 else []
         return [dict(zip(_LIGHT_FIELDS, json.loads(raw), strict=False)) for raw in raws]
 
     async def last_point(self) -> dict[str, object] | None:
-        raws = await self._redis.zrange(self._points, -1, -1)
+        raws = _members(await self._redis.zrange(self._points, -1, -1))
         return json.loads(raws[0]) if raws else None
 
     async def events(
         self, *, route: str | None = None, limit: int = MAX_EVENTS
     ) -> list[dict[str, object]]:
         """Events, oldest first; with `route`, that route's and the global ones' (no route)."""
-        raws = await self._redis.zrange(self._events, 0, -1)
+        raws = _members(await self._redis.zrange(self._events, 0, -1))
         events = [json.loads(raw) for raw in raws]
         if route is not None:
             events = [e for e in events if e.get("route") in (route, None)]
