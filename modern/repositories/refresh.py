@@ -65,6 +65,12 @@ class Refresher:
         self._closed = False
         self.started = self.failed = self.skipped = 0
 
+    @property
+    def pending(self) -> int:
+        """Rebuilds queued or running now."""
+        with self._lock:
+            return len(self._pending)
+
     def submit(self, names: Sequence[str], job: Job) -> bool:
         """Run `job` in the background with the positions of `names` whose locks this
         call took; False (and nothing runs) when none was free or the pool is full."""
