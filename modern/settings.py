@@ -38,6 +38,7 @@ class Settings:
         cache_ttl: MODERN_CACHE_TTL seconds for home parts, room summaries and rendered
             views (services/views.py: room list, history, home, user rooms, search); 0 turns
             the cache off (reads go to the database; used by parity tests and benches).
+            Rendered views are fresh this long, then served stale for `stale_seconds`.
         stale_seconds: MODERN_STALE_SECONDS a rendered view whose `cache_ttl` lapsed is
             still served while one background rebuild runs (0: rebuilt in line, as the
             first reader's wait). Longer than the slowest rebuild (the room list's, with
