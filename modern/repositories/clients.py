@@ -108,7 +108,9 @@ def open_storage(settings: Settings) -> Storage:
         ),
         sessions=MongoSessions(database["sessions"]),
         rooms=MongoRooms(database["rooms"], cache, list_ttl=settings.cache_ttl),
-        messages=MongoMessages(database["messages"], cache, summary_ttl=settings.cache_ttl),
+        messages=MongoMessages(
+            database["messages"], cache, summary_ttl=settings.cache_ttl, refresher=refresher
+        ),
         views=RedisViews(
             cache,
             settings.cache_ttl,

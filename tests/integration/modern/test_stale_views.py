@@ -7,7 +7,9 @@ change feed) drops its views, and neither a stale copy nor a rebuild in progress
 hide it; a rebuild that fails leaves the stale copy no longer than that bound.
 
 Two `RedisViews` (each with its own pool) on one key prefix stand for two instances.
-Rebuilds are held on an event where a test needs one "in progress".
+Rebuilds are held on an event where a test needs one "in progress". Room message
+counts are the aggregate kept apart from the views: maintained as messages are added,
+recounted in the background when due.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -24,6 +27,7 @@ import redis
 from bson import ObjectId
 
 from modern.repositories.cache import Cache
+from modern.repositories.messages import MongoMessages, count_key
 from modern.repositories.refresh import Refresher
 from modern.repositories.views import LOCK_PREFIX, RedisViews
 from modern.services.views import ROOM_ORDER, Views
@@ -233,3 +237,36 @@ def test_a_post_through_legacy_shows_in_modern_while_a_rebuild_is_in_progress(
         )
     listed = lambda: {r["id"]: r for r in modern.get(alice, "/api/rooms", limit=100).json()}  # noqa: E731
     assert until(lambda: listed()[quiet["id"]]["topic"] == "set behind both apps", FEED_BOUND)
+
+
+# -- room message counts: maintained as messages are written, recounted in the background --
+
+
+def test_a_due_count_snapshot_is_served_and_recounted_in_the_background(
+    mongo_uri: str, client: redis.Redis, redis_prefix: str
+) -> None:
+    cache = Cache(client, redis_prefix)
+    refresher = Refresher(cache, hold=STALE)
+    mongo: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_uri, tz_aware=True)
+    try:
+        collection = mongo.get_default_database().messages
+        messages = MongoMessages(collection, cache, summary_ttl=30, refresher=refresher)
+        room_id = ObjectId()
+        at = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+        collection.insert_many(
+            [{"room_id": room_id, "created_at": at - timedelta(seconds=i)} for i in range(3)]
+        )
+        room: Any = {"id": str(room_id), "last_message_at": at}
+        assert messages.counts([room]) == {str(room_id): 3}
+        snapshot = cache.get_many([count_key(str(room_id))])[0]
+        assert snapshot["due"] > time.time() + 3600  # not due for hours
+        # A message removed behind modern's back, and the snapshot comes due.
+        collection.delete_one({"room_id": room_id, "created_at": at - timedelta(seconds=2)})
+        cache.set_many({count_key(str(room_id)): {**snapshot, "due": 0}}, 60)
+        assert messages.counts([room]) == {str(room_id): 3}  # served, no recount in line
+        assert refresher.started == 1
+        assert until(lambda: messages.counts([room]) == {str(room_id): 2})
+        assert refresher.started == 1  # recounted once, and not due again
+    finally:
+        refresher.close()
+        mongo.close()
