@@ -1,25 +1,30 @@
 """Modern's tail after a cache expiry: each read of the load mix timed warm, then right
-after its views and profiles expired, side by side in one run.
+after its views and profiles expired, with and without stale-while-revalidate, side
+by side in one run.
 
     .venv/bin/python scripts/bench_expiry.py --data-dir /tmp/cs-copy/data
-                                             [--ttl 4] [--rounds 3] [--out FILE]
+                                             [--ttl 4] [--rounds 3] [--stale 0,60]
+                                             [--only home,rooms] [--out FILE]
 
 Starts the embedded database over `--data-dir` (a COPY of a seeded case-study data
-directory: `cp -a .strangler/bench/case-study /tmp/cs-copy`; or a directory this
-script seeds with the case-study preset when it is empty) and one modern worker with
-MODERN_CACHE_TTL and MODERN_PROFILE_TTL both at `--ttl` seconds, so that everything a
-read leaves in the cache expires during the pause. For each read of the mix (home, the
-room list, the biggest room and a typical room with their messages, search, a
-profile), per round: fill the cache, time it warm (median of three), wait `--ttl` + 1.5
-s, time the first request after expiry, then wait until any background rebuild had
-time to land (`--settle`) and time it warm again. The after-expiry figure is what some
-user pays once per TTL; with stale-while-revalidate (MODERN_STALE_SECONDS) it should
-be a warm read.
+directory: `cp -a .strangler/bench/case-study /tmp/cs-copy`; or an empty directory,
+which it seeds with the case-study preset) and one modern worker per `--stale` value
+(MODERN_STALE_SECONDS; 0 is the behaviour without stale-while-revalidate: the first
+read after expiry rebuilds in line), each on its own Redis prefix, with
+MODERN_CACHE_TTL and MODERN_PROFILE_TTL both at `--ttl` seconds so that everything a
+read leaves in the cache expires during the pause. For each read of the mix (home,
+the room list and its second page, the biggest room and a typical one with their
+messages, search, a profile, a user's rooms), per round: fill each variant's cache,
+time it warm (three calls), wait `--ttl` + 1.5 s, time the first request after
+expiry on each variant (in alternating order), then wait `--settle` seconds for any
+background rebuild and time it warm again. The after-expiry figure is what some user
+pays once per TTL.
 
-Prints what it ran on, then per read: warm median, each round's after-expiry time and
-the ratio of the worst to warm. Writes the raw figures as JSON with `--out`. Calls go
-to modern directly over loopback (one at a time, a new connection each); figures are
-this engine's (SecantusDB, much slower than MongoDB), not production latencies.
+Prints what it ran on, then per read and variant: warm median, each round's
+after-expiry time and the worst/warm ratio; `--out` writes the raw figures as JSON.
+Calls go to modern directly over loopback, one at a time, a new connection each.
+Figures are this engine's (SecantusDB, much slower than MongoDB), not production
+latencies.
 """
 
 from __future__ import annotations
@@ -59,10 +64,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--ttl", type=int, default=4, help="MODERN_CACHE_TTL/PROFILE_TTL, s")
     parser.add_argument(
-        "--stale",
-        type=float,
-        default=None,
-        help="MODERN_STALE_SECONDS for modern (default: modern's own)",
+        "--stale", default="0,60", help="comma-separated MODERN_STALE_SECONDS, one modern each"
     )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
@@ -115,23 +117,36 @@ def timed(app: App, path: str, db: Any) -> float:
     return result["ms"] / 1000  # type: ignore[no-any-return]
 
 
-def measure(app: App, reads: dict[str, str], db: Any, args: argparse.Namespace) -> dict[str, Any]:
+def measure(
+    apps: dict[str, App], reads: dict[str, str], db: Any, args: argparse.Namespace
+) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     for name, path in reads.items():
-        warm: list[float] = []
-        expired: list[float] = []
-        for _ in range(args.rounds):
-            timed(app, path, db)  # fill
-            warm += [timed(app, path, db) for _ in range(3)]
+        warm: dict[str, list[float]] = {variant: [] for variant in apps}
+        expired: dict[str, list[float]] = {variant: [] for variant in apps}
+        for round_ in range(args.rounds):
+            order = list(apps) if round_ % 2 == 0 else list(apps)[::-1]
+            for variant in order:
+                timed(apps[variant], path, db)  # fill
+                warm[variant] += [timed(apps[variant], path, db) for _ in range(3)]
             time.sleep(args.ttl + 1.5)
-            expired.append(timed(app, path, db))
+            for variant in order:
+                expired[variant].append(timed(apps[variant], path, db))
             time.sleep(args.settle)
-            warm.append(timed(app, path, db))
-        median = statistics.median(warm)
-        figures[name] = {"warm_s": warm, "after_expiry_s": expired, "warm_median_s": median}
-        print(f"{name:18} warm {median:7.3f} s   after expiry "
-              + " ".join(f"{s:7.3f}" for s in expired)
-              + f" s   worst/warm {max(expired) / median:6.1f}x", flush=True)  # fmt: skip
+            for variant in order:
+                warm[variant].append(timed(apps[variant], path, db))
+        figures[name] = {}
+        for variant in apps:
+            median = statistics.median(warm[variant])
+            figures[name][variant] = {
+                "warm_s": warm[variant],
+                "after_expiry_s": expired[variant],
+                "warm_median_s": median,
+            }
+            after = " ".join(f"{s:7.3f}" for s in expired[variant])
+            ratio = max(expired[variant]) / median
+            print(f"{name:17} {variant:9} warm {median:7.3f} s   after expiry {after} s"
+                  f"   worst/warm {ratio:6.1f}x", flush=True)  # fmt: skip
     return figures
 
 
@@ -148,20 +163,22 @@ def main(argv: list[str] | None = None) -> int:
         if db.users.estimated_document_count() == 0:
             print("seeding the case-study preset (about a minute)...", flush=True)
             seed_database(db, config_for("case-study"))
-        env = {"MONGODB_URI": running.uri, "REDIS_URL": args.redis_url,
-               "REDIS_KEY_PREFIX": prefix, "MODERN_CACHE_TTL": str(args.ttl),
-               "MODERN_PROFILE_TTL": str(args.ttl)}  # fmt: skip
-        if args.stale is not None:
-            env["MODERN_STALE_SECONDS"] = str(args.stale)
-        app = App("modern", env, supervisor)
+        apps: dict[str, App] = {}
         try:
-            app.start()
+            for stale in args.stale.split(","):
+                env = {
+                    "MONGODB_URI": running.uri, "REDIS_URL": args.redis_url,
+                    "REDIS_KEY_PREFIX": f"{prefix}{stale}:", "MODERN_CACHE_TTL": str(args.ttl),
+                    "MODERN_PROFILE_TTL": str(args.ttl), "MODERN_STALE_SECONDS": stale,
+                }  # fmt: skip
+                apps[f"stale={stale}"] = App(f"modern-{stale}", env, supervisor)
+                apps[f"stale={stale}"].start()
             demo = db.users.find_one({"username": "demo"}, {"_id": 1})
             reads = reads_of(db, demo["_id"])
-            reads["rooms-page2"] += next_cursor(app)
+            reads["rooms-page2"] += next_cursor(next(iter(apps.values())))
             if args.only:
                 reads = {k: v for k, v in reads.items() if k in args.only.split(",")}
-            figures = measure(app, reads, db, args)
+            figures = measure(apps, reads, db, args)
         finally:
             supervisor.stop_all()
             client.close()

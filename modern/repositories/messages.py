@@ -28,6 +28,9 @@ from modern.repositories.scans import newest_first
 COUNT_SNAPSHOT_TTL = 24 * 3600
 COUNT_RECOUNT_AFTER = 12 * 3600
 COUNT_SNAPSHOT_JITTER = 0.2
+# A background recount's lock: longer than the slowest recount, so that reads of a due
+# snapshot meanwhile never start a second one (released as soon as it is done).
+COUNT_RECOUNT_HOLD = 300.0
 
 
 def count_key(room_id: str) -> str:
@@ -150,6 +153,7 @@ class MongoMessages:
             self._refresher.submit(
                 [f"refresh:{count_key(rid)}" for rid in due],
                 lambda held: self._keep_counts(self._count_all([due[p] for p in held])),
+                hold=COUNT_RECOUNT_HOLD,
             )
         return found
 

@@ -71,15 +71,16 @@ class Refresher:
         with self._lock:
             return len(self._pending)
 
-    def submit(self, names: Sequence[str], job: Job) -> bool:
+    def submit(self, names: Sequence[str], job: Job, *, hold: float | None = None) -> bool:
         """Run `job` in the background with the positions of `names` whose locks this
-        call took; False (and nothing runs) when none was free or the pool is full."""
+        call took (for `hold` seconds, the pool's own by default); False (and nothing
+        runs) when none was free or the pool is full."""
         with self._lock:
             if self._closed or len(self._pending) >= self._max_pending:
                 self.skipped += not self._closed
                 return False
         token = secrets.token_hex(8)
-        taken = self._cache.take_locks(names, token, self._hold)
+        taken = self._cache.take_locks(names, token, hold or self._hold)
         held = [position for position, ok in enumerate(taken) if ok]
         if not held:
             return False

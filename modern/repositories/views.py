@@ -66,6 +66,12 @@ def fresh_until(version: bytes) -> float:
     return int(stamp) / 1000 if mark and stamp.isdigit() else float("inf")
 
 
+def _found(view: Raw | None, version: bytes | None, now: float) -> Found | None:
+    if view is None or version is None:
+        return None
+    return Found(view, version, now >= fresh_until(version))
+
+
 class RedisViews:
     """Parameters: cache — the shared Redis cache; ttl — seconds a view is fresh (0 =
     off); local_bytes — the budget of this worker's copies (0: every read fetches
@@ -112,16 +118,16 @@ class RedisViews:
             if version is None or now >= fresh_until(version) + self._stale:
                 views.append(None)  # dropped, expired, past its bound or never rendered
             elif not held[position]:
-                views.append(self._found(key, version, reply[0], now))
+                views.append(_found(self._keep(key, version, reply[0]), version, now))
             else:
                 copy = self.local.get(key, version)
                 if copy is None:
                     outdated.append(position)
-                views.append(None if copy is None else self._found(key, version, copy, now))
+                views.append(_found(copy, version, now))
         if outdated:
             refetched = self._fetch([keys[p] for p in outdated], bodies=[True] * len(outdated))
             for position, (body, version) in zip(outdated, refetched, strict=True):
-                views[position] = self._found(keys[position], version, body, now)
+                views[position] = _found(self._keep(keys[position], version, body), version, now)
         return views
 
     def put_many(self, values: Mapping[ViewKey, bytes]) -> None:
@@ -182,14 +188,6 @@ class RedisViews:
         expected = {_version_field(field): old}
         if self._cache.set_fields_if(GROUP_PREFIX + group, fields, expected, self._life):
             self._keep(key, version, body)
-
-    def _found(
-        self, key: ViewKey, version: bytes | None, body: bytes | None, now: float
-    ) -> Found | None:
-        view = self._keep(key, version, body)
-        if view is None or version is None:
-            return None
-        return Found(view, version, now >= fresh_until(version))
 
     def _keep(self, key: ViewKey, version: bytes | None, body: bytes | None) -> Raw | None:
         if body is None or version is None:
