@@ -175,8 +175,9 @@ class RedisViews:
 
     @property
     def _life(self) -> int:
-        """How long a group outlives its latest write: to the end of the stale window."""
-        return self._ttl + int(self._stale + 0.999)
+        """How long a group outlives its latest write: to the end of the stale window
+        (0 with the cache off: nothing is stored)."""
+        return self._ttl + int(self._stale + 0.999) if self.enabled else 0
 
     def _new_version(self) -> bytes:
         until = int((time.time() + self._ttl) * 1000)

@@ -179,6 +179,20 @@ def test_a_failing_rebuild_leaves_the_stale_copy_no_longer_than_the_bound(
     assert _read(views, source) == 2
 
 
+def test_with_the_cache_off_nothing_is_stored_or_served(
+    client: redis.Redis, redis_prefix: str
+) -> None:
+    cache = Cache(client, redis_prefix)
+    refresher = Refresher(cache, hold=STALE)
+    try:
+        views = Views(RedisViews(cache, 0, 1 << 20, stale=STALE, refresher=refresher))
+        source = Source()
+        assert [_read(views, source), _read(views, source)] == [1, 1] and source.loads == 2
+        assert not list(client.scan_iter(match=f"{redis_prefix}*"))
+    finally:
+        refresher.close()
+
+
 # -- through HTTP: a write made through legacy while a rebuild is in progress --------------
 
 
