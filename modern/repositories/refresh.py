@@ -101,7 +101,8 @@ class Refresher:
             self._closed = True
             pending = list(self._pending)
         self._pool.shutdown(wait=False, cancel_futures=True)
-        wait(pending, timeout=timeout)
+        # A cancelled future never counts as done for `wait`: only the running ones.
+        wait([future for future in pending if not future.cancelled()], timeout=timeout)
 
     def _run(self, job: Job, held: list[int], names: list[str], token: str) -> None:
         try:
