@@ -146,13 +146,13 @@ class MongoMessages:
             fresh[room["id"]] = {**snap, "n": snap["n"] + extra, "last": last or snap["last"]}
         missing = [r["id"] for r in rooms if r["id"] not in found and r["id"] not in fresh]
         if missing:
-            fresh.update(self._count_all(missing))
+            fresh.update(self._recount(missing))
         self._keep_counts(fresh)
         found.update({rid: snap["n"] for rid, snap in fresh.items()})
         if due and self._refresher is not None:
             self._refresher.submit(
                 [f"refresh:{count_key(rid)}" for rid in due],
-                lambda held: self._keep_counts(self._count_all([due[p] for p in held])),
+                lambda held: self._keep_counts(self._recount([due[p] for p in held])),
                 hold=COUNT_RECOUNT_HOLD,
             )
         return found
@@ -165,24 +165,26 @@ class MongoMessages:
         )
 
     def _count_all(self, room_ids: list[str]) -> dict[str, dict[str, Any]]:
-        """Full counts of the rooms, each a snapshot due for a recount in about
-        COUNT_RECOUNT_AFTER."""
         pipeline: list[Document] = [
             {"$match": {"room_id": {"$in": oids(room_ids)}}},
             {"$group": {"_id": "$room_id", "n": {"$sum": 1}, "last": {"$max": "$created_at"}}},
         ]
         with storage_errors("count messages"):
             rows = {str(doc["_id"]): doc for doc in self._messages.aggregate(pipeline)}
-        snapshots: dict[str, dict[str, Any]] = {}
-        for rid in room_ids:
+        return {
+            rid: {"n": int(rows[rid]["n"]), "last": rows[rid]["last"]}
+            if rid in rows
+            else {"n": 0, "last": None}
+            for rid in room_ids
+        }
+
+    def _recount(self, room_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Full counts of the rooms, each a snapshot due for a recount in about
+        COUNT_RECOUNT_AFTER (spread, so that rooms counted together come due apart)."""
+        snapshots = self._count_all(room_ids)
+        for snapshot in snapshots.values():
             spread = 1 + random.uniform(-COUNT_SNAPSHOT_JITTER, COUNT_SNAPSHOT_JITTER)
-            due = time.time() + COUNT_RECOUNT_AFTER * spread
-            row = rows.get(rid)
-            snapshots[rid] = {
-                "n": int(row["n"]) if row else 0,
-                "last": row["last"] if row else None,
-                "due": due,
-            }
+            snapshot["due"] = time.time() + COUNT_RECOUNT_AFTER * spread
         return snapshots
 
     def _count_since(self, room_id: str, after: datetime) -> tuple[int, datetime | None]:
