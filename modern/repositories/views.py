@@ -25,6 +25,9 @@ Staleness only ever follows expiry. A write drops its groups (DEL), and a droppe
 view has no version: it is a miss, never a lapsed copy. A background rebuild stores
 its result only while the view still has the lapsed version it replaces (WATCH/MULTI),
 so a rebuild that read the data before a write cannot put back what the write dropped.
+(The same check makes the rare second rebuild harmless: a read that saw the lapsed
+version just before the first rebuild landed and released its lock starts one more,
+which finds the view replaced and stores nothing.)
 """
 
 from __future__ import annotations
