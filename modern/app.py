@@ -2,8 +2,9 @@
 
 The lifespan reads the settings, opens the MongoDB and Redis clients, builds the
 repositories and services, ensures the indexes and starts this process's event
-subscriber and change feed (writes made by legacy drop our caches). Nothing connects
-at import time.
+subscriber and change feed (writes made by legacy drop our caches). Shutdown stops
+them, and the pool of background view rebuilds, before the clients close. Nothing
+connects at import time.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await asyncio.to_thread(feed.stop)
+        await asyncio.to_thread(storage.refresher.close)  # background rebuilds, bounded
         subscriber.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await subscriber

@@ -18,6 +18,7 @@ DEFAULT_SLOW_QUERY_MS = 100.0
 DEFAULT_CACHE_TTL_SECONDS = 30
 DEFAULT_PROFILE_TTL_SECONDS = 300
 DEFAULT_LOCAL_VIEWS_MB = 64
+DEFAULT_STALE_SECONDS = 60
 
 
 class SettingsError(ValueError):
@@ -37,6 +38,11 @@ class Settings:
         cache_ttl: MODERN_CACHE_TTL seconds for home parts, room summaries and rendered
             views (services/views.py: room list, history, home, user rooms, search); 0 turns
             the cache off (reads go to the database; used by parity tests and benches).
+            Rendered views are fresh this long, then served stale for `stale_seconds`.
+        stale_seconds: MODERN_STALE_SECONDS a rendered view whose `cache_ttl` lapsed is
+            still served while one background rebuild runs (0: rebuilt in line, as the
+            first reader's wait). Longer than the slowest rebuild (the room list's, with
+            recounts, took 21 s at the case-study scale), or that rebuild is in line.
         profile_ttl: MODERN_PROFILE_TTL seconds for cached user profiles (0 = off).
         local_views_mb: MODERN_LOCAL_VIEWS_MB, megabytes of rendered views each worker
             keeps a copy of, served after Redis confirms their version (0 = none).
@@ -51,6 +57,7 @@ class Settings:
     redis_key_prefix: str = DEFAULT_REDIS_KEY_PREFIX
     slow_query_ms: float = DEFAULT_SLOW_QUERY_MS
     cache_ttl: int = DEFAULT_CACHE_TTL_SECONDS
+    stale_seconds: float = DEFAULT_STALE_SECONDS
     profile_ttl: int = DEFAULT_PROFILE_TTL_SECONDS
     local_views_mb: float = DEFAULT_LOCAL_VIEWS_MB
     change_feed: bool = True
@@ -66,6 +73,7 @@ class Settings:
             redis_key_prefix=env.get("REDIS_KEY_PREFIX", DEFAULT_REDIS_KEY_PREFIX),
             slow_query_ms=_number(env, "MODERN_SLOW_QUERY_MS", DEFAULT_SLOW_QUERY_MS),
             cache_ttl=int(_number(env, "MODERN_CACHE_TTL", DEFAULT_CACHE_TTL_SECONDS)),
+            stale_seconds=_number(env, "MODERN_STALE_SECONDS", DEFAULT_STALE_SECONDS),
             profile_ttl=int(_number(env, "MODERN_PROFILE_TTL", DEFAULT_PROFILE_TTL_SECONDS)),
             local_views_mb=_number(env, "MODERN_LOCAL_VIEWS_MB", DEFAULT_LOCAL_VIEWS_MB),
             change_feed=_flag(env, "MODERN_CHANGE_FEED", default=True),

@@ -4,6 +4,10 @@ Values are JSON with datetimes tagged, under `<prefix>cache:<key>`. Any Redis er
 opens a short circuit: for `OUTAGE_BACKOFF` seconds every call is a miss (reads go to
 the database, writes and invalidations are skipped) instead of paying a connection
 timeout per request. A TTL of 0 turns a namespace off (parity tests, benches).
+
+Locks (`take_locks`, `release_locks`) are plain keys set with NX and a short life:
+they make one process of many do a background rebuild (`modern.repositories.refresh`).
+During an outage nobody gets a lock, so nothing is rebuilt behind the requests' back.
 """
 
 from __future__ import annotations
@@ -113,18 +117,86 @@ class Cache:
 
     def set_fields(self, values: Mapping[str, Mapping[str, bytes]], ttl: int) -> None:
         """Store raw hash fields, each key's in one HSET (so a reader sees all of them or
-        none). A hash expires `ttl` seconds after its first field (EXPIRE NX): later
-        fields never extend the life of older ones."""
+        none). A hash lives `ttl` seconds past its latest write (EXPIRE NX, then GT):
+        that bounds its memory only; how long each field may be served is the field's
+        own business (the views stamp theirs, see `modern.repositories.views`)."""
         if not values or ttl <= 0 or not self._up():
             return
         try:
             with self._client.pipeline(transaction=False) as pipe:
                 for key, fields in values.items():
-                    pipe.hset(self._prefix + key, mapping=dict(fields))  # type: ignore[arg-type]  # redis-py's mapping key type is invariant
-                    pipe.expire(self._prefix + key, ttl, nx=True)
+                    self._hset(pipe, key, fields, ttl)
                 pipe.execute()
         except redis.RedisError as exc:
             self._outage(exc)
+
+    def set_fields_if(
+        self, key: str, fields: Mapping[str, bytes], expected: Mapping[str, bytes], ttl: int
+    ) -> bool:
+        """Like `set_fields` for one hash, but only while every field of `expected` still
+        holds its value (WATCH, then MULTI): a DEL or another write in between wins, and
+        nothing is stored. True when stored."""
+        if not fields or ttl <= 0 or not self._up():
+            return False
+        names = list(expected)
+        try:
+            with self._client.pipeline(transaction=True) as pipe:
+                pipe.watch(self._prefix + key)
+                if pipe.hmget(self._prefix + key, names) != [expected[n] for n in names]:
+                    return False
+                pipe.multi()
+                self._hset(pipe, key, fields, ttl)
+                pipe.execute()
+        except redis.WatchError:
+            return False
+        except redis.RedisError as exc:
+            self._outage(exc)
+            return False
+        return True
+
+    def _hset(self, pipe: Any, key: str, fields: Mapping[str, bytes], ttl: int) -> None:
+        pipe.hset(self._prefix + key, mapping=dict(fields))
+        pipe.expire(self._prefix + key, ttl, nx=True)  # a new hash has no TTL for GT
+        pipe.expire(self._prefix + key, ttl, gt=True)
+
+    def take_locks(self, names: Sequence[str], token: str, seconds: float) -> list[bool]:
+        """SET NX with a life of `seconds` for each lock, in one round trip: True where
+        the caller holds it now (as `token`)."""
+        if not names or not self._up():
+            return [False] * len(names)
+        life = max(1, int(seconds * 1000))
+        try:
+            with self._client.pipeline(transaction=False) as pipe:
+                for name in names:
+                    pipe.set(self._lock(name), token, nx=True, px=life)
+                taken = pipe.execute()
+        except redis.RedisError as exc:
+            self._outage(exc)
+            return [False] * len(names)
+        return [bool(reply) for reply in taken]
+
+    def release_locks(self, names: Sequence[str], token: str, *, after: float = 0.0) -> None:
+        """Let go of the locks still held as `token`: now, or `after` seconds from now
+        (a failed rebuild's pause before the next try). Not atomic (GET, then DEL or
+        PEXPIRE): a lock that expired in between and was taken by another is at worst
+        released early, which costs one duplicate rebuild."""
+        if not names or not self._up():
+            return
+        try:
+            held = [n for n, v in zip(names, self._client.mget(map(self._lock, names)), strict=True)
+                    if v == token.encode()]  # fmt: skip
+            if held and after > 0:
+                with self._client.pipeline(transaction=False) as pipe:
+                    for name in held:
+                        pipe.pexpire(self._lock(name), max(1, int(after * 1000)))
+                    pipe.execute()
+            elif held:
+                self._client.delete(*map(self._lock, held))
+        except redis.RedisError as exc:
+            self._outage(exc)
+
+    def _lock(self, name: str) -> str:
+        return self._prefix + "lock:" + name
 
     def delete_all(self, keys: Iterable[str]) -> None:
         self.delete(*dict.fromkeys(keys))

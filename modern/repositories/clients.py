@@ -21,6 +21,7 @@ from modern.repositories.indexes import ensure_indexes
 from modern.repositories.messages import MongoMessages
 from modern.repositories.mongo import Document
 from modern.repositories.monitoring import SlowQueryListener
+from modern.repositories.refresh import Refresher
 from modern.repositories.rooms import MongoRooms
 from modern.repositories.sessions import MongoSessions
 from modern.repositories.users import MongoUsers
@@ -51,11 +52,13 @@ class Storage:
     rooms: MongoRooms
     messages: MongoMessages
     views: RedisViews
+    refresher: Refresher  # the views' background rebuilds
     events: RedisEventBus
     redis_sync: redis.Redis
     redis_async: aioredis.Redis
 
     def close(self) -> None:
+        self.refresher.close()  # first: its rebuilds use the clients closed below
         self.client.close()
         self.changes.client.close()
         self.redis_sync.close()
@@ -88,6 +91,7 @@ def open_storage(settings: Settings) -> Storage:
     redis_sync, redis_async = _redis_clients(settings.redis_url)
     prefix = settings.redis_key_prefix
     cache = Cache(redis_sync, prefix)
+    refresher = Refresher(cache, hold=max(1.0, settings.stale_seconds))
     ensure_indexes(database)
     enable_pre_images(database)
     return Storage(
@@ -104,10 +108,17 @@ def open_storage(settings: Settings) -> Storage:
         ),
         sessions=MongoSessions(database["sessions"]),
         rooms=MongoRooms(database["rooms"], cache, list_ttl=settings.cache_ttl),
-        messages=MongoMessages(database["messages"], cache, summary_ttl=settings.cache_ttl),
-        views=RedisViews(
-            cache, settings.cache_ttl, local_bytes=int(settings.local_views_mb * 2**20)
+        messages=MongoMessages(
+            database["messages"], cache, summary_ttl=settings.cache_ttl, refresher=refresher
         ),
+        views=RedisViews(
+            cache,
+            settings.cache_ttl,
+            local_bytes=int(settings.local_views_mb * 2**20),
+            stale=settings.stale_seconds,
+            refresher=refresher,
+        ),
+        refresher=refresher,
         events=RedisEventBus(redis_sync, redis_async, prefix),
         redis_sync=redis_sync,
         redis_async=redis_async,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -14,16 +16,23 @@ from modern.repositories.cache import Cache
 from modern.repositories.documents import reactions as read_reactions
 from modern.repositories.documents import timestamp, to_message
 from modern.repositories.mongo import Document, oid, oids, storage_errors
+from modern.repositories.refresh import Refresher
 from modern.repositories.scans import newest_first
 
 # A count snapshot stays right as messages are added (see `MongoMessages.counts`), so it
 # need not expire with the views: recounting a page of busy rooms is one `$group` over
-# their messages (21 s for 50 rooms at the case-study scale on the embedded engine),
-# which a short TTL would make some user wait for every MODERN_CACHE_TTL. The long
-# TTL only heals a count after messages were removed behind modern's back; the
-# jitter keeps snapshots written together from expiring together.
+# their messages (21 s for 50 rooms at the case-study scale on the embedded engine,
+# 2.7 s for the biggest room alone), which a short TTL would make some user wait for
+# every MODERN_CACHE_TTL. A snapshot is recounted in the background once it is older
+# than COUNT_RECOUNT_AFTER (that heals a count after messages were removed behind
+# modern's back) and only expires, to be recounted in line, when no read touched it for
+# COUNT_SNAPSHOT_TTL. The jitter keeps snapshots written together apart.
 COUNT_SNAPSHOT_TTL = 24 * 3600
+COUNT_RECOUNT_AFTER = 12 * 3600
 COUNT_SNAPSHOT_JITTER = 0.2
+# A background recount's lock: longer than the slowest recount, so that reads of a due
+# snapshot meanwhile never start a second one (released as soon as it is done).
+COUNT_RECOUNT_HOLD = 300.0
 
 
 def count_key(room_id: str) -> str:
@@ -36,12 +45,21 @@ def latest_key(room_id: str) -> str:
 
 class MongoMessages:
     """Parameters: collection; cache; summary_ttl — seconds for counts and latest
-    messages (0 = not cached)."""
+    messages (0 = not cached); refresher — recounts old count snapshots in the
+    background (None: they are used until they expire)."""
 
-    def __init__(self, collection: Collection[Document], cache: Cache, *, summary_ttl: int) -> None:
+    def __init__(
+        self,
+        collection: Collection[Document],
+        cache: Cache,
+        *,
+        summary_ttl: int,
+        refresher: Refresher | None = None,
+    ) -> None:
         self._messages = collection
         self._cache = cache
         self._ttl = summary_ttl
+        self._refresher = refresher
         self._count_ttl = max(summary_ttl, COUNT_SNAPSHOT_TTL) if summary_ttl > 0 else 0
 
     def insert(self, *, room_id: str, author_id: str, text: str, now: datetime) -> Message:
@@ -124,32 +142,45 @@ class MongoMessages:
         only counts the messages after `last` (a range-bounded index scan), so posting —
         through modern or legacy — needs no invalidation and no recount of the room.
         Rooms without a snapshot are counted by ONE `$group` aggregation. Snapshots live
-        for COUNT_SNAPSHOT_TTL, not the views' TTL: no view rebuild waits for a recount.
+        for COUNT_SNAPSHOT_TTL, not the views' TTL, and are recounted in the background
+        once due (`due`, epoch seconds): no view rebuild waits for a recount.
         """
         found: dict[str, int] = {}
         fresh: dict[str, dict[str, Any]] = {}
         snapshots = (
             self._cache.get_many([count_key(r["id"]) for r in rooms]) if self._ttl > 0 else []
         )
+        due: list[str] = []
         for room, snap in zip(rooms, snapshots, strict=False):
             newest = room["last_message_at"]
             if snap is None or (snap["last"] is None and newest is not None):
                 continue  # counted below
+            if snap.get("due", 0) < time.time():
+                due.append(room["id"])
             if newest is None or newest <= snap["last"]:
                 found[room["id"]] = snap["n"]
                 continue
             extra, last = self._count_since(room["id"], snap["last"])
-            fresh[room["id"]] = {"n": snap["n"] + extra, "last": last or snap["last"]}
+            fresh[room["id"]] = {**snap, "n": snap["n"] + extra, "last": last or snap["last"]}
         missing = [r["id"] for r in rooms if r["id"] not in found and r["id"] not in fresh]
         if missing:
-            fresh.update(self._count_all(missing))
+            fresh.update(self._recount(missing))
+        self._keep_counts(fresh)
+        found.update({rid: snap["n"] for rid, snap in fresh.items()})
+        if due and self._refresher is not None:
+            self._refresher.submit(
+                [f"refresh:{count_key(rid)}" for rid in due],
+                lambda held: self._keep_counts(self._recount([due[p] for p in held])),
+                hold=COUNT_RECOUNT_HOLD,
+            )
+        return found
+
+    def _keep_counts(self, snapshots: dict[str, dict[str, Any]]) -> None:
         self._cache.set_many(
-            {count_key(rid): snap for rid, snap in fresh.items()},
+            {count_key(rid): snap for rid, snap in snapshots.items()},
             self._count_ttl,
             jitter=COUNT_SNAPSHOT_JITTER,
         )
-        found.update({rid: snap["n"] for rid, snap in fresh.items()})
-        return found
 
     def _count_all(self, room_ids: list[str]) -> dict[str, dict[str, Any]]:
         pipeline: list[Document] = [
@@ -164,6 +195,15 @@ class MongoMessages:
             else {"n": 0, "last": None}
             for rid in room_ids
         }
+
+    def _recount(self, room_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Full counts of the rooms, each a snapshot due for a recount in about
+        COUNT_RECOUNT_AFTER (spread, so that rooms counted together come due apart)."""
+        snapshots = self._count_all(room_ids)
+        for snapshot in snapshots.values():
+            spread = 1 + random.uniform(-COUNT_SNAPSHOT_JITTER, COUNT_SNAPSHOT_JITTER)
+            snapshot["due"] = time.time() + COUNT_RECOUNT_AFTER * spread
+        return snapshots
 
     def _count_since(self, room_id: str, after: datetime) -> tuple[int, datetime | None]:
         query = {"room_id": oid(room_id), "created_at": {"$gt": after}}

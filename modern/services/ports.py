@@ -6,7 +6,7 @@ or an empty result), which services turn into `NotFound`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -62,11 +62,30 @@ class EventPublisher(Protocol):
     def publish(self, room_id: str, event: Mapping[str, Any]) -> None: ...
 
 
+class CachedView(Protocol):
+    """A stored view: its body, the version it was read at, and whether its freshness
+    lapsed (served still, to be rebuilt in the background; see services/views)."""
+
+    @property
+    def body(self) -> bytes: ...
+    @property
+    def version(self) -> bytes: ...
+    @property
+    def lapsed(self) -> bool: ...
+
+
 class ViewCache(Protocol):
     """Rendered JSON by `(group, field)`; a write drops whole groups (see services/views)."""
 
     @property
     def enabled(self) -> bool: ...
-    def get_many(self, keys: Sequence[tuple[str, str]]) -> Sequence[bytes | None]: ...
+    def lookup(self, keys: Sequence[tuple[str, str]]) -> Sequence[CachedView | None]: ...
     def put_many(self, values: Mapping[tuple[str, str], bytes]) -> None: ...
     def drop(self, groups: Iterable[str]) -> None: ...
+    def refresh(
+        self,
+        lapsed: Mapping[tuple[str, str], bytes],
+        rebuild: Callable[[list[tuple[str, str]]], Mapping[tuple[str, str], bytes]],
+    ) -> None:
+        """Rebuild the lapsed views (key -> version read) in the background, once."""
+        ...

@@ -19,15 +19,24 @@ a re-encoding of every member profile. Groups (one Redis hash each) and their fi
 modern or through legacy — re-keys that room's views by itself. The rules below drop
 what modern's own writes change, as they are made; writes made elsewhere (legacy's)
 arrive from the database's change feed and drop the same groups
-(`modern.services.changes`). Without change streams (a standalone mongod) those are
-fresh within the cache TTL (MODERN_CACHE_TTL), as with the rest of the cache.
+(`modern.services.changes`).
+
+Freshness rules (what a reader may see):
+- after a write through modern: the write, on the next read (its groups are dropped);
+- after a write through legacy: the write, once the change feed delivers it (about a
+  second; MODERN_CHANGE_FEED);
+- otherwise (no change streams on a standalone mongod, the feed off, data changed
+  behind both apps' backs): within MODERN_CACHE_TTL + MODERN_STALE_SECONDS. A view
+  whose TTL lapsed is served for up to MODERN_STALE_SECONDS more while ONE background
+  rebuild runs (stale-while-revalidate, `modern.repositories.views`), so no reader
+  waits for a rebuild the TTL caused. A dropped view is never served stale.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from modern.domain import Room
 from modern.services.ports import RoomStore, ViewCache
@@ -53,9 +62,17 @@ def home_group(user_id: str) -> str:
     return f"home:{user_id}"
 
 
-def _as_raw(raw: bytes | None) -> Raw | None:
+class Hit(NamedTuple):
+    """A cached view as the services see it: body, version, lapsed (see ports.CachedView)."""
+
+    body: Raw
+    version: bytes
+    lapsed: bool
+
+
+def _as_raw(raw: bytes) -> Raw:
     """A stored view as `Raw`, without copying one that already is (a worker's copy)."""
-    return raw if raw is None or isinstance(raw, Raw) else Raw(raw)
+    return raw if isinstance(raw, Raw) else Raw(raw)
 
 
 def order_of(rooms: Iterable[Room]) -> Order:
@@ -72,9 +89,7 @@ class Views:
     # -- reading and filling ------------------------------------------------------------
 
     def get_many(self, keys: Sequence[ViewKey]) -> list[Raw | None]:
-        if self._cache is None or not keys:
-            return [None] * len(keys)
-        return [_as_raw(raw) for raw in self._cache.get_many(keys)]
+        return [None if found is None else found.body for found in self._lookup(keys)]
 
     def put_many(self, values: dict[ViewKey, bytes]) -> None:
         if self._cache is not None and values:
@@ -82,12 +97,7 @@ class Views:
 
     def json(self, key: ViewKey, load: Callable[[], Any]) -> Any:
         """A small cached JSON value (an order, a next cursor), or `load()` stored."""
-        (cached,) = self.get_many([key])
-        if cached is not None:
-            return cached.value()
-        value = load()
-        self.put_many({key: dumps(value)})
-        return value
+        return self._one(key, lambda: dumps(load())).value()
 
     def paged(
         self, key: ViewKey, load: Callable[[], tuple[Any, str | None]]
@@ -96,30 +106,70 @@ class Views:
         Without a cache, `load()`'s content as it is (nothing is rendered twice)."""
         if self._cache is None:
             return load()
-        (cached,) = self.get_many([key])
-        if cached is not None:
-            cursor, _, body = cached.partition(b"\n")
-            return Raw(body), cursor.decode() or None
-        content, next_cursor = load()
-        rendered = Raw(dumps(content))
-        self.put_many({key: (next_cursor or "").encode() + b"\n" + rendered})
-        return rendered, next_cursor
+
+        def render() -> bytes:
+            content, next_cursor = load()
+            return (next_cursor or "").encode() + b"\n" + dumps(content)
+
+        cursor, _, body = self._one(key, render).partition(b"\n")
+        return Raw(body), cursor.decode() or None
 
     def rendered(
         self, keys: Sequence[ViewKey], build: Callable[[list[int]], dict[int, Any]]
     ) -> list[Any]:
         """Views for `keys`, in order; the missing ones (by position) come from `build`
-        and are stored. A position `build` leaves out is left out. Without a cache,
+        and are stored, the lapsed ones are served and rebuilt by `build` in the
+        background. A position `build` leaves out is left out. Without a cache,
         `build`'s items as they are."""
         if self._cache is None:
             return list(build(list(range(len(keys)))).values())
-        found = self.get_many(keys)
+        lookups = self._lookup(keys)
+        self._refresh_lapsed(
+            keys,
+            lookups,
+            lambda positions: {keys[i]: dumps(item) for i, item in build(positions).items()},
+        )
+        found = [None if hit is None else hit.body for hit in lookups]
         missing = [i for i, raw in enumerate(found) if raw is None]
         if missing:
             built = {i: Raw(dumps(item)) for i, item in build(missing).items()}
             found = [built.get(i) if raw is None else raw for i, raw in enumerate(found)]
             self.put_many({keys[i]: raw for i, raw in built.items()})
         return [raw for raw in found if raw is not None]
+
+    def _lookup(self, keys: Sequence[ViewKey]) -> list[Hit | None]:
+        if self._cache is None or not keys:
+            return [None] * len(keys)
+        return [
+            None if hit is None else Hit(_as_raw(hit.body), hit.version, hit.lapsed)
+            for hit in self._cache.lookup(keys)
+        ]
+
+    def _one(self, key: ViewKey, render: Callable[[], bytes]) -> Raw:
+        """One cached rendering of `key`: served (and, when lapsed, rebuilt by `render`
+        in the background), or rendered now and stored."""
+        (hit,) = self._lookup([key])
+        if hit is None:
+            raw = Raw(render())
+            self.put_many({key: raw})
+            return raw
+        self._refresh_lapsed([key], [hit], lambda _: {key: render()})
+        return hit.body
+
+    def _refresh_lapsed(
+        self,
+        keys: Sequence[ViewKey],
+        hits: Sequence[Hit | None],
+        rebuild: Callable[[list[int]], dict[ViewKey, bytes]],
+    ) -> None:
+        """Hand the lapsed views among `hits` to a background rebuild: `rebuild` gets
+        their positions in `keys` and returns their renderings."""
+        if self._cache is None:
+            return
+        lapsed = {keys[i]: hit.version for i, hit in enumerate(hits) if hit and hit.lapsed}
+        if lapsed:
+            position = {key: i for i, key in enumerate(keys)}
+            self._cache.refresh(lapsed, lambda chosen: rebuild([position[k] for k in chosen]))
 
     def rooms(
         self,

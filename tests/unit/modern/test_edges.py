@@ -41,6 +41,10 @@ def test_settings_from_env() -> None:
     assert settings.redis_url is None and settings.redis_key_prefix == "strangler:"
     assert database_from_uri("mongodb://h:1") == "social"
     assert Settings.from_env({"MODERN_CACHE_TTL": "0"}).cache_ttl == 0
+    assert Settings.from_env({}).stale_seconds == 60
+    assert Settings.from_env({"MODERN_STALE_SECONDS": "2.5"}).stale_seconds == 2.5
+    with pytest.raises(SettingsError, match="MODERN_STALE_SECONDS"):
+        Settings.from_env({"MODERN_STALE_SECONDS": "-1"})
     with pytest.raises(SettingsError):
         Settings.from_env({"MODERN_SLOW_QUERY_MS": "fast"})
     assert Settings.from_env({}).change_feed is True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from modern.services.views import (
     ROOM_ORDER,
     SEARCH,
     USERS,
+    Hit,
     Views,
     home_group,
     room_group,
@@ -21,16 +22,26 @@ from modern.wire import Raw, dumps
 
 
 class DictViews:
-    """A ViewCache over a dict of groups, recording what was dropped."""
+    """A ViewCache over a dict of groups, recording what was dropped; the keys in
+    `lapsed` read as lapsed, and `refreshes` records what was handed to `refresh`."""
 
     enabled = True
 
     def __init__(self) -> None:
         self.groups: dict[str, dict[str, bytes]] = {}
         self.dropped: list[str] = []
+        self.lapsed: set[tuple[str, str]] = set()
+        self.refreshes: list[tuple[dict[tuple[str, str], bytes], Callable[..., Any]]] = []
 
-    def get_many(self, keys: Sequence[tuple[str, str]]) -> list[bytes | None]:
-        return [self.groups.get(group, {}).get(field) for group, field in keys]
+    def lookup(self, keys: Sequence[tuple[str, str]]) -> list[Hit | None]:
+        found = [self.groups.get(group, {}).get(field) for group, field in keys]
+        return [
+            None if raw is None else Hit(Raw(raw), b"v-" + raw, key in self.lapsed)
+            for key, raw in zip(keys, found, strict=True)
+        ]
+
+    def refresh(self, lapsed: Mapping[tuple[str, str], bytes], rebuild: Callable[..., Any]) -> None:
+        self.refreshes.append((dict(lapsed), rebuild))
 
     def put_many(self, values: Mapping[tuple[str, str], bytes]) -> None:
         for (group, field), raw in values.items():
@@ -84,6 +95,47 @@ def test_rendered_builds_only_the_missing_positions() -> None:
 
     assert [raw.value() for raw in views.rendered(keys, build)] == [{"id": "a"}, {"id": "b"}]
     assert built == [[1]]
+
+
+def test_a_lapsed_view_is_served_and_handed_to_one_background_rebuild() -> None:
+    cache = DictViews()
+    views = Views(cache)
+    key = ("search", "50::an")
+    calls: list[int] = []
+
+    def load() -> tuple[Any, str | None]:
+        calls.append(1)
+        return {"n": len(calls)}, None
+
+    assert views.paged(key, load)[0].value() == {"n": 1}
+    cache.lapsed.add(key)
+    page, cursor = views.paged(key, load)
+    assert page.value() == {"n": 1} and cursor is None  # the lapsed copy, no wait
+    assert len(calls) == 1
+    ((lapsed, rebuild),) = cache.refreshes
+    assert lapsed == {key: b"v-" + cache.groups["search"]["50::an"]}
+    assert rebuild([key]) == {key: b'\n{"n":2}'}  # what the background job stores
+
+
+def test_rendered_rebuilds_lapsed_positions_in_the_background_and_missing_ones_now() -> None:
+    cache = DictViews()
+    views = Views(cache)
+    keys = [("room:a", "summary:-"), ("room:b", "summary:-"), ("room:c", "summary:-")]
+    views.put_many({keys[0]: b'{"id":"a"}', keys[1]: b'{"id":"b"}'})
+    cache.lapsed.add(keys[1])
+    built: list[list[int]] = []
+
+    def build(positions: list[int]) -> dict[int, Any]:
+        built.append(positions)
+        return {i: {"id": "abc"[i], "new": True} for i in positions}
+
+    served = [raw.value() for raw in views.rendered(keys, build)]
+    assert served == [{"id": "a"}, {"id": "b"}, {"id": "c", "new": True}]
+    assert built == [[2]]  # only the missing one in line
+    ((lapsed, rebuild),) = cache.refreshes
+    assert list(lapsed) == [keys[1]]
+    assert rebuild([keys[1]]) == {keys[1]: b'{"id":"b","new":true}'}
+    assert built[-1] == [1]
 
 
 def test_without_a_cache_services_get_plain_values() -> None:
