@@ -71,11 +71,11 @@ def _chart(
     return progress_chart(
         times,
         {
-            "routes": [p.get("percent_routes") for p in points],  # type: ignore[misc]
-            "traffic": [p.get("percent_traffic") for p in points],  # type: ignore[misc]
+            "routes": [p.get("percent_routes") for p in points],  # type: ignore[misc]  # stored points hold numbers or None
+            "traffic": [p.get("percent_traffic") for p in points],  # type: ignore[misc]  # as above
         },
         marks=[
-            (float(p["ts"]), float(p.get("percent_routes") or 0), _mark_label(p))  # type: ignore[arg-type]
+            (float(p["ts"]), float(p.get("percent_routes") or 0), _mark_label(p))  # type: ignore[arg-type]  # points with a kind carry ts
             for p in points
             if p.get("kind") in CHANGE_KINDS
         ],
@@ -93,7 +93,7 @@ def _chart(
 def _mark_label(point: Mapping[str, object]) -> str:
     return (
         f"{point.get('time')}: {point.get('kind')} (revision {point.get('revision')}), "
-        f"{percent(point.get('percent_routes'))} of routes"  # type: ignore[arg-type]
+        f"{percent(point.get('percent_routes'))} of routes"  # type: ignore[arg-type]  # a number or None
     )
 
 

@@ -114,7 +114,7 @@ class EdgeLimits:
             except ValueError:
                 noun = "a number" if kind is float else "a whole number"
                 raise ValueError(f"{ENV_VARS[spec.name]} must be {noun}, not {text!r}") from None
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]  # each value was parsed to its field's type above
 
 
 @cache

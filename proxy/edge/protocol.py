@@ -121,7 +121,7 @@ class EdgeProtocol(HttpToolsProtocol):
 
     # -- connection ----------------------------------------------------------------------
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # uvicorn narrows BaseTransport to Transport too
         super().connection_made(transport)
         cap = self.limits.max_connections_per_client
         if cap and self.client is not None:
@@ -199,7 +199,7 @@ class EdgeProtocol(HttpToolsProtocol):
             _SLOTS.give_back(host)
             lost(exc)
 
-        protocol.connection_lost = connection_lost  # type: ignore[method-assign]
+        protocol.connection_lost = connection_lost  # type: ignore[method-assign]  # wraps the instance's own, on purpose
 
     # -- parser callbacks ----------------------------------------------------------------
 

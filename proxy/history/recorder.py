@@ -204,7 +204,7 @@ class HistoryRecorder:
         before: Mapping[str, Mapping[str, object]] = {}
         kind = "config"
         if previous is not None:
-            before = previous.get("routes") or {}  # type: ignore[assignment]
+            before = previous.get("routes") or {}  # type: ignore[assignment]  # written by route_states
             if previous.get("revision") == revision:
                 kind = "effective"  # same file, a runtime override moved a route
         point = snapshot(kind=kind, revision=revision, routes=routes,

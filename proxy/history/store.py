@@ -77,7 +77,7 @@ class HistoryStore:
     # -- writing --------------------------------------------------------------------
 
     async def add_point(self, point: Mapping[str, object]) -> None:
-        ts = float(point["ts"])  # type: ignore[arg-type]
+        ts = float(point["ts"])  # type: ignore[arg-type]  # every snapshot is built with a float ts
         whole = {**point, "id": secrets.token_hex(6)}
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.zadd(self._points, {json.dumps(whole, sort_keys=True): ts})
