@@ -98,7 +98,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--mix-size", default="small", help="data set of the mix ('' = none)")
     parser.add_argument("--mix-requests", type=int, default=100, help="requests per mix round")
     parser.add_argument("--mix-rounds", type=int, default=2, help="A B rounds of the mix")
-    return parser.parse_args()
+    parser.add_argument(
+        "--endpoints", default=",".join(ENDPOINTS), help=f"which of {','.join(ENDPOINTS)}"
+    )
+    args = parser.parse_args()
+    args.endpoints = [e for e in args.endpoints.split(",") if e]
+    unknown = sorted(set(args.endpoints) - set(ENDPOINTS))
+    if unknown or not args.endpoints:
+        parser.error(f"--endpoints: unknown {unknown}; known: {', '.join(ENDPOINTS)}")
+    return args
 
 
 def target_paths(db: Any) -> dict[str, str]:
@@ -164,9 +172,9 @@ def stand(size: str, args: argparse.Namespace) -> Iterator[Stand]:
             for app in apps.values():
                 app.keep_alive = args.keep_alive
                 app.start()
-            runs = {e: {v: [] for v in apps} for e in ENDPOINTS}
+            runs = {e: {v: [] for v in apps} for e in args.endpoints}
             yield Stand(size, db, counts, target_paths(db), apps, supervisor, runs,
-                        {e: {} for e in ENDPOINTS})  # fmt: skip
+                        {e: {} for e in args.endpoints})  # fmt: skip
         finally:
             for app in apps.values():
                 app.close()
@@ -179,7 +187,7 @@ def cold_calls(stands: list[Stand], timeout: float) -> None:
     """The first call of each modern variant per endpoint (cold cache, cold connections),
     made before the rounds and reported apart, so medians are the steady state."""
     for here in stands:
-        for endpoint in ENDPOINTS:
+        for endpoint in here.runs:
             for variant in (v for v in here.apps if v != "legacy"):
                 run = call(here.apps[variant], here.paths[endpoint], timeout, here.db)
                 here.cold[endpoint][variant] = run
@@ -192,7 +200,7 @@ def run_rounds(stands: list[Stand], args: argparse.Namespace) -> None:
     (small-modern, large-modern, small-modern, ...), so that a growth ratio compares
     calls made side by side, not minutes apart. Legacy gets one call per round."""
     for round_number in range(1, args.rounds + 1):
-        for endpoint in ENDPOINTS:
+        for endpoint in args.endpoints:
             for turn in range(args.calls):
                 for here in stands:
                     for variant, app in here.apps.items():
@@ -278,7 +286,7 @@ def report_growth(results: dict[str, Any]) -> dict[str, Any]:
     print(f"{'endpoint':<10} {'variant':<15} {'small ms':>9} {'large ms':>9} {'growth':>7} "
           f"{'small bytes':>12} {'large bytes':>12} {'bytes x':>8}  verdict")  # fmt: skip
     growth: dict[str, Any] = {}
-    for endpoint in ENDPOINTS:
+    for endpoint in (e for e in ENDPOINTS if e in small and e in large):
         for variant in (v for v in VARIANTS if v in small[endpoint] and v in large[endpoint]):
             a, b = small[endpoint][variant], large[endpoint][variant]
             if a.get("median_ms") is None or b.get("median_ms") is None:
