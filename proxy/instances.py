@@ -11,7 +11,6 @@ and a disagreement that lasts means an instance did not take the new routes.yaml
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -23,6 +22,7 @@ from typing import cast
 import redis.asyncio
 from redis.exceptions import RedisError
 
+from proxy.loops import STOP_GRACE_SECONDS, Periodic
 from proxy.redis_replies import Reply, text
 
 __all__ = ["BEAT_SECONDS", "MAX_LISTED", "TTL_SECONDS", "Instances"]
@@ -34,7 +34,7 @@ TTL_SECONDS = 10.0
 """Several missed beats: a worker that was stopped (or killed) drops out this fast."""
 MAX_LISTED = 100
 """Workers listed in the status document at most (the counts cover them all)."""
-STOP_WAIT_SECONDS = 2.0
+STOP_WAIT_SECONDS = STOP_GRACE_SECONDS
 """The most `stop` waits for a beat in progress (a Redis that does not answer)."""
 
 
@@ -55,21 +55,14 @@ class Instances:
         self.id = f"{socket.gethostname()}:{os.getppid()}:{os.getpid()}"
         self._revisions = f"{prefix}instances:revision"
         self._seen = f"{prefix}instances:seen"
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = asyncio.Event()
+        self._loop = Periodic("strangler-instances-beat", BEAT_SECONDS, self._round)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="strangler-instances-beat")
+        self._loop.start()
 
     async def stop(self) -> None:
         """Leave the registry at once: a stopped worker is no longer a voice in it."""
-        # The loop is told to end rather than cancelled: a cancellation that lands in
-        # the middle of a client call can be swallowed there, and the loop would go on.
-        self._stopping.set()
-        task, self._task = self._task, None
-        if task is not None:
-            with contextlib.suppress(TimeoutError):  # then wait_for has cancelled it
-                await asyncio.wait_for(task, STOP_WAIT_SECONDS)
+        await self._loop.stop()
         with contextlib.suppress(RedisError, OSError):
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.zrem(self._seen, self.id)
@@ -108,11 +101,8 @@ class Instances:
             "workers": [{"id": w, "revision": r} for w, r in workers[:MAX_LISTED]],
         }
 
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.beat()
-            except (RedisError, OSError) as exc:
-                log.warning("instance registry beat failed (retrying): %s", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), BEAT_SECONDS)
+    async def _round(self) -> None:
+        try:
+            await self.beat()
+        except (RedisError, OSError) as exc:
+            log.warning("instance registry beat failed (retrying): %s", exc)

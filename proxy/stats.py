@@ -19,7 +19,6 @@ traffic share overall and per route.
 
 from __future__ import annotations
 
-import asyncio
 import bisect
 import contextlib
 import logging
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING
 import redis.exceptions
 
 from proxy.counters import Batch, CounterWriter, limit
+from proxy.loops import Periodic
 from proxy.redis_replies import int_fields
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ class Stats:
         self._shared: dict[str, dict[str, int]] | None = None
         self._shared_at: datetime | None = None
         self._unmapped_seen: set[str] = set()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("strangler-stats-flush", FLUSH_INTERVAL, self._round, wait_first=True)
 
     # -- hot path: plain dict updates only, no await -------------------------------
 
@@ -188,25 +188,20 @@ class Stats:
     # -- background -----------------------------------------------------------------
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="strangler-stats-flush")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._loop.stop()
         with contextlib.suppress(Exception):
             await self.flush()
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(FLUSH_INTERVAL)
-            try:
-                await self.flush()
-            except (redis.exceptions.RedisError, OSError):
-                pass  # Redis away: keep counting, retry next tick (the writer logs it once)
-            except Exception:  # a bug must not end the flushing for good
-                log.exception("stats flush failed")
+    async def _round(self) -> None:
+        try:
+            await self.flush()
+        except (redis.exceptions.RedisError, OSError):
+            pass  # Redis away: keep counting, retry next round (the writer logs it once)
+        except Exception:  # a bug must not end the flushing for good
+            log.exception("stats flush failed")
 
     async def flush(self) -> None:
         """Write the buffered counts to Redis, exactly once (see `proxy.counters`).

@@ -18,7 +18,6 @@ compare-and-set makes exactly one of them act on each.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import json
@@ -36,6 +35,7 @@ from proxy.guardrail.positions import LEGACY, Position, apply, configured, next_
 from proxy.guardrail.readiness import ShadowReadiness
 from proxy.guardrail.store import Store, audit_entry
 from proxy.guardrail.window import Recorder, WindowStore
+from proxy.loops import Periodic
 
 if TYPE_CHECKING:
     import redis.asyncio
@@ -108,7 +108,8 @@ class Guardrail:
         self._verdicts: dict[str, Verdict] = {}
         self._evaluated: dict[str, float] = {}
         self._fingerprints: dict[int, tuple[Route, str]] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("strangler-guardrail", TICK, self._round)
+        self._failing = False
 
     # -- hot path: no await, no I/O -------------------------------------------------
 
@@ -137,32 +138,24 @@ class Guardrail:
     # -- lifecycle --------------------------------------------------------------------
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="strangler-guardrail")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._loop.stop()
         with contextlib.suppress(Exception):
             await self.windows.flush(self.recorder)
 
-    async def _run(self) -> None:
-        failing = False
-        while True:
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # Redis away: serve the last snapshot, retry
-                if not failing:
-                    log.warning("guardrail round failed (last snapshot kept): %r", exc)
-                failing = True
-            else:
-                if failing:
-                    log.warning("guardrail rounds work again")
-                failing = False
-            await asyncio.sleep(TICK)
+    async def _round(self) -> None:
+        try:
+            await self.tick()
+        except Exception as exc:  # Redis away: serve the last snapshot, retry
+            if not self._failing:
+                log.warning("guardrail round failed (last snapshot kept): %r", exc)
+            self._failing = True
+        else:
+            if self._failing:
+                log.warning("guardrail rounds work again")
+            self._failing = False
 
     # -- the background round ---------------------------------------------------------
 

@@ -12,8 +12,6 @@ Periodic snapshots take a per-interval slot (`SET NX`), again one per deployment
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import json
 import logging
@@ -26,6 +24,7 @@ import redis.exceptions
 from proxy.config import STAGES, Route, RoutesConfig
 from proxy.history.figures import RouteFigures
 from proxy.history.store import HistoryStore, iso
+from proxy.loops import Periodic
 from proxy.stats import Snapshot
 
 __all__ = ["CHECK_INTERVAL", "MIGRATED_STAGES", "HistoryRecorder", "route_states", "snapshot"]
@@ -33,7 +32,6 @@ __all__ = ["CHECK_INTERVAL", "MIGRATED_STAGES", "HistoryRecorder", "route_states
 log = logging.getLogger("strangler.proxy.history")
 
 CHECK_INTERVAL = 1.0
-STOP_SECONDS = 2.0  # how long stop() waits for a round in progress before it cancels
 MIGRATED_STAGES = ("modern", "retired")
 
 EffectiveStage = Callable[[Route], str]
@@ -126,44 +124,25 @@ class HistoryRecorder:
         self.effective = effective
         self._seen: str | None = None
         self._slot: int | None = None
-        self._task: asyncio.Task[None] | None = None
         self._failing = False
-        self._stopping = asyncio.Event()
+        self._loop = Periodic("strangler-history", CHECK_INTERVAL, self._round)
 
     def start(self) -> None:
-        self._stopping = asyncio.Event()
-        self._task = asyncio.create_task(self._run(), name="strangler-history")
+        self._loop.start()
 
     async def stop(self) -> None:
-        """Tell the loop to end, and wait for it; cancel only one that does not end.
+        await self._loop.stop()
 
-        Told, not cancelled first: a cancellation that lands inside a Redis call bounded
-        by `proxy.counters.limit` can come out as that call's timeout, which the loop
-        takes for an outage and sleeps through, so a shutdown would wait forever.
-        """
-        if self._task is None:
-            return
-        self._stopping.set()
-        done, _ = await asyncio.wait({self._task}, timeout=STOP_SECONDS)
-        if not done:
-            self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await self._task
-        self._task = None
-
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.tick()
-                if self._failing:
-                    log.warning("history recording resumed")
-                self._failing = False
-            except (redis.exceptions.RedisError, OSError) as exc:
-                if not self._failing:  # once per outage, not once a second
-                    log.warning("history: cannot record in Redis (will retry): %s", exc)
-                self._failing = True
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), CHECK_INTERVAL)
+    async def _round(self) -> None:
+        try:
+            await self.tick()
+            if self._failing:
+                log.warning("history recording resumed")
+            self._failing = False
+        except (redis.exceptions.RedisError, OSError) as exc:
+            if not self._failing:  # once per outage, not once a second
+                log.warning("history: cannot record in Redis (will retry): %s", exc)
+            self._failing = True
 
     async def tick(self, now: float | None = None) -> None:
         """Record what changed since the last tick, and the periodic point when due."""
