@@ -24,7 +24,12 @@ def add_url_argument(parser: Any) -> None:
 
 
 def call(
-    method: str, url: str, path: str, *, params: dict[str, str] | None = None
+    method: str,
+    url: str,
+    path: str,
+    *,
+    params: dict[str, str] | None = None,
+    json: dict[str, Any] | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """`method /_strangler/<path>` with $STRANGLER_ADMIN_TOKEN; (status, JSON body).
 
@@ -35,7 +40,9 @@ def call(
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     endpoint = url.rstrip("/") + "/_strangler/" + path.lstrip("/")
     try:
-        reply = httpx.request(method, endpoint, headers=headers, params=params, timeout=TIMEOUT)
+        reply = httpx.request(
+            method, endpoint, headers=headers, params=params, json=json, timeout=TIMEOUT
+        )
     except httpx.HTTPError as exc:
         raise CommandError(f"cannot reach the proxy at {url}: {exc}") from None
     if reply.status_code == 401:

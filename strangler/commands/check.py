@@ -162,7 +162,7 @@ def _lock_positions(lock: Path) -> dict[str, Position]:
 def _proxy_positions(url: str) -> tuple[str, dict[str, Position]]:
     from strangler.commands.status import fetch_status
 
-    status = fetch_status(url, os.environ.get("STRANGLER_ADMIN_TOKEN") or None)
+    status = fetch_status(url)
     positions: dict[str, Position] = {}
     for route in status.get("routes", []):
         stage = route.get("stage")

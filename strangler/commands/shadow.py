@@ -9,12 +9,9 @@ one stays readable in the route's history (`GET /_strangler/api/routes/ROUTE/sha
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 
-import httpx
-
-from strangler.commands.status import DEFAULT_URL, TIMEOUT
+from strangler.admin_api import add_url_argument, call, error_message
 from strangler.errors import CommandError
 
 
@@ -37,33 +34,21 @@ def register(subparsers: Any) -> None:
     reset.add_argument("route", metavar="ROUTE", help="the route id")
     reset.add_argument("--reason", required=True, help="why (kept with the closed window)")
     reset.add_argument("--version", help="modern's new version, when announcing a deploy")
-    reset.add_argument("--url", default=DEFAULT_URL, help="proxy base URL (default %(default)s)")
+    add_url_argument(reset)
     reset.set_defaults(handler=run_reset)
 
 
 def run_reset(args: argparse.Namespace) -> int:
-    token = os.environ.get("STRANGLER_ADMIN_TOKEN") or None
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    endpoint = f"{args.url.rstrip('/')}/_strangler/api/routes/{args.route}/shadow/reset"
     body: dict[str, str] = {"reason": args.reason}
     if args.version:
         body["version"] = args.version
-    try:
-        reply = httpx.post(endpoint, json=body, headers=headers, timeout=TIMEOUT)
-    except httpx.HTTPError as exc:
-        raise CommandError(f"cannot reach the proxy at {args.url}: {exc}") from None
-    if reply.status_code != 200:
-        raise CommandError(f"{endpoint} answered {reply.status_code}: {_message(reply)}")
-    window = reply.json().get("window", {})
+    path = f"api/routes/{args.route}/shadow/reset"
+    code, document = call("POST", args.url, path, json=body)
+    if code != 200:
+        raise CommandError(f"{args.url}: {path} answered {code}: {error_message(document)}")
+    window = document.get("window", {})
     print(
         f"route {args.route}: evidence window {window.get('id')} opened at "
         f"{window.get('started')} ({window.get('reason')})"
     )
     return 0
-
-
-def _message(reply: httpx.Response) -> str:
-    try:
-        return str(reply.json()["error"]["message"])
-    except (ValueError, KeyError, TypeError):
-        return reply.text[:200]

@@ -7,16 +7,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from typing import Any
 
-import httpx
-
+from strangler.admin_api import add_url_argument, call, error_message
 from strangler.errors import CommandError
 from strangler.guardrail_view import effective_suffix, guardrail_lines
-
-DEFAULT_URL = "http://127.0.0.1:8000"
-TIMEOUT = 5.0
 
 
 def register(subparsers: Any) -> None:
@@ -28,28 +23,16 @@ def register(subparsers: Any) -> None:
             "$STRANGLER_ADMIN_TOKEN when set) and print a summary table."
         ),
     )
-    parser.add_argument("--url", default=DEFAULT_URL, help="proxy base URL (default %(default)s)")
+    add_url_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the raw JSON document")
     parser.set_defaults(handler=run)
 
 
-def fetch_status(url: str, token: str | None) -> dict[str, Any]:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    endpoint = url.rstrip("/") + "/_strangler/api/status"
-    try:
-        reply = httpx.get(endpoint, headers=headers, timeout=TIMEOUT)
-    except httpx.HTTPError as exc:
-        raise CommandError(f"cannot reach the proxy at {url}: {exc}") from None
-    if reply.status_code == 401:
-        raise CommandError(f"{endpoint} needs the admin token: set STRANGLER_ADMIN_TOKEN")
-    if reply.status_code != 200:
-        raise CommandError(f"{endpoint} answered {reply.status_code}: {reply.text[:200]}")
-    try:
-        document = reply.json()
-    except ValueError:
-        raise CommandError(f"{endpoint} did not answer JSON") from None
-    if not isinstance(document, dict):
-        raise CommandError(f"{endpoint} answered an unexpected document")
+def fetch_status(url: str) -> dict[str, Any]:
+    """The running proxy's `api/status` document (with $STRANGLER_ADMIN_TOKEN when set)."""
+    code, document = call("GET", url, "api/status")
+    if code != 200:
+        raise CommandError(f"{url}: api/status answered {code}: {error_message(document)}")
     return document
 
 
@@ -158,6 +141,6 @@ def _verdict(readiness: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    status = fetch_status(args.url, os.environ.get("STRANGLER_ADMIN_TOKEN") or None)
+    status = fetch_status(args.url)
     print(json.dumps(status, indent=2) if args.json else render(status))
     return 0
