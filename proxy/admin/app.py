@@ -29,16 +29,13 @@ from proxy.exchange import ShadowSink
 from proxy.guardrail.admin import guardrail_routes
 from proxy.guardrail.report import metrics_text as guardrail_metrics
 from proxy.headers import valid_request_id
+from proxy.responses import error_response as _error  # the one error envelope
 from proxy.runtime import Runtime
 from proxy.types import ASGIApp
 
 __all__ = ["AdminRoutes", "build_admin", "status_document"]
 
 log = logging.getLogger("strangler.proxy")
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
 AdminRoutes = Callable[[Callable[[], ShadowSink | None]], Sequence[BaseRoute]]

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from proxy.admin.auth import (
     CSRF_FIELD,
@@ -25,6 +25,7 @@ from proxy.admin.auth import (
     header,
 )
 from proxy.admin.layout import signin_page
+from proxy.responses import error_response as _error  # the one error envelope
 from proxy.runtime import Runtime
 from proxy.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -49,10 +50,6 @@ class AuthState:
     signed_in: bool = False
     csrf: str | None = None
     sessions: Sessions | None = None
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
 async def read_form(receive: Receive, limit: int = MAX_FORM_BYTES) -> tuple[dict[str, str], bytes]:

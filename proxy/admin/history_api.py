@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from proxy.history import EVENT_KINDS
 from proxy.history.store import MAX_POINTS
+from proxy.responses import error_response as _error  # the one error envelope
 from proxy.runtime import Runtime
 
 __all__ = ["POSTABLE_KINDS", "history_routes", "history_summary", "route_states"]
@@ -23,10 +24,6 @@ __all__ = ["POSTABLE_KINDS", "history_routes", "history_summary", "route_states"
 POSTABLE_KINDS = tuple(kind for kind in EVENT_KINDS if kind != "stage")  # stages: routes.yaml's
 MAX_BODY = 16 * 1024
 SUMMARY_EVENTS = 20
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
 def route_states(points: Sequence[Mapping[str, object]], route_id: str) -> list[dict[str, object]]:
