@@ -61,6 +61,7 @@ async def login(request: Request) -> Response:
 
 @router.post("/api/auth/logout")
 async def logout(request: Request) -> Response:
+    # LEGACY: copied preamble (authenticate, look up, 401/404), see legacy/__init__.py.
     if current_user(request) is None:
         return unauthorized()
     get_db(request).sessions.delete_one({"token": bearer_token(request)})

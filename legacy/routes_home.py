@@ -7,21 +7,15 @@ import re
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from legacy import orderings
 from legacy.db import current_user, get_db, message_json, room_json, unauthorized, user_json
-from legacy.orderings import (
-    by_created_at,
-    by_last_message_desc,
-    by_last_seen_desc,
-    by_member_count_desc,
-    by_name,
-    by_username,
-)
 
 router = APIRouter()
 
 
 @router.get("/api/home")
 async def home(request: Request) -> Response:
+    # LEGACY: copied preamble (authenticate, look up, 401/404), see legacy/__init__.py.
     user = current_user(request)
     if user is None:
         return unauthorized()
@@ -32,18 +26,18 @@ async def home(request: Request) -> Response:
     all_rooms = list(db.rooms.find())
     my_rooms = sorted(
         (room for room in all_rooms if user["_id"] in room.get("member_ids", [])),
-        key=by_last_message_desc,
+        key=orderings.by_last_message_desc,
     )
     other_rooms = sorted(
         (room for room in all_rooms if user["_id"] not in room.get("member_ids", [])),
-        key=by_member_count_desc,
+        key=orderings.by_member_count_desc,
     )
     rooms = []
     for room in my_rooms:
         # LEGACY: N+1 — one unindexed query per room, each returning all its messages.
-        messages = sorted(db.messages.find({"room_id": room["_id"]}), key=by_created_at)
+        messages = sorted(db.messages.find({"room_id": room["_id"]}), key=orderings.by_created_at)
         rooms.append({**room_json(room), "latest_messages": [message_json(m) for m in messages]})
-    recent_users = sorted(db.users.find(), key=by_last_seen_desc)
+    recent_users = sorted(db.users.find(), key=orderings.by_last_seen_desc)
     return JSONResponse(
         {
             "user": user_json(user),
@@ -56,6 +50,7 @@ async def home(request: Request) -> Response:
 
 @router.get("/api/search")
 async def search(request: Request) -> Response:
+    # LEGACY: copied preamble (authenticate, look up, 401/404), see legacy/__init__.py.
     if current_user(request) is None:
         return unauthorized()
     q = request.query_params.get("q", "")
@@ -69,7 +64,7 @@ async def search(request: Request) -> Response:
     rooms = db.rooms.find({"$or": [{"name": pattern}, {"topic": pattern}]})
     return JSONResponse(
         {
-            "users": [user_json(u) for u in sorted(users, key=by_username)],
-            "rooms": [room_json(r) for r in sorted(rooms, key=by_name)],
+            "users": [user_json(u) for u in sorted(users, key=orderings.by_username)],
+            "rooms": [room_json(r) for r in sorted(rooms, key=orderings.by_name)],
         }
     )

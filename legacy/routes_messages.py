@@ -17,6 +17,7 @@ router = APIRouter()
 
 @router.patch("/api/messages/{message_id}")
 async def edit_message(request: Request, message_id: str) -> Response:
+    # LEGACY: copied preamble (authenticate, look up, 401/404), see legacy/__init__.py.
     user = current_user(request)
     if user is None:
         return unauthorized()
@@ -39,6 +40,7 @@ async def edit_message(request: Request, message_id: str) -> Response:
 
 @router.delete("/api/messages/{message_id}")
 async def delete_message(request: Request, message_id: str) -> Response:
+    # LEGACY: copied preamble (authenticate, look up, 401/404), see legacy/__init__.py.
     user = current_user(request)
     if user is None:
         return unauthorized()
@@ -57,6 +59,7 @@ async def delete_message(request: Request, message_id: str) -> Response:
 
 @router.post("/api/messages/{message_id}/reactions")
 async def toggle_reaction(request: Request, message_id: str) -> Response:
+    # LEGACY: copied preamble (authenticate, look up, 401/404), see legacy/__init__.py.
     user = current_user(request)
     if user is None:
         return unauthorized()

@@ -40,6 +40,7 @@ def fetch_messages(db: Database[Doc], room_id: ObjectId) -> list[Doc]:
 
 @router.get("/api/rooms")
 async def list_rooms(request: Request) -> Response:
+    # LEGACY: copied preamble (authenticate, look up, 401/404), see legacy/__init__.py.
     if current_user(request) is None:
         return unauthorized()
     db = get_db(request)
@@ -58,6 +59,7 @@ async def list_rooms(request: Request) -> Response:
 
 @router.post("/api/rooms")
 async def create_room(request: Request) -> Response:
+    # LEGACY: copied preamble (authenticate, look up, 401/404), see legacy/__init__.py.
     user = current_user(request)
     if user is None:
         return unauthorized()
@@ -76,6 +78,7 @@ async def create_room(request: Request) -> Response:
 
 @router.get("/api/rooms/{room_id}")
 async def get_room(request: Request, room_id: str) -> Response:
+    # LEGACY: copied preamble (authenticate, look up, 401/404), see legacy/__init__.py.
     if current_user(request) is None:
         return unauthorized()
     db = get_db(request)
@@ -94,6 +97,7 @@ async def get_room(request: Request, room_id: str) -> Response:
 
 @router.post("/api/rooms/{room_id}/join")
 async def join_room(request: Request, room_id: str) -> Response:
+    # LEGACY: copied preamble (authenticate, look up, 401/404), see legacy/__init__.py.
     user = current_user(request)
     if user is None:
         return unauthorized()
@@ -110,6 +114,7 @@ async def join_room(request: Request, room_id: str) -> Response:
 
 @router.post("/api/rooms/{room_id}/leave")
 async def leave_room(request: Request, room_id: str) -> Response:
+    # LEGACY: copied preamble (authenticate, look up, 401/404), see legacy/__init__.py.
     user = current_user(request)
     if user is None:
         return unauthorized()
@@ -125,6 +130,7 @@ async def leave_room(request: Request, room_id: str) -> Response:
 
 @router.get("/api/rooms/{room_id}/messages")
 async def list_messages(request: Request, room_id: str) -> Response:
+    # LEGACY: copied preamble (authenticate, look up, 401/404), see legacy/__init__.py.
     if current_user(request) is None:
         return unauthorized()
     db = get_db(request)
@@ -136,6 +142,7 @@ async def list_messages(request: Request, room_id: str) -> Response:
 
 @router.post("/api/rooms/{room_id}/messages")
 async def post_message(request: Request, room_id: str) -> Response:
+    # LEGACY: copied preamble (authenticate, look up, 401/404), see legacy/__init__.py.
     user = current_user(request)
     if user is None:
         return unauthorized()

@@ -16,6 +16,7 @@ EDITABLE_FIELDS = ("display_name", "bio", "avatar_url")
 
 @router.get("/api/users")
 async def list_users(request: Request) -> Response:
+    # LEGACY: copied preamble (authenticate, look up, 401/404), see legacy/__init__.py.
     if current_user(request) is None:
         return unauthorized()
     # LEGACY: unbounded — every user, password hashes included, shipped from the database.
@@ -26,6 +27,7 @@ async def list_users(request: Request) -> Response:
 # Declared before `/api/users/{user_id}` so that `me` is never taken for an id.
 @router.patch("/api/users/me")
 async def update_me(request: Request) -> Response:
+    # LEGACY: copied preamble (authenticate, look up, 401/404), see legacy/__init__.py.
     user = current_user(request)
     if user is None:
         return unauthorized()
@@ -40,6 +42,7 @@ async def update_me(request: Request) -> Response:
 
 @router.get("/api/users/{user_id}")
 async def get_user(request: Request, user_id: str) -> Response:
+    # LEGACY: copied preamble (authenticate, look up, 401/404), see legacy/__init__.py.
     if current_user(request) is None:
         return unauthorized()
     # LEGACY: a malformed id raises InvalidId, which ends in a 500.
@@ -51,6 +54,7 @@ async def get_user(request: Request, user_id: str) -> Response:
 
 @router.get("/api/users/{user_id}/rooms")
 async def user_rooms(request: Request, user_id: str) -> Response:
+    # LEGACY: copied preamble (authenticate, look up, 401/404), see legacy/__init__.py.
     if current_user(request) is None:
         return unauthorized()
     db = get_db(request)
