@@ -64,17 +64,9 @@ def _html(request: Request, title: str, body: str, status_code: int = 200) -> Re
 
 
 async def audit_log(runtime: Runtime, route_id: str) -> list[dict[str, object]]:
-    """A route's audit log (guardrail trips and clears, autopilot steps).
-
-    The seam where the guardrail's log plugs in: read from `runtime.guardrail.store`
-    when this proxy has a guardrail (looked up by name, so the cockpit runs with or
-    without it); otherwise whatever the status document's `audit` carries.
-    """
-    store = getattr(getattr(runtime, "guardrail", None), "store", None)
-    history = getattr(store, "history", None)
-    if history is None:
-        return []
-    entries = await history(route_id)
+    """A route's audit log (guardrail trips and clears, autopilot steps), from the
+    guardrail's store; entries that are not JSON objects are left out."""
+    entries = await runtime.guardrail.store.history(route_id)
     return [e for e in entries if isinstance(e, dict)]
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import inspect
 
-import proxy.shadow
 import pytest
 
+import proxy.shadow
 from proxy.exchange import NoShadow, ShadowSink
 from proxy.shadow import ShadowService
 
