@@ -8,10 +8,11 @@ client's connection is gone.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from proxy.responses import Refused
 from proxy.types import Scope
 
 if TYPE_CHECKING:
@@ -20,7 +21,15 @@ if TYPE_CHECKING:
 
     from proxy.config import Route, RoutesConfig
 
-__all__ = ["CapturedRequest", "CapturedResponse", "Headers", "NoShadow", "ShadowDeps", "ShadowSink"]
+__all__ = [
+    "CapturedRequest",
+    "CapturedResponse",
+    "Headers",
+    "NoShadow",
+    "ShadowDeps",
+    "ShadowSink",
+    "ShadowWindow",
+]
 
 Headers = tuple[tuple[str, str], ...]
 """Header pairs in arrival order, names lower-cased, repeats kept (e.g. Set-Cookie)."""
@@ -91,13 +100,21 @@ class CapturedResponse:
     upstream: str
 
 
-class ShadowSink(Protocol):
-    """Where the data path sends exchanges to be shadow-compared.
+class ShadowWindow(Protocol):
+    """An evidence window, as the admin answers it (`proxy.shadow.windows.Window`)."""
 
-    Implemented by `proxy.shadow`; the data path depends only on this protocol, and
-    runs with `NoShadow` until a real one is wired in. Every method that the data
-    path calls is synchronous and cheap: the rule is that nothing here may make the
-    user's response wait for modern.
+    def as_json(self) -> dict[str, object]: ...
+
+
+class ShadowSink(Protocol):
+    """Where the data path sends exchanges to be shadow-compared, and what the admin
+    app asks of the shadow (status, samples, metrics, settings, overrides, resets).
+
+    Implemented by `proxy.shadow`; the data path and the admin app depend only on
+    this protocol, and run with `NoShadow` until a real one is wired in. Every method
+    that the data path calls is synchronous and cheap: the rule is that nothing here
+    may make the user's response wait for modern. The types are plain (or protocols)
+    so that this module never imports the shadow package.
     """
 
     def wants(self, route: Route, method: str) -> bool:
@@ -120,13 +137,41 @@ class ShadowSink(Protocol):
         """Recent redacted mismatch samples for `api/routes/{id}/diffs`."""
         ...
 
+    async def metrics(self) -> str:
+        """The shadow's Prometheus families, as text appended to `/_strangler/metrics`."""
+        ...
+
+    def route(self, route_id: str) -> Route | None:
+        """The route of that id in the table in force now (the admin's lookup)."""
+        ...
+
+    def settings_of(self, route: Route) -> dict[str, object]:
+        """The route's shadow settings in force: routes.yaml's, overridden at runtime."""
+        ...
+
+    async def apply_override(
+        self, route_id: str, change: Mapping[str, float | None]
+    ) -> dict[str, float]:
+        """Override the route's sample rate, concurrency or timeout at runtime (a None
+        value clears that override); answers the overrides now in force."""
+        ...
+
+    async def reset(self, route: Route, reason: str, version: str | None = None) -> ShadowWindow:
+        """Start the route's evidence afresh; answers the new window."""
+        ...
+
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
 
 
+def _shadow_off() -> Refused:
+    return Refused(503, "shadow_off", "shadow comparison is not running in this proxy")
+
+
 class NoShadow:
-    """The sink used when shadowing is off: mirrors nothing."""
+    """The sink used when shadowing is off: mirrors nothing, exports no metrics, and
+    refuses the admin's shadow calls (503 `shadow_off`), starting with the lookup."""
 
     def wants(self, route: Route, method: str) -> bool:
         return False
@@ -142,6 +187,23 @@ class NoShadow:
 
     async def diffs(self, route_id: str) -> list[dict[str, object]]:
         return []
+
+    async def metrics(self) -> str:
+        return ""
+
+    def route(self, route_id: str) -> Route | None:
+        raise _shadow_off()
+
+    def settings_of(self, route: Route) -> dict[str, object]:
+        raise _shadow_off()
+
+    async def apply_override(
+        self, route_id: str, change: Mapping[str, float | None]
+    ) -> dict[str, float]:
+        raise _shadow_off()
+
+    async def reset(self, route: Route, reason: str, version: str | None = None) -> ShadowWindow:
+        raise _shadow_off()
 
     async def start(self) -> None:
         return None

@@ -2,7 +2,9 @@
 
 The first response of every page is complete server-rendered HTML with the current
 numbers (nothing waits for JavaScript); `?fragment=main` answers only the live part,
-which the page's script fetches every few seconds to stay current.
+which the page's script fetches every few seconds to stay current. The admin app's
+route table (`proxy.admin.app`) routes to these handlers: `Pages` for the two live
+pages, plain functions for the rest.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from urllib.parse import unquote
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
 
 from proxy.admin.auth import Sessions, request_is_https
 from proxy.admin.guard import AUTH_KEY, AuthState, read_form
@@ -30,7 +31,7 @@ from proxy.admin.pages import overview_body, route_body
 from proxy.admin.view import overview, route_view
 from proxy.runtime import Runtime
 
-__all__ = ["dashboard_routes"]
+__all__ = ["Pages", "favicon", "signin", "signin_form", "signout", "static"]
 
 WRONG_TOKEN_DELAY = 0.5  # seconds: a guessed token costs time, a typo barely notices
 STATUS_EVENTS = 20
@@ -63,47 +64,40 @@ def _html(request: Request, title: str, body: str, status_code: int = 200) -> Re
 
 
 async def audit_log(runtime: Runtime, route_id: str) -> list[dict[str, object]]:
-    """A route's audit log (guardrail trips and clears, autopilot steps).
-
-    The seam where the guardrail's log plugs in: read from `runtime.guardrail.store`
-    when this proxy has a guardrail (looked up by name, so the cockpit runs with or
-    without it); otherwise whatever the status document's `audit` carries.
-    """
-    store = getattr(getattr(runtime, "guardrail", None), "store", None)
-    history = getattr(store, "history", None)
-    if history is None:
-        return []
-    entries = await history(route_id)
+    """A route's audit log (guardrail trips and clears, autopilot steps), from the
+    guardrail's store; entries that are not JSON objects are left out."""
+    entries = await runtime.guardrail.store.history(route_id)
     return [e for e in entries if isinstance(e, dict)]
 
 
-def dashboard_routes(
-    get_runtime: Callable[[], Runtime | None], status: StatusBuilder
-) -> list[BaseRoute]:
-    """The HTML routes; `status` builds the `api/status` document (the pages' only source)."""
+STARTING = "<p>The proxy is starting; reload in a moment.</p>"
 
-    def runtime_or_none() -> Runtime | None:
-        return get_runtime()
 
-    async def starting(request: Request) -> Response:
-        return HTMLResponse("<p>The proxy is starting; reload in a moment.</p>", status_code=503)
+class Pages:
+    """The overview and the route page. `status` builds the `api/status` document (the
+    pages' only source of figures); while the proxy starts they answer a short HTML 503
+    (a page, not the API's JSON error)."""
 
-    async def home(request: Request) -> Response:
-        runtime = runtime_or_none()
+    def __init__(self, get_runtime: Callable[[], Runtime | None], status: StatusBuilder) -> None:
+        self._get_runtime = get_runtime
+        self._status = status
+
+    async def home(self, request: Request) -> Response:
+        runtime = self._get_runtime()
         if runtime is None:
-            return await starting(request)
-        document = await status(runtime)
+            return HTMLResponse(STARTING, status_code=503)
+        document = await self._status(runtime)
         events = await runtime.history.events(limit=STATUS_EVENTS)
         points = await runtime.history.progress(limit=CHART_POINTS)
         body = overview_body(overview(document, events), points, request.scope["root_path"])
         return _html(request, "Migration overview", body)
 
-    async def route_page(request: Request) -> Response:
-        runtime = runtime_or_none()
+    async def route_page(self, request: Request) -> Response:
+        runtime = self._get_runtime()
         if runtime is None:
-            return await starting(request)
+            return HTMLResponse(STARTING, status_code=503)
         route_id = unquote(request.path_params["route_id"])
-        document = await status(runtime)
+        document = await self._status(runtime)
         routes = document.get("routes")
         entry = (
             next((r for r in routes if r.get("id") == route_id), None)
@@ -121,58 +115,49 @@ def dashboard_routes(
         body = route_body(view, events, request.scope["root_path"], figures)
         return _html(request, f"Route {route_id}", body)
 
-    async def signin_form(request: Request) -> Response:
-        root = request.scope["root_path"]
-        if _auth(request).mode != "token":
-            return RedirectResponse(root + "/", status_code=303)
-        return HTMLResponse(signin_page(root))
 
-    async def signin(request: Request) -> Response:
-        root = request.scope["root_path"]
-        sessions = _auth(request).sessions
-        if sessions is None:
-            return RedirectResponse(root + "/", status_code=303)
-        form, _ = await read_form(request.receive)
-        next_path = form.get("next", "")
-        if not sessions.token_matches(form.get("token", "")):
-            await asyncio.sleep(WRONG_TOKEN_DELAY)
-            body = signin_page(root, error="That is not the admin token.", next_path=next_path)
-            return HTMLResponse(body, status_code=401)
-        # Only back into the admin area, never to another site (no open redirect).
-        safe = next_path.startswith(root + "/") and not next_path.startswith("//")
-        response = RedirectResponse(next_path if safe else root + "/", status_code=303)
-        secure = request_is_https(request.scope)
-        response.headers["set-cookie"] = sessions.set_cookie(sessions.issue(), secure=secure)
-        return response
+async def signin_form(request: Request) -> Response:
+    root = request.scope["root_path"]
+    if _auth(request).mode != "token":
+        return RedirectResponse(root + "/", status_code=303)
+    return HTMLResponse(signin_page(root))
 
-    async def signout(request: Request) -> Response:
-        root = request.scope["root_path"]
-        response = RedirectResponse(root + "/", status_code=303)
-        response.headers["set-cookie"] = Sessions.clear_cookie(
-            secure=request_is_https(request.scope)
-        )
-        return response
 
-    async def static(request: Request) -> Response:
-        name = request.path_params["name"]
-        data = static_file(name)
-        if data is None:
-            return Response(b"not found", status_code=404, media_type="text/plain")
-        return Response(
-            data, media_type=STATIC_TYPES[name], headers={"cache-control": "max-age=3600"}
-        )
+async def signin(request: Request) -> Response:
+    root = request.scope["root_path"]
+    sessions = _auth(request).sessions
+    if sessions is None:
+        return RedirectResponse(root + "/", status_code=303)
+    form, _ = await read_form(request.receive)
+    next_path = form.get("next", "")
+    if not sessions.token_matches(form.get("token", "")):
+        await asyncio.sleep(WRONG_TOKEN_DELAY)
+        body = signin_page(root, error="That is not the admin token.", next_path=next_path)
+        return HTMLResponse(body, status_code=401)
+    # Only back into the admin area, never to another site (no open redirect).
+    safe = next_path.startswith(root + "/") and not next_path.startswith("//")
+    response = RedirectResponse(next_path if safe else root + "/", status_code=303)
+    secure = request_is_https(request.scope)
+    response.headers["set-cookie"] = sessions.set_cookie(sessions.issue(), secure=secure)
+    return response
 
-    async def favicon(request: Request) -> Response:
-        data = static_file("favicon.ico") or b""
-        return Response(data, media_type=STATIC_TYPES["favicon.ico"],
-                        headers={"cache-control": "max-age=86400"})  # fmt: skip
 
-    return [
-        Route("/", home, methods=["GET"]),
-        Route("/routes/{route_id:path}", route_page, methods=["GET"]),
-        Route("/signin", signin_form, methods=["GET"]),
-        Route("/signin", signin, methods=["POST"]),
-        Route("/signout", signout, methods=["POST"]),
-        Route("/static/{name}", static, methods=["GET"]),
-        Route("/favicon.ico", favicon, methods=["GET"]),
-    ]
+async def signout(request: Request) -> Response:
+    root = request.scope["root_path"]
+    response = RedirectResponse(root + "/", status_code=303)
+    response.headers["set-cookie"] = Sessions.clear_cookie(secure=request_is_https(request.scope))
+    return response
+
+
+async def static(request: Request) -> Response:
+    name = request.path_params["name"]
+    data = static_file(name)
+    if data is None:
+        return Response(b"not found", status_code=404, media_type="text/plain")
+    return Response(data, media_type=STATIC_TYPES[name], headers={"cache-control": "max-age=3600"})
+
+
+async def favicon(request: Request) -> Response:
+    data = static_file("favicon.ico") or b""
+    return Response(data, media_type=STATIC_TYPES["favicon.ico"],
+                    headers={"cache-control": "max-age=86400"})  # fmt: skip

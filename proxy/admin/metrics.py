@@ -11,16 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from prometheus_client.core import (
-    CounterMetricFamily,
-    GaugeMetricFamily,
-    HistogramMetricFamily,
-    Metric,
-)
+from prometheus_client.core import HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from proxy.config import STAGES
-from proxy.exposition import CONTENT_TYPE, exposition
+from proxy.exposition import CONTENT_TYPE, counter, exposition, filled, gauge
 from proxy.stats import LATENCY_BUCKETS, Snapshot
 
 if TYPE_CHECKING:
@@ -30,6 +25,17 @@ if TYPE_CHECKING:
     from proxy.runtime import Runtime
 
 BREAKER_STATES = ("closed", "open", "half_open")
+SHARED_COUNTS = (  # the Snapshot field, its family, help and labels: a sample per key counted
+    ("requests", "strangler_proxy_requests", "Requests proxied, by route and target.",
+     ("route", "target")),
+    ("errors", "strangler_proxy_errors", "Proxy errors answered (413, 502, 504, …).",
+     ("route", "target", "code")),
+    ("fallbacks", "strangler_proxy_fallbacks", "Modern failures served from legacy.", ("route",)),
+    ("sticky_missing", "strangler_proxy_sticky_key_missing",
+     "Canary requests without their sticky key, by what they got instead "
+     "(ip: split by client address; legacy: served by legacy).", ("route", "then")),
+    ("reloads", "strangler_proxy_reloads", "routes.yaml reloads by result.", ("result",)),
+)  # fmt: skip
 
 __all__ = ["CONTENT_TYPE", "render_metrics"]
 
@@ -41,41 +47,8 @@ class _SnapshotCollector(Collector):
 
     def collect(self) -> Iterable[Metric]:
         snap = self.snap
-        requests = CounterMetricFamily(
-            "strangler_proxy_requests", "Requests proxied, by route and target.",
-            labels=["route", "target"],
-        )  # fmt: skip
-        for (route, target), count in sorted(snap.requests.items()):
-            requests.add_metric([route, target], count)
-        yield requests
-        errors = CounterMetricFamily(
-            "strangler_proxy_errors", "Proxy errors answered (413, 502, 504, …).",
-            labels=["route", "target", "code"],
-        )  # fmt: skip
-        for (route, target, code), count in sorted(snap.errors.items()):
-            errors.add_metric([route, target, code], count)
-        yield errors
-        fallbacks = CounterMetricFamily(
-            "strangler_proxy_fallbacks", "Modern failures served from legacy.", labels=["route"]
-        )
-        for route, count in sorted(snap.fallbacks.items()):
-            fallbacks.add_metric([route], count)
-        yield fallbacks
-        missing = CounterMetricFamily(
-            "strangler_proxy_sticky_key_missing",
-            "Canary requests without their sticky key, by what they got instead "
-            "(ip: split by client address; legacy: served by legacy).",
-            labels=["route", "then"],
-        )
-        for (route, then), count in sorted(snap.sticky_missing.items()):
-            missing.add_metric([route, then], count)
-        yield missing
-        reloads = CounterMetricFamily(
-            "strangler_proxy_reloads", "routes.yaml reloads by result.", labels=["result"]
-        )
-        for result, count in sorted(snap.reloads.items()):
-            reloads.add_metric([result], count)
-        yield reloads
+        for field, name, documentation, labels in SHARED_COUNTS:
+            yield filled(counter(name, documentation, *labels), getattr(snap, field))
         latency = HistogramMetricFamily(
             "strangler_proxy_request_duration_seconds",
             "Time from request to the last response byte.",
@@ -90,17 +63,13 @@ class _SnapshotCollector(Collector):
                 [route, target], buckets, sum_value=snap.latency_sum.get((route, target), 0.0)
             )
         yield latency
-        stages = GaugeMetricFamily(
-            "strangler_proxy_routes", "Routes per migration stage.", labels=["stage"]
-        )
+        stages = gauge("strangler_proxy_routes", "Routes per migration stage.", "stage")
         config = self.runtime.table.config
         for stage in STAGES:
             stages.add_metric([stage], sum(1 for r in config.routes if r.stage == stage))
         yield stages
-        info = GaugeMetricFamily(
-            "strangler_proxy_config_info", "The routes.yaml revision in force.",
-            labels=["revision"],
-        )  # fmt: skip
+        info = gauge("strangler_proxy_config_info", "The routes.yaml revision in force.",
+                     "revision")  # fmt: skip
         info.add_metric([self.runtime.table.loaded.revision], 1)
         yield info
 
@@ -115,32 +84,27 @@ class _ResilienceCollector(Collector):
         self.health = health
 
     def collect(self) -> Iterable[Metric]:
-        absorbed = CounterMetricFamily(
-            "strangler_proxy_absorbed_by_fallback",
-            "Upstream failures users never saw: fallback answered (code: status or circuit_open).",
-            labels=["route", "target", "code"],
-        )
-        for (route, target, code), count in sorted(self.snap.absorbed.items()):
-            absorbed.add_metric([route, target, code], count)
-        yield absorbed
-        healthy = GaugeMetricFamily(
-            "strangler_proxy_upstream_healthy",
-            "1 when the upstream's HTTP health probe got an answer below 500.",
-            labels=["upstream"],
-        )
-        for name, result in sorted(self.health.items()):
-            healthy.add_metric([name], 1 if result.ok else 0)
-        yield healthy
-        state = GaugeMetricFamily(
+        yield filled(
+            counter("strangler_proxy_absorbed_by_fallback",
+                    "Upstream failures users never saw: fallback answered "
+                    "(code: status or circuit_open).",
+                    "route", "target", "code"),
+            self.snap.absorbed,
+        )  # fmt: skip
+        yield filled(
+            gauge("strangler_proxy_upstream_healthy",
+                  "1 when the upstream's HTTP health probe got an answer below 500.", "upstream"),
+            {name: 1 if result.ok else 0 for name, result in self.health.items()},
+        )  # fmt: skip
+        state = gauge(
             "strangler_proxy_circuit_breaker_state",
             "1 for the state the upstream's breaker is in, in the worker that answered.",
-            labels=["upstream", "state"],
-        )
-        opened = CounterMetricFamily(
+            "upstream", "state",
+        )  # fmt: skip
+        opened = counter(
             "strangler_proxy_circuit_breaker_opened",
-            "Times the upstream's breaker opened, in the worker that answered.",
-            labels=["upstream"],
-        )
+            "Times the upstream's breaker opened, in the worker that answered.", "upstream",
+        )  # fmt: skip
         upstreams = self.runtime.upstreams
         for name in sorted(upstreams.urls):
             breaker = upstreams.breaker(name)

@@ -11,13 +11,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
 from starlette.routing import Route as Endpoint
 
 from proxy.guardrail.report import route_fields
 from proxy.guardrail.store import HISTORY_LIMIT
-from proxy.responses import error_response
+from proxy.responses import Refused
 
 if TYPE_CHECKING:
     from proxy.config import Route
@@ -38,51 +38,49 @@ class Runtime(Protocol):
     def guardrail(self) -> Guardrail: ...
 
 
-def guardrail_routes(get_runtime: Callable[[], Runtime | None]) -> list[BaseRoute]:
-    def lookup(request: Request) -> tuple[Runtime, Route] | JSONResponse:
-        runtime = get_runtime()
-        if runtime is None:
-            return error_response(503, "not_ready", "proxy is starting")
+class GuardrailApi:
+    """The handlers; `runtime()` returns the worker's live state, or raises the admin
+    app's 503 while the proxy is starting."""
+
+    def __init__(self, runtime: Callable[[], Runtime]) -> None:
+        self._runtime = runtime
+
+    def _lookup(self, request: Request) -> tuple[Guardrail, Route]:
+        runtime = self._runtime()
         route_id = request.path_params["route_id"]
         route = runtime.table.by_id.get(route_id)
         if route is None:
-            return error_response(404, "not_found", f"no route {route_id!r} in routes.yaml")
-        return runtime, route
+            raise Refused(404, "not_found", f"no route {route_id!r} in routes.yaml")
+        return runtime.guardrail, route
 
-    async def show(request: Request) -> Response:
-        found = lookup(request)
-        if isinstance(found, JSONResponse):
-            return found
-        runtime, route = found
-        await runtime.guardrail.refresh()
-        return JSONResponse({"id": route.id, **await route_fields(runtime.guardrail, route)})
+    async def show(self, request: Request) -> JSONResponse:
+        guardrail, route = self._lookup(request)
+        await guardrail.refresh()
+        return JSONResponse({"id": route.id, **await route_fields(guardrail, route)})
 
-    async def clear(request: Request) -> Response:
-        found = lookup(request)
-        if isinstance(found, JSONResponse):
-            return found
-        runtime, route = found
-        if not await runtime.guardrail.clear(route.id, by="admin api"):
-            message = f"route {route.id!r} has no guardrail override"
-            return error_response(404, "no_override", message)
-        position, source = runtime.guardrail.position(route)
+    async def clear(self, request: Request) -> JSONResponse:
+        guardrail, route = self._lookup(request)
+        if not await guardrail.clear(route.id, by="admin api"):
+            raise Refused(404, "no_override", f"route {route.id!r} has no guardrail override")
+        position, source = guardrail.position(route)
         return JSONResponse(
             {"id": route.id, "cleared": True, "effective": {**position.as_json(), "by": source}}
         )
 
-    async def history(request: Request) -> Response:
-        found = lookup(request)
-        if isinstance(found, JSONResponse):
-            return found
-        runtime, route = found
+    async def history(self, request: Request) -> JSONResponse:
+        guardrail, route = self._lookup(request)
         raw = request.query_params.get("limit", str(HISTORY_LIMIT))
         if not raw.isdigit() or not 1 <= int(raw) <= HISTORY_LIMIT:
-            return error_response(400, "bad_request", f"limit must be an integer 1–{HISTORY_LIMIT}")
-        entries = await runtime.guardrail.store.history(route.id, int(raw))
+            raise Refused(400, "bad_request", f"limit must be an integer 1–{HISTORY_LIMIT}")
+        entries = await guardrail.store.history(route.id, int(raw))
         return JSONResponse({"id": route.id, "entries": entries})
 
+
+def guardrail_routes(runtime: Callable[[], Runtime]) -> list[BaseRoute]:
+    """The routes above; errors are raised as `proxy.responses.Refused`."""
+    api = GuardrailApi(runtime)
     return [
-        Endpoint("/api/routes/{route_id}/guardrail", show, methods=["GET"]),
-        Endpoint("/api/routes/{route_id}/override", clear, methods=["DELETE"]),
-        Endpoint("/api/routes/{route_id}/history", history, methods=["GET"]),
+        Endpoint("/api/routes/{route_id}/guardrail", api.show, methods=["GET"]),
+        Endpoint("/api/routes/{route_id}/override", api.clear, methods=["DELETE"]),
+        Endpoint("/api/routes/{route_id}/history", api.history, methods=["GET"]),
     ]

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import Metric
 from redis.exceptions import RedisError
 
 from proxy.config import Route
-from proxy.exposition import Families, exposition
+from proxy.exposition import Families, counter, exposition, gauge
 from proxy.guardrail.positions import configured
 
 if TYPE_CHECKING:
@@ -74,39 +74,39 @@ async def metrics_text(guardrail: Guardrail, routes: Iterable[Route]) -> str:
 async def guardrail_families(guardrail: Guardrail, routes: Iterable[Route]) -> list[Metric]:
     """The guardrail's families for one scrape (verdicts are read fresh from Redis)."""
     await guardrail.try_refresh()
-    percent = GaugeMetricFamily(
+    percent = gauge(
         "strangler_route_effective_percent",
         "Share of a route's keys served by modern now (after overrides and autopilot).",
-        labels=["route"],
+        "route",
     )
-    verdicts = GaugeMetricFamily(
+    verdicts = gauge(
         "strangler_canary_verdict",
         "Canary analysis verdict per route (1 for the current one).",
-        labels=["route", "verdict"],
+        "route",
+        "verdict",
     )
-    rates = GaugeMetricFamily(
+    rates = gauge(
         "strangler_canary_error_rate",
         "Error rate in the analysis window, before fallback.",
-        labels=["route", "target"],
+        "route",
+        "target",
     )
-    latency = GaugeMetricFamily(
+    latency = gauge(
         "strangler_canary_latency_seconds",
         "Time to the response head in the analysis window.",
-        labels=["route", "target", "quantile"],
+        "route",
+        "target",
+        "quantile",
     )
-    overrides = GaugeMetricFamily(
-        "strangler_guardrail_override",
-        "1 while the guardrail holds the route at legacy.",
-        labels=["route"],
+    overrides = gauge(
+        "strangler_guardrail_override", "1 while the guardrail holds the route at legacy.", "route"
     )
-    trips = CounterMetricFamily(
+    trips = counter(
         "strangler_guardrail_trips_total",
         "Times the guardrail sent the route back to legacy.",
-        labels=["route"],
+        "route",
     )
-    pilots = GaugeMetricFamily(
-        "strangler_autopilot_status", "Autopilot status per route.", labels=["route", "status"]
-    )
+    pilots = gauge("strangler_autopilot_status", "Autopilot status per route.", "route", "status")
     for route in routes:
         position, _ = guardrail.position(route)
         percent.add_metric([route.id], position.effective_percent)

@@ -6,14 +6,17 @@ merged with runtime overrides) and its current status; `POST` takes a JSON objec
 the new settings. `POST /api/routes/{id}/shadow/reset` takes `{reason, version?}` and
 starts the route's evidence afresh (a new window; the old one stays readable in the
 route's `history`), for a deploy announced by hand or evidence an operator no longer
-trusts. Bad input gets a 4xx JSON error `{"error": {"code", "message"}}`.
-The lead mounts these routes in the admin app, which applies the admin token.
+trusts. Bad input gets a 4xx JSON error `{"error": {"code", "message"}}`: the
+handlers raise `proxy.responses.Refused`, which the admin app answers (register
+`answer_refused` for it when mounting these routes elsewhere). The admin app mounts
+them behind the admin token; they reach the shadow only through the `ShadowSink`
+protocol, so with shadowing off (`NoShadow`) every call is a 503 `shadow_off`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -23,9 +26,8 @@ from starlette.routing import Route as HttpRoute
 
 from proxy.config import Route
 from proxy.exchange import ShadowSink
-from proxy.responses import error_response
+from proxy.responses import Refused
 from proxy.shadow.controls import ShadowOverride
-from proxy.shadow.runner import ShadowService
 
 __all__ = ["shadow_admin_routes"]
 
@@ -54,62 +56,58 @@ def _problems(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-class _Refused(Exception):
-    """An error answer, raised where the problem is found and rendered in one place."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-def _answering(
-    handler: Callable[[Request], Awaitable[JSONResponse]],
-) -> Callable[[Request], Awaitable[JSONResponse]]:
-    async def answer(request: Request) -> JSONResponse:
-        try:
-            return await handler(request)
-        except _Refused as exc:
-            return error_response(exc.status, exc.code, exc.message)
-
-    return answer
-
-
 async def _small_body(request: Request) -> bytes:
     raw = await request.body()
     if len(raw) > MAX_BODY:
-        raise _Refused(413, "too_large", f"the body is limited to {MAX_BODY} bytes")
+        raise Refused(413, "too_large", f"the body is limited to {MAX_BODY} bytes")
     return raw
 
 
-def _validation(exc: ValidationError) -> _Refused:
-    return _Refused(422, "validation_error", _problems(exc))
+def _validation(exc: ValidationError) -> Refused:
+    return Refused(422, "validation_error", _problems(exc))
 
 
-def shadow_admin_routes(sink: Callable[[], ShadowSink | None]) -> list[HttpRoute]:
-    """Starlette routes; `sink()` returns the live sink (None or NoShadow → 503)."""
+async def _override(request: Request) -> dict[str, float | None]:
+    """The fields a `POST …/shadow` body sets (None clears one), validated."""
+    raw = await _small_body(request)
+    try:
+        change = ShadowOverride.model_validate_json(raw or b"{}")
+    except ValidationError as exc:
+        if not raw.strip().startswith(b"{"):
+            raise Refused(400, "bad_request", "the body must be a JSON object") from None
+        raise _validation(exc) from None
+    return change.model_dump(exclude_unset=True)
 
-    def lookup(request: Request) -> tuple[ShadowService, Route]:
-        shadow = sink()
-        if not isinstance(shadow, ShadowService):
-            raise _Refused(503, "shadow_off", "shadow comparison is not running in this proxy")
+
+async def _reset_request(request: Request) -> ResetRequest:
+    raw = await _small_body(request)
+    if not raw.strip().startswith(b"{"):
+        raise Refused(400, "bad_request", 'the body must be a JSON object: {"reason": "…"}')
+    try:
+        return ResetRequest.model_validate_json(raw)
+    except ValidationError as exc:
+        raise _validation(exc) from None
+
+
+class ShadowApi:
+    """The handlers; `sink()` returns the live sink (`NoShadow` when shadowing is off)."""
+
+    def __init__(self, sink: Callable[[], ShadowSink]) -> None:
+        self._sink = sink
+
+    def _lookup(self, request: Request) -> tuple[ShadowSink, Route]:
+        shadow = self._sink()
         route_id = request.path_params["route_id"]
-        route = shadow.route(route_id)
+        route = shadow.route(route_id)  # NoShadow refuses here: shadow_off
         if route is None:
-            raise _Refused(404, "not_found", f"no route with id {route_id!r}")
+            raise Refused(404, "not_found", f"no route with id {route_id!r}")
         return shadow, route
 
-    @_answering
-    async def show(request: Request) -> JSONResponse:
-        shadow, route = lookup(request)
+    async def show(self, request: Request) -> JSONResponse:
+        """GET: the settings in force and the status; POST: override them first."""
+        shadow, route = self._lookup(request)
         if request.method == "POST":
-            raw = await _small_body(request)
-            try:
-                change = ShadowOverride.model_validate_json(raw or b"{}")
-            except ValidationError as exc:
-                if not raw.strip().startswith(b"{"):
-                    raise _Refused(400, "bad_request", "the body must be a JSON object") from None
-                raise _validation(exc) from None
-            await shadow.overrides.apply(route.id, change)
+            await shadow.apply_override(route.id, await _override(request))
         body = {
             "route_id": route.id,
             "stage": route.stage,
@@ -118,21 +116,17 @@ def shadow_admin_routes(sink: Callable[[], ShadowSink | None]) -> list[HttpRoute
         }
         return JSONResponse(json.loads(json.dumps(body, default=str)))
 
-    @_answering
-    async def reset(request: Request) -> JSONResponse:
-        shadow, route = lookup(request)
-        raw = await _small_body(request)
-        if not raw.strip().startswith(b"{"):
-            message = 'the body must be a JSON object: {"reason": "…"}'
-            raise _Refused(400, "bad_request", message)
-        try:
-            change = ResetRequest.model_validate_json(raw)
-        except ValidationError as exc:
-            raise _validation(exc) from None
+    async def reset(self, request: Request) -> JSONResponse:
+        shadow, route = self._lookup(request)
+        change = await _reset_request(request)
         window = await shadow.reset(route, change.reason, change.version)
         return JSONResponse({"route_id": route.id, "window": window.as_json()})
 
+
+def shadow_admin_routes(sink: Callable[[], ShadowSink]) -> list[HttpRoute]:
+    """Starlette routes; `sink()` returns the live sink (`NoShadow` → 503 `shadow_off`)."""
+    api = ShadowApi(sink)
     return [
-        HttpRoute("/api/routes/{route_id}/shadow", show, methods=["GET", "POST"]),
-        HttpRoute("/api/routes/{route_id}/shadow/reset", reset, methods=["POST"]),
+        HttpRoute("/api/routes/{route_id}/shadow", api.show, methods=["GET", "POST"]),
+        HttpRoute("/api/routes/{route_id}/shadow/reset", api.reset, methods=["POST"]),
     ]

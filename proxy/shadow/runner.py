@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 import redis.exceptions
@@ -26,7 +26,7 @@ from proxy.config import Route
 from proxy.counters import Outage, limit
 from proxy.exchange import CapturedRequest, CapturedResponse, ShadowDeps
 from proxy.shadow.compare import Verdict, compare_responses
-from proxy.shadow.controls import Overrides
+from proxy.shadow.controls import Overrides, ShadowOverride
 from proxy.shadow.evidence import EvidenceStore
 from proxy.shadow.judge import Judge
 from proxy.shadow.lanes import Item, Lane
@@ -161,6 +161,13 @@ class ShadowService:
     def route(self, route_id: str) -> Route | None:
         """The route of that id in the table in force now."""
         return self._deps.routes().route(route_id)
+
+    async def apply_override(
+        self, route_id: str, change: Mapping[str, float | None]
+    ) -> dict[str, float]:
+        """Store the override for every worker; `change` is checked here again, since the
+        protocol carries plain values (a `ShadowOverride` once validated)."""
+        return await self.overrides.apply(route_id, ShadowOverride.model_validate(change))
 
     def settings_of(self, route: Route) -> dict[str, object]:
         effective = self.overrides.effective(route)

@@ -19,11 +19,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import cast
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from proxy.config import Route
-from proxy.exposition import exposition
+from proxy.exposition import counter, exposition, gauge
 from proxy.shadow.noise import NOISE_SAMPLES, compared, is_reported, learning, noisy_fields
 from proxy.shadow.outcomes import OUTCOMES
 from proxy.shadow.window_records import RECENT_CODES, Window
@@ -200,38 +200,37 @@ class ShadowCollector(Collector):
         self._routes = list(routes)
 
     def collect(self) -> Iterator[Metric]:
-        outcomes = CounterMetricFamily(
-            "strangler_shadow_outcomes_total", "Shadow outcomes per route.",
-            labels=["route", "outcome"],
-        )  # fmt: skip
-        rate = GaugeMetricFamily(
-            "strangler_shadow_match_rate", "Share of comparisons agreeing.", labels=["route"]
+        outcomes = counter(
+            "strangler_shadow_outcomes_total", "Shadow outcomes per route.", "route", "outcome"
         )
-        recent_comparisons = GaugeMetricFamily(
+        rate = gauge("strangler_shadow_match_rate", "Share of comparisons agreeing.", "route")
+        recent_comparisons = gauge(
             "strangler_shadow_recent_comparisons",
             "Comparisons in the recent evidence readiness is judged on.",
-            labels=["route"],
+            "route",
         )
-        lower_bound = GaugeMetricFamily(
+        lower_bound = gauge(
             "strangler_shadow_match_rate_lower_bound",
             "Wilson 95% lower bound of the match rate over the recent evidence.",
-            labels=["route"],
+            "route",
         )
-        ready_to_promote = GaugeMetricFamily(
+        ready_to_promote = gauge(
             "strangler_shadow_ready_to_promote",
             "1 when a route at shadow is ready to promote (its recent evidence holds).",
-            labels=["route"],
+            "route",
         )
-        rechecks = CounterMetricFamily(
+        rechecks = counter(
             "strangler_shadow_rechecks_total",
             "Would-be mismatches compared again against legacy (rechecked), and those "
             "then agreeing (cleared).",
-            labels=["route", "result"],
+            "route",
+            "result",
         )
-        fields = CounterMetricFamily(
+        fields = counter(
             "strangler_shadow_field_differences_total",
             "Comparisons in which a field path differed (top paths per route).",
-            labels=["route", "path"],
+            "route",
+            "path",
         )
         for route, counts, recent in self._routes:
             for name in OUTCOMES:

@@ -111,11 +111,33 @@ def run_proxy(
         yield Proxy(server, routes_file)
 
 
+@contextmanager
+def base_proxy(
+    upstreams: Upstreams,
+    tmp_path_factory: pytest.TempPathFactory,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[Proxy]:
+    """A proxy over the test upstreams with BASE_ROUTES and no Redis; `env` on top."""
+    path = tmp_path_factory.mktemp("proxy") / "routes.yaml"
+    text = routes_yaml(upstreams.legacy.url, upstreams.modern.url)
+    with run_proxy(path, text, env=env) as running:
+        yield running
+
+
 @pytest.fixture(scope="session")
 def proxy(upstreams: Upstreams, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
     """A proxy over the test upstreams with BASE_ROUTES, no Redis, no admin token."""
-    path = tmp_path_factory.mktemp("proxy") / "routes.yaml"
-    with run_proxy(path, routes_yaml(upstreams.legacy.url, upstreams.modern.url)) as running:
+    with base_proxy(upstreams, tmp_path_factory) as running:
+        yield running
+
+
+ADMIN_TOKEN = "admin-s3cret"
+
+
+@pytest.fixture(scope="module")
+def guarded(upstreams: Upstreams, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
+    """Like `proxy`, with the admin token `ADMIN_TOKEN` set (one per test module)."""
+    with base_proxy(upstreams, tmp_path_factory, {"STRANGLER_ADMIN_TOKEN": ADMIN_TOKEN}) as running:
         yield running
 
 

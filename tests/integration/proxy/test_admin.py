@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from strangler.embedded_db import free_port
+from tests.integration.proxy.conftest import ADMIN_TOKEN as TOKEN
 from tests.integration.proxy.conftest import Proxy, Upstreams, client, routes_yaml, run_proxy
-
-TOKEN = "admin-s3cret"
-
-
-@pytest.fixture(scope="module")
-def guarded(upstreams: Upstreams, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
-    path = tmp_path_factory.mktemp("guarded") / "routes.yaml"
-    text = routes_yaml(upstreams.legacy.url, upstreams.modern.url)
-    with run_proxy(path, text, env={"STRANGLER_ADMIN_TOKEN": TOKEN}) as running:
-        yield running
 
 
 @pytest.mark.parametrize(

@@ -9,25 +9,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.integration.proxy.conftest import Proxy, Upstreams, client, routes_yaml, run_proxy
+from tests.integration.proxy.conftest import ADMIN_TOKEN as TOKEN
+from tests.integration.proxy.conftest import Proxy, Upstreams, base_proxy, client
 
-TOKEN = "cockpit-s3cret"
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 
 
 @pytest.fixture(scope="module")
 def read_only(upstreams: Upstreams, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
-    path = tmp_path_factory.mktemp("read-only") / "routes.yaml"
-    text = routes_yaml(upstreams.legacy.url, upstreams.modern.url)
-    with run_proxy(path, text, env={"STRANGLER_ADMIN_OPEN": ""}) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def guarded(upstreams: Upstreams, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
-    path = tmp_path_factory.mktemp("guarded") / "routes.yaml"
-    text = routes_yaml(upstreams.legacy.url, upstreams.modern.url)
-    with run_proxy(path, text, env={"STRANGLER_ADMIN_TOKEN": TOKEN}) as running:
+    with base_proxy(upstreams, tmp_path_factory, {"STRANGLER_ADMIN_OPEN": ""}) as running:
         yield running
 
 

@@ -10,9 +10,9 @@ import pytest
 import redis.asyncio
 from starlette.applications import Starlette
 
-from proxy.exchange import ShadowDeps
+from proxy.exchange import NoShadow, ShadowDeps, ShadowSink
+from proxy.responses import Refused, answer_refused
 from proxy.shadow import ShadowService, create_shadow, shadow_admin_routes
-from proxy.shadow.controls import ShadowOverride
 from tests.integration.shadow.conftest import table
 
 pytestmark = pytest.mark.redis
@@ -38,16 +38,22 @@ def deps(redis_url: str, prefix: str) -> ShadowDeps:
 Check = Callable[[httpx.AsyncClient], Awaitable[None]]
 
 
+def admin_client(sink: ShadowSink) -> httpx.AsyncClient:
+    """A client of the shadow's admin routes, mounted as the admin app mounts them."""
+    app = Starlette(
+        routes=shadow_admin_routes(lambda: sink), exception_handlers={Refused: answer_refused}
+    )
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://admin")
+
+
 def with_admin(redis_url: str, prefix: str, check: Check) -> None:
     """Run `check` against the admin routes of a started sink (in process, real Redis)."""
 
     async def scenario() -> None:
         sink = create_shadow(deps(redis_url, prefix))
         await sink.start()
-        app = Starlette(routes=shadow_admin_routes(lambda: sink))
-        transport = httpx.ASGITransport(app=app)
         try:
-            async with httpx.AsyncClient(transport=transport, base_url="http://admin") as client:
+            async with admin_client(sink) as client:
                 await check(client)
         finally:
             await sink.stop()
@@ -110,13 +116,17 @@ def test_bad_input_is_a_clear_4xx(redis_url: str, redis_prefix: str) -> None:
 
 
 def test_without_a_running_sink_it_is_503() -> None:
-    async def scenario() -> int:
-        app = Starlette(routes=shadow_admin_routes(lambda: None))
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://admin") as client:
-            return (await client.get("/api/routes/list-rooms/shadow")).status_code
+    async def scenario() -> list[httpx.Response]:
+        async with admin_client(NoShadow()) as client:
+            return [
+                await client.get("/api/routes/list-rooms/shadow"),
+                await client.post("/api/routes/list-rooms/shadow", json={"sample_rate": 0}),
+                await client.post("/api/routes/list-rooms/shadow/reset", json={"reason": "why"}),
+            ]
 
-    assert asyncio.run(scenario()) == 503
+    for response in asyncio.run(scenario()):
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "shadow_off"
 
 
 def test_an_override_reaches_the_other_workers(redis_url: str, redis_prefix: str) -> None:
@@ -129,7 +139,7 @@ def test_an_override_reaches_the_other_workers(redis_url: str, redis_prefix: str
         await two.start()
         try:
             assert two.wants(route, "GET")  # 0.4 < 0.5
-            await one.overrides.apply("list-rooms", ShadowOverride(sample_rate=0.1))
+            await one.apply_override("list-rooms", {"sample_rate": 0.1})
             await asyncio.sleep(1.2)  # two refreshes overrides in its background loop
             assert not two.wants(route, "GET")
             assert (await two.route_status("list-rooms"))["sampled_out"] == 1  # type: ignore[index]
