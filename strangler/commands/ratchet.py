@@ -16,17 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from strangler.errors import CommandError
+from strangler.ratchet.formats import FORMATS, HISTORY_FORMATS, STALE_PREFIX
 
 if TYPE_CHECKING:
-    from proxy.ratchet import RatchetSettings
+    from strangler.ratchet import RatchetSettings
 
 CONFIG_ERROR = 2
-# The same as proxy.ratchet's (a test pins them): repeated here because every
-# `strangler` command builds this parser, and importing the ratchet (import-linter,
-# pydantic, httpx) would slow all of them down.
-FORMATS = ("text", "markdown", "json")
-HISTORY_FORMATS = ("csv", "json")
-STALE_PREFIX = "not recorded in the baseline: "
 
 
 def register(subparsers: Any) -> None:
@@ -71,7 +66,7 @@ def register(subparsers: Any) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from proxy.ratchet import check_repository, render
+    from strangler.ratchet import check_repository, render
 
     settings = _settings(args)
     with _config_errors():
@@ -81,7 +76,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _update(args: argparse.Namespace) -> int:
-    from proxy.ratchet import headline, render, update_repository
+    from strangler.ratchet import headline, render, update_repository
 
     settings = _settings(args)
     baseline = settings.relative(settings.baseline)
@@ -105,7 +100,7 @@ def _update(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
-    from proxy.ratchet import migration_history, render_history
+    from strangler.ratchet import migration_history, render_history
 
     settings = _settings(args)
     with _config_errors():
@@ -115,7 +110,7 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _settings(args: argparse.Namespace) -> RatchetSettings:
-    from proxy.ratchet import load_settings
+    from strangler.ratchet import load_settings
 
     with _config_errors():
         return load_settings(args.root)
@@ -124,7 +119,7 @@ def _settings(args: argparse.Namespace) -> RatchetSettings:
 @contextmanager
 def _config_errors() -> Iterator[None]:
     """A ratchet configuration error is a usage error: its one line, exit 2."""
-    from proxy.ratchet import RatchetConfigError
+    from strangler.ratchet import RatchetConfigError
 
     try:
         yield

@@ -21,7 +21,7 @@ from strangler.commands.ratchet import _config_errors, _settings
 from strangler.errors import CommandError
 
 if TYPE_CHECKING:
-    from proxy.ratchet.history import Point
+    from strangler.ratchet.history import Point
 
 STEM = "migration-report"
 
@@ -48,7 +48,7 @@ def register(subparsers: Any) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from proxy.ratchet import migration_history, render_history
+    from strangler.ratchet import migration_history, render_history
 
     settings = _settings(args)
     with _config_errors():

@@ -48,7 +48,7 @@ def _routes_file(args: argparse.Namespace) -> Path:
     if args.routes is not None:
         return Path(args.routes)
     if (args.root / "pyproject.toml").is_file():
-        from proxy.ratchet import RatchetConfigError, load_settings
+        from strangler.ratchet import RatchetConfigError, load_settings
 
         try:
             return load_settings(args.root).routes
@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _record(root: Path) -> None:
-    from proxy.ratchet import RatchetConfigError, headline, load_settings, update_repository
+    from strangler.ratchet import RatchetConfigError, headline, load_settings, update_repository
 
     try:
         settings = load_settings(root)
