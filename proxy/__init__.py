@@ -27,6 +27,7 @@ every worker reports the same totals; `counters` makes each flush count once,
 `statistics` (the Wilson bound and percentiles that shadow and guardrail both judge
 by), `config` (the routes.yaml schema and loader), `responses` (the proxy's own JSON
 errors). `shadow` compares modern's answers
-with legacy's; `guardrail` judges canaries and sends failing ones back; `ratchet`
-keeps the migration from sliding back in CI.
+with legacy's; `guardrail` judges canaries and sends failing ones back. (The ratchet,
+which keeps the migration from sliding back in CI, is tooling: `strangler.ratchet`;
+the proxy imports nothing from `strangler`.)
 """

@@ -113,8 +113,9 @@ def lock_positions(path: Path | None) -> dict[str, Position] | None:
     lock, or None without a lock.
 
     Only the `route <id> <methods> <path> <stage> [<percent>]` lines matter here; the
-    format is `proxy.ratchet.baseline`'s, read without importing the ratchet (and its
-    import-graph tooling) into every proxy worker.
+    format is `strangler.ratchet.baseline`'s, read here because the proxy runtime never
+    imports the ratchet (CI tooling that brings import-linter) nor anything else of
+    `strangler` (an import-linter contract).
     """
     if path is None:
         return None

@@ -144,8 +144,8 @@ def _lock_path(routes: str, given: str | None) -> Path | None:
 
 def _lock_positions(lock: Path) -> dict[str, Position]:
     """Each route's position as the lock records it, or the one a recorded rollback owes."""
-    from proxy.ratchet.baseline import parse_baseline  # only when a lock is used
-    from proxy.ratchet.settings import RatchetConfigError
+    from strangler.ratchet.baseline import parse_baseline  # only when a lock is used
+    from strangler.ratchet.settings import RatchetConfigError
 
     try:
         baseline = parse_baseline(lock.read_text(encoding="utf-8"), source=str(lock))

@@ -10,23 +10,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from strangler.commands._ratchet_settings import add_root_argument, config_errors, ratchet_settings
 from strangler.errors import CommandError
-
-if TYPE_CHECKING:
-    from proxy.ratchet import RatchetSettings
-
-CONFIG_ERROR = 2
-# The same as proxy.ratchet's (a test pins them): repeated here because every
-# `strangler` command builds this parser, and importing the ratchet (import-linter,
-# pydantic, httpx) would slow all of them down.
-FORMATS = ("text", "markdown", "json")
-HISTORY_FORMATS = ("csv", "json")
-STALE_PREFIX = "not recorded in the baseline: "
+from strangler.ratchet.formats import FORMATS, HISTORY_FORMATS, STALE_PREFIX
 
 
 def register(subparsers: Any) -> None:
@@ -42,10 +30,7 @@ def register(subparsers: Any) -> None:
     )
     actions = parser.add_subparsers(dest="ratchet_command", metavar="ACTION", required=True)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--root", type=Path, default=Path.cwd(), metavar="DIR",
-        help="repository root holding pyproject.toml (default: the current directory)",
-    )  # fmt: skip
+    add_root_argument(common)
     formats = argparse.ArgumentParser(add_help=False)
     formats.add_argument(
         "--format", choices=FORMATS, default="text",
@@ -71,21 +56,21 @@ def register(subparsers: Any) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from proxy.ratchet import check_repository, render
+    from strangler.ratchet import check_repository, render
 
-    settings = _settings(args)
-    with _config_errors():
+    settings = ratchet_settings(args.root)
+    with config_errors():
         outcome = check_repository(settings)
     sys.stdout.write(render(outcome, args.format, baseline=settings.relative(settings.baseline)))
     return 0 if outcome.ok else 1
 
 
 def _update(args: argparse.Namespace) -> int:
-    from proxy.ratchet import headline, render, update_repository
+    from strangler.ratchet import headline, render, update_repository
 
-    settings = _settings(args)
+    settings = ratchet_settings(args.root)
     baseline = settings.relative(settings.baseline)
-    with _config_errors():
+    with config_errors():
         result = update_repository(settings)
     outcome = result.outcome
     if outcome.regressions:
@@ -105,28 +90,11 @@ def _update(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
-    from proxy.ratchet import migration_history, render_history
+    from strangler.ratchet import migration_history, render_history
 
-    settings = _settings(args)
-    with _config_errors():
+    settings = ratchet_settings(args.root)
+    with config_errors():
         points = migration_history(settings)
     sys.stdout.write(render_history(points, args.format))
     return 0
 
-
-def _settings(args: argparse.Namespace) -> RatchetSettings:
-    from proxy.ratchet import load_settings
-
-    with _config_errors():
-        return load_settings(args.root)
-
-
-@contextmanager
-def _config_errors() -> Iterator[None]:
-    """A ratchet configuration error is a usage error: its one line, exit 2."""
-    from proxy.ratchet import RatchetConfigError
-
-    try:
-        yield
-    except RatchetConfigError as exc:
-        raise CommandError(str(exc), exit_code=CONFIG_ERROR) from None

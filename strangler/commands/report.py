@@ -15,13 +15,11 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-# The ratchet command's settings loader and error mapping, reused so both commands
-# read the same `[tool.strangler.ratchet]` and fail the same way.
-from strangler.commands.ratchet import _config_errors, _settings
+from strangler.commands._ratchet_settings import add_root_argument, config_errors, ratchet_settings
 from strangler.errors import CommandError
 
 if TYPE_CHECKING:
-    from proxy.ratchet.history import Point
+    from strangler.ratchet.history import Point
 
 STEM = "migration-report"
 
@@ -36,10 +34,7 @@ def register(subparsers: Any) -> None:
             "needs no network to open."
         ),
     )
-    parser.add_argument(
-        "--root", type=Path, default=Path.cwd(), metavar="DIR",
-        help="repository root holding pyproject.toml (default: the current directory)",
-    )  # fmt: skip
+    add_root_argument(parser)
     parser.add_argument(
         "--out", type=Path, default=Path("."), metavar="DIR",
         help="directory to write the three files into (created if missing; default: .)",
@@ -48,10 +43,10 @@ def register(subparsers: Any) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from proxy.ratchet import migration_history, render_history
+    from strangler.ratchet import migration_history, render_history
 
-    settings = _settings(args)
-    with _config_errors():
+    settings = ratchet_settings(args.root)
+    with config_errors():
         points = migration_history(settings)
     try:
         args.out.mkdir(parents=True, exist_ok=True)

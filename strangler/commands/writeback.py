@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from strangler.admin_api import add_url_argument, call, error_message
+from strangler.commands._ratchet_settings import add_root_argument, config_errors, ratchet_settings
 from strangler.errors import CommandError
 
 
@@ -30,10 +31,7 @@ def register(subparsers: Any) -> None:
         ),
     )
     add_url_argument(parser)
-    parser.add_argument(
-        "--root", type=Path, default=Path.cwd(), metavar="DIR",
-        help="repository root holding pyproject.toml (default: the current directory)",
-    )  # fmt: skip
+    add_root_argument(parser)
     parser.add_argument("--routes", type=Path, help="routes file (default: the ratchet's)")
     parser.add_argument("--dry-run", action="store_true", help="print the new file, write nothing")
     parser.add_argument("--no-ratchet", action="store_true", help="leave migration.lock alone")
@@ -48,12 +46,7 @@ def _routes_file(args: argparse.Namespace) -> Path:
     if args.routes is not None:
         return Path(args.routes)
     if (args.root / "pyproject.toml").is_file():
-        from proxy.ratchet import RatchetConfigError, load_settings
-
-        try:
-            return load_settings(args.root).routes
-        except RatchetConfigError as exc:
-            raise CommandError(str(exc), exit_code=2) from None
+        return ratchet_settings(args.root).routes
     return Path(args.root) / (os.environ.get("STRANGLER_ROUTES") or "routes.yaml")
 
 
@@ -100,13 +93,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _record(root: Path) -> None:
-    from proxy.ratchet import RatchetConfigError, headline, load_settings, update_repository
+    from strangler.ratchet import headline, update_repository
 
-    try:
-        settings = load_settings(root)
+    settings = ratchet_settings(root)
+    with config_errors():
         result = update_repository(settings)
-    except RatchetConfigError as exc:
-        raise CommandError(str(exc), exit_code=2) from None
     baseline = settings.relative(settings.baseline)
     if result.outcome.regressions:
         problems = "; ".join(p.message for p in result.outcome.regressions)

@@ -18,6 +18,5 @@ def scratch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> ScratchRepo:
 @pytest.fixture
 def repo(scratch: ScratchRepo) -> ScratchRepo:
     """A clean repository whose baseline is recorded and whose check passes."""
-    result = scratch.update()
-    assert result.code == 0, result.out + result.err
+    scratch.update().expect(0)
     return scratch

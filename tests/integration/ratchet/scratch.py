@@ -29,6 +29,8 @@ DEFAULT_ROUTES: tuple[tuple[str, list[str], str, str], ...] = (
     ("item-socket", ["WS"], "/ws/items/{item_id}", "legacy"),
     ("healthz", ["GET"], "/healthz", "modern"),
 )
+# What the scratch legacy app serves at first: (METHOD or WS, path), one per route.
+DEFAULT_ENDPOINTS = [(methods[0], path) for _, methods, path, _ in DEFAULT_ROUTES]
 
 
 @dataclass
@@ -38,6 +40,15 @@ class Result:
     code: int
     out: str
     err: str
+
+    def expect(self, code: int, *named: str) -> Result:
+        """The run exited `code` naming each of `named`: in what it printed on stdout (the
+        report, the update's lines), or for 2, a usage error, in its one line on stderr."""
+        assert self.code == code, f"exit {self.code}:\n{self.out}{self.err}"
+        said = self.err if code == 2 else self.out
+        missing = [text for text in named if text not in said]
+        assert not missing, f"{missing} not in:\n{said}"
+        return self
 
 
 @dataclass
@@ -63,7 +74,7 @@ class ScratchRepo:
         return self.root / "migration.lock"
 
     def build(self) -> ScratchRepo:
-        self.write_app([(r[1][0], r[2]) for r in DEFAULT_ROUTES])
+        self.write_app(DEFAULT_ENDPOINTS)
         self.write_modern(repositories_import_api=False)
         self.routes = [_route(*spec) for spec in DEFAULT_ROUTES]
         self.write_routes()

@@ -45,40 +45,29 @@ def test_text_summary_mentions_the_next_rollback_expiry(repo: ScratchRepo) -> No
 
 
 def test_a_missing_baseline_is_a_config_error(scratch: ScratchRepo) -> None:
-    result = scratch.check()
-    assert result.code == 2
-    assert "no baseline yet" in result.err and "ratchet update" in result.err
+    result = scratch.check().expect(2, "no baseline yet", "ratchet update")
     assert len(result.err.strip().splitlines()) == 1
 
 
 def test_a_missing_routes_file_is_a_config_error(repo: ScratchRepo) -> None:
     (repo.root / "routes.yaml").unlink()
-    result = repo.check()
-    assert result.code == 2
-    assert "routes.yaml: cannot read" in result.err
+    result = repo.check().expect(2, "routes.yaml: cannot read")
     assert "Traceback" not in result.err
 
 
 def test_an_unloadable_legacy_app_is_a_config_error(repo: ScratchRepo) -> None:
     (repo.root / repo.legacy / "app.py").write_text("import no_such_module_here\n")
-    result = repo.check()
-    assert result.code == 2
-    assert f"cannot load legacy app '{repo.legacy}.app:app'" in result.err
-    assert "no_such_module_here" in result.err
+    repo.check().expect(2, f"cannot load legacy app '{repo.legacy}.app:app'", "no_such_module_here")
 
 
 def test_an_unknown_settings_key_is_a_config_error(repo: ScratchRepo) -> None:
     repo.write_pyproject(ratchet='legacy_ap = "x:app"\n')
-    result = repo.check()
-    assert result.code == 2
-    assert "unknown key(s) legacy_ap" in result.err
+    repo.check().expect(2, "unknown key(s) legacy_ap")
 
 
 def test_a_corrupt_baseline_line_is_a_config_error(repo: ScratchRepo) -> None:
     repo.baseline.write_text(repo.baseline.read_text() + "route broken\n")
-    result = repo.check()
-    assert result.code == 2
-    assert "migration.lock:" in result.err and "route broken" in result.err
+    repo.check().expect(2, "migration.lock:", "route broken")
 
 
 def test_an_openapi_document_can_be_the_inventory(repo: ScratchRepo) -> None:
@@ -92,12 +81,9 @@ def test_an_openapi_document_can_be_the_inventory(repo: ScratchRepo) -> None:
     repo.write_pyproject(
         ratchet=f'legacy_openapi = "legacy-openapi.json"\nmodern_package = "{repo.modern}"\n'
     )
-    result = repo.check()
     # OpenAPI cannot describe WebSockets, so legacy "dropped" the socket: its route is
     # still at legacy, and that is exactly the kind of drop the ratchet must report.
-    assert result.code == 1
-    assert (
-        "[dropped-early] legacy no longer serves WS /ws/items/{item_id} but route 'item-socket'"
-        in result.out
+    result = repo.check().expect(
+        1, "[dropped-early] legacy no longer serves WS /ws/items/{item_id} but route 'item-socket'"
     )
     assert "[new-endpoint]" not in result.out  # {id} and {item_id} are the same endpoint

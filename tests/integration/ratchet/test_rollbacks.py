@@ -4,9 +4,9 @@ with its endpoint restored, once it has one."""
 
 from __future__ import annotations
 
-from tests.integration.ratchet.scratch import DEFAULT_ROUTES, ScratchRepo
+from tests.integration.ratchet.scratch import DEFAULT_ENDPOINTS as ENDPOINTS
+from tests.integration.ratchet.scratch import ScratchRepo
 
-ENDPOINTS = [(spec[1][0], spec[2]) for spec in DEFAULT_ROUTES]
 WITHOUT_ITEMS = [e for e in ENDPOINTS if e != ("GET", "/api/items")]
 REASON = {"reason": "modern loses items under load", "expires": "2099-12-31"}
 
@@ -16,9 +16,7 @@ def test_lowering_a_canary_needs_a_reason_naming_the_route(repo: ScratchRepo) ->
     assert repo.update().code == 0
     assert "route create-item POST /api/items canary 50" in repo.baseline.read_text()
     repo.set_route("create-item", canary={"percent": 10})
-    result = repo.check()
-    assert result.code == 1
-    assert "route 'create-item' canary percent lowered from 50% to 10%" in result.out
+    repo.check().expect(1, "route 'create-item' canary percent lowered from 50% to 10%")
     assert repo.update().code == 1  # update refuses it too
     repo.set_route("create-item", rollback=REASON)
     assert repo.update().code == 0

@@ -11,14 +11,14 @@ import pytest
 
 from proxy.config import Position, load_routes, step_back
 from proxy.config.moves import backward_moves, today_utc
-from proxy.ratchet.baseline import Baseline
-from proxy.ratchet.check import compare
-from proxy.ratchet.contracts import ContractsState
-from proxy.ratchet.inventory import Endpoint
-from proxy.ratchet.state import Snapshot, route_entry
 from proxy.reload import Reloader
 from proxy.routing import RouteTable
 from strangler.cli import main
+from strangler.ratchet.baseline import Baseline
+from strangler.ratchet.check import compare
+from strangler.ratchet.contracts import ContractsState
+from strangler.ratchet.inventory import Endpoint
+from strangler.ratchet.state import Snapshot, route_entry
 from tests.support.move_cases import CASES, config, expected, route_id, routes, routes_yaml
 
 ROUTE_IN = re.compile(r"route '(m\d+)'")

@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
-from proxy.ratchet.baseline import HEADER, Baseline, RollbackEntry, RouteEntry, parse_baseline
-from proxy.ratchet.contracts import LayeringException
-from proxy.ratchet.inventory import Endpoint
-from proxy.ratchet.settings import RatchetConfigError
+from strangler.ratchet.baseline import HEADER, Baseline, RollbackEntry, RouteEntry, parse_baseline
+from strangler.ratchet.contracts import LayeringException
+from strangler.ratchet.inventory import Endpoint
+from strangler.ratchet.settings import RatchetConfigError
 
 BASELINE = Baseline(
     routes={

@@ -7,11 +7,11 @@ from datetime import date
 from typing import Any
 
 from proxy.config import Route
-from proxy.ratchet.baseline import Baseline
-from proxy.ratchet.check import compare
-from proxy.ratchet.contracts import BrokenContract, ContractsState, LayeringException
-from proxy.ratchet.inventory import Endpoint
-from proxy.ratchet.state import Snapshot
+from strangler.ratchet.baseline import Baseline
+from strangler.ratchet.check import compare
+from strangler.ratchet.contracts import BrokenContract, ContractsState, LayeringException
+from strangler.ratchet.inventory import Endpoint
+from strangler.ratchet.state import Snapshot
 
 TODAY = date(2026, 11, 28)
 EXCEPTION = LayeringException("layers", "m.api", "m.repositories")

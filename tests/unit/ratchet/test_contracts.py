@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from proxy.ratchet.contracts import LayeringException, _chains, _counts, read_contracts
-from proxy.ratchet.settings import RatchetConfigError
+from strangler.ratchet.contracts import LayeringException, _chains, _counts, read_contracts
+from strangler.ratchet.settings import RatchetConfigError
 
 
 def test_a_contract_counts_when_it_names_the_package_or_a_submodule() -> None:

@@ -11,8 +11,8 @@ import httpx
 import pytest
 import respx
 
-from proxy.ratchet.inventory import Endpoint, endpoints_from_app, endpoints_from_openapi
-from proxy.ratchet.settings import RatchetConfigError
+from strangler.ratchet.inventory import Endpoint, endpoints_from_app, endpoints_from_openapi
+from strangler.ratchet.settings import RatchetConfigError
 
 APP = """
 from fastapi import APIRouter, FastAPI, WebSocket

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from proxy.ratchet.baseline import Baseline
-from proxy.ratchet.problems import Outcome, Problem, Summary
-from proxy.ratchet.report import headline, render
+from strangler.ratchet.baseline import Baseline
+from strangler.ratchet.problems import Outcome, Problem, Summary
+from strangler.ratchet.report import headline, render
 
 
 def outcome(*problems: Problem, rollbacks: tuple[tuple[str, str | None, str], ...] = ()) -> Outcome:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from proxy.ratchet.settings import RatchetConfigError, load_settings
+from strangler.ratchet.settings import RatchetConfigError, load_settings
 
 
 def test_defaults_fit_this_repository(tmp_path: Path) -> None:

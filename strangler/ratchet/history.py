@@ -16,12 +16,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from proxy.config import STAGES, ConfigError, parse_routes
-from proxy.ratchet.baseline import parse_baseline
-from proxy.ratchet.settings import RatchetConfigError, RatchetSettings
+from strangler.ratchet.baseline import parse_baseline
+from strangler.ratchet.settings import RatchetConfigError, RatchetSettings
 
-__all__ = ["HISTORY_FORMATS", "Point", "migration_history", "render_history"]
+__all__ = ["Point", "migration_history", "render_history"]
 
-HISTORY_FORMATS = ("csv", "json")
 _GIT_TIMEOUT = 30.0
 
 

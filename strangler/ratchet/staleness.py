@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from proxy.config import Route
-from proxy.ratchet.baseline import Baseline, RouteEntry
-from proxy.ratchet.problems import STALE, UPDATE_FIX, Problem
-from proxy.ratchet.state import Snapshot
+from strangler.ratchet.baseline import Baseline, RouteEntry
+from strangler.ratchet.formats import STALE_PREFIX
+from strangler.ratchet.problems import STALE, UPDATE_FIX, Problem
+from strangler.ratchet.state import Snapshot
 
 __all__ = ["stale_entries"]
 
@@ -40,7 +41,7 @@ def stale_entries(
 
 
 def _stale(entry: str, message: str) -> Problem:
-    return Problem(STALE, entry, f"not recorded in the baseline: {message}", UPDATE_FIX)
+    return Problem(STALE, entry, STALE_PREFIX + message, UPDATE_FIX)
 
 
 def _routes(recorded: Baseline, proposed: Baseline) -> Iterable[tuple[str, str]]:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from proxy.config import ConfigError, Route, load_routes, position_of
-from proxy.ratchet.baseline import RouteEntry
-from proxy.ratchet.contracts import ContractsState, read_contracts
-from proxy.ratchet.inventory import WS, Endpoint, load_inventory, without_implied_head
-from proxy.ratchet.settings import RatchetConfigError, RatchetSettings
+from strangler.ratchet.baseline import RouteEntry
+from strangler.ratchet.contracts import ContractsState, read_contracts
+from strangler.ratchet.inventory import WS, Endpoint, load_inventory, without_implied_head
+from strangler.ratchet.settings import RatchetConfigError, RatchetSettings
 
 __all__ = ["Snapshot", "endpoints_of", "route_entry", "take_snapshot"]
 

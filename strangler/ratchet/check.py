@@ -25,11 +25,11 @@ from datetime import date
 from fractions import Fraction
 
 from proxy.config import STAGES, Position, Route, judge_move, position_of, rollback_expired
-from proxy.ratchet import staleness
-from proxy.ratchet.baseline import MIGRATED, Baseline, RollbackEntry
-from proxy.ratchet.inventory import Endpoint
-from proxy.ratchet.problems import Outcome, Problem, Summary
-from proxy.ratchet.state import Snapshot, endpoints_of, route_entry
+from strangler.ratchet import staleness
+from strangler.ratchet.baseline import MIGRATED, Baseline, RollbackEntry
+from strangler.ratchet.inventory import Endpoint
+from strangler.ratchet.problems import Outcome, Problem, Summary
+from strangler.ratchet.state import Snapshot, endpoints_of, route_entry
 
 __all__ = ["compare"]
 

@@ -10,11 +10,9 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from proxy.ratchet.problems import KINDS, Outcome, Problem, Summary
+from strangler.ratchet.problems import KINDS, Outcome, Problem, Summary
 
-__all__ = ["FORMATS", "headline", "render"]
-
-FORMATS = ("text", "markdown", "json")
+__all__ = ["headline", "render"]
 
 
 def render(outcome: Outcome, fmt: str, *, baseline: str) -> str:

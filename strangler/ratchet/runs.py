@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from proxy.config.moves import today_utc
-from proxy.ratchet.baseline import parse_baseline
-from proxy.ratchet.check import compare
-from proxy.ratchet.problems import Outcome, Problem
-from proxy.ratchet.settings import RatchetConfigError, RatchetSettings
-from proxy.ratchet.state import take_snapshot
+from strangler.ratchet.baseline import parse_baseline
+from strangler.ratchet.check import compare
+from strangler.ratchet.problems import Outcome, Problem
+from strangler.ratchet.settings import RatchetConfigError, RatchetSettings
+from strangler.ratchet.state import take_snapshot
 
 __all__ = ["UpdateResult", "check_repository", "update_repository"]
 

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from proxy.config import STAGES, Position, Stage
-from proxy.ratchet.contracts import LayeringException
-from proxy.ratchet.inventory import Endpoint
-from proxy.ratchet.settings import RatchetConfigError
+from strangler.ratchet.contracts import LayeringException
+from strangler.ratchet.inventory import Endpoint
+from strangler.ratchet.settings import RatchetConfigError
 
 __all__ = ["HEADER", "MIGRATED", "Baseline", "RollbackEntry", "RouteEntry", "parse_baseline"]
 

@@ -31,8 +31,8 @@ from importlinter.contracts.private_modules import PrivateModulesContract
 from importlinter.contracts.protected import ProtectedContract
 from importlinter.domain.contract import Contract, InvalidContractOptions
 
-from proxy.ratchet.loading import imports_from
-from proxy.ratchet.settings import RatchetConfigError
+from strangler.ratchet.loading import imports_from
+from strangler.ratchet.settings import RatchetConfigError
 
 __all__ = ["BrokenContract", "ContractsState", "LayeringException", "read_contracts"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from proxy.ratchet.baseline import Baseline
+from strangler.ratchet.baseline import Baseline
 
 __all__ = ["KINDS", "STALE", "UPDATE_FIX", "Outcome", "Problem", "Summary"]
 

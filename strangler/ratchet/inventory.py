@@ -23,8 +23,8 @@ import httpx
 import yaml
 
 from proxy.config import PathTemplate, TemplateError
-from proxy.ratchet.loading import imports_from
-from proxy.ratchet.settings import RatchetConfigError, RatchetSettings
+from strangler.ratchet.loading import imports_from
+from strangler.ratchet.settings import RatchetConfigError, RatchetSettings
 
 __all__ = [
     "WS",
