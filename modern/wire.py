@@ -1,9 +1,10 @@
 """Rendering to the wire: timestamps as `YYYY-MM-DDTHH:MM:SS.mmmZ`, compact JSON.
 
-Used by the API for replies and by services for live events, so that both agree with
-legacy byte for byte. `Raw` marks JSON rendered once and cached (a room summary with
-its members, a history page): `dumps` splices it in as is instead of decoding and
-re-encoding megabytes per request.
+Used by the API for replies, by the read model for the views it caches
+(`modern.readmodel`) and by the event bus for live events, so that all agree with
+legacy byte for byte; never by services (an import-linter contract). `Raw` marks JSON
+rendered once and cached (a room summary with its members, a history page): `dumps`
+splices it in as is instead of decoding and re-encoding megabytes per request.
 """
 
 from __future__ import annotations
@@ -34,12 +35,6 @@ def format_timestamp(value: datetime) -> str:
     if value.tzinfo is not None:
         value = value.astimezone(UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-def now_ms() -> datetime:
-    """Now in UTC truncated to milliseconds, as stored (so a reply and a later read agree)."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def _default(value: object) -> Any:

@@ -1,4 +1,5 @@
-"""What services need from storage, as Protocols; repositories implement them.
+"""What services need from storage and from the read model, as Protocols; the
+repositories and `modern.readmodel` implement them.
 
 Ids are strings. A string that is not a valid id simply matches nothing (returns None
 or an empty result), which services turn into `NotFound`.
@@ -62,30 +63,68 @@ class EventPublisher(Protocol):
     def publish(self, room_id: str, event: Mapping[str, Any]) -> None: ...
 
 
-class CachedView(Protocol):
-    """A stored view: its body, the version it was read at, and whether its freshness
-    lapsed (served still, to be rebuilt in the background; see services/views)."""
+class Stores(Protocol):
+    """Every store the services use: the repositories' `Storage`, or the unit tests' fakes."""
 
     @property
-    def body(self) -> bytes: ...
+    def users(self) -> UserStore: ...
     @property
-    def version(self) -> bytes: ...
+    def sessions(self) -> SessionStore: ...
     @property
-    def lapsed(self) -> bool: ...
+    def rooms(self) -> RoomStore: ...
+    @property
+    def messages(self) -> MessageStore: ...
+    @property
+    def events(self) -> EventPublisher: ...
 
 
-class ViewCache(Protocol):
-    """Rendered JSON by `(group, field)`; a write drops whole groups (see services/views)."""
+class RenderedViews(Protocol):
+    """Pages cached rendered (`modern.readmodel.views:Views` implements it).
 
-    @property
-    def enabled(self) -> bool: ...
-    def lookup(self, keys: Sequence[tuple[str, str]]) -> Sequence[CachedView | None]: ...
-    def put_many(self, values: Mapping[tuple[str, str], bytes]) -> None: ...
-    def drop(self, groups: Iterable[str]) -> None: ...
-    def refresh(
+    A service names the view it reads and hands over a loader of domain data; what
+    comes back may be a rendering (the API splices it into the reply) or, without a
+    cache, the loader's values: services pass it on and never look inside. Services
+    also tell it about every write, so that it drops the views the write changes.
+    """
+
+    def home_rooms(
         self,
-        lapsed: Mapping[tuple[str, str], bytes],
-        rebuild: Callable[[list[tuple[str, str]]], Mapping[tuple[str, str], bytes]],
-    ) -> None:
-        """Rebuild the lapsed views (key -> version read) in the background, once."""
-        ...
+        store: RoomStore,
+        user_id: str,
+        load: Callable[[], list[Room]],
+        build: Callable[[list[Room]], list[Any]],
+    ) -> list[Any]: ...
+    def room_list(
+        self,
+        store: RoomStore,
+        limit: int,
+        cursor: str | None,
+        load: Callable[[], tuple[list[Room], str | None]],
+        build: Callable[[list[Room]], list[Any]],
+    ) -> tuple[list[Any], str | None]: ...
+    def user_rooms(
+        self,
+        store: RoomStore,
+        user_id: str,
+        limit: int,
+        cursor: str | None,
+        load: Callable[[], tuple[list[Room], str | None]],
+    ) -> tuple[list[Any], str | None]: ...
+    def history(
+        self, room: RoomRef, limit: int, cursor: str | None, load: Callable[[], Any]
+    ) -> tuple[Any, str | None]: ...
+    def members(self, room_id: str, build: Callable[[], Any]) -> Any: ...
+    def users_page(
+        self, limit: int, cursor: str | None, load: Callable[[], Any]
+    ) -> tuple[Any, str | None]: ...
+    def search(
+        self, q: str, limit: int, cursor: str | None, load: Callable[[], Any]
+    ) -> tuple[Any, str | None]: ...
+
+    def message_posted(self, room: Room) -> None: ...
+    def room_changed(self, room_id: str, user_ids: Iterable[str]) -> None: ...
+    def message_changed(self, room_id: str) -> None: ...
+    def membership_changed(self, room_id: str, user_id: str) -> None: ...
+    def room_created(self, owner_id: str) -> None: ...
+    def profile_changed(self, room_ids: Iterable[str]) -> None: ...
+    def user_registered(self) -> None: ...
