@@ -45,7 +45,7 @@ from datetime import datetime
 from typing import Any, Literal, NamedTuple, Protocol
 
 from modern.domain import Room, RoomRef
-from modern.services.ports import RoomStore
+from modern.services.ports import Items, Listed, RoomStore
 from modern.wire import Raw, dumps
 
 ROOM_ORDER = "rooms:order"
@@ -54,20 +54,11 @@ USERS = "users"
 ViewKey = tuple[str, str]
 Order = list[tuple[str, str]]
 RoomView = Literal["summary", "home", "plain"]
-Loaded = Callable[[], tuple[list[Room], str | None]]  # rooms read for a list, next cursor
-Builder = Callable[[list[Room]], list[Any]]  # rooms -> their items, in order
 
 
-class CachedView(Protocol):
-    """A stored view: its body, the version it was read at, and whether its freshness
-    lapsed (served still, to be rebuilt in the background)."""
-
-    @property
-    def body(self) -> bytes: ...
-    @property
-    def version(self) -> bytes: ...
-    @property
-    def lapsed(self) -> bool: ...
+# A stored view as the view store reads it: body, version, and whether its freshness
+# lapsed (served still, to be rebuilt in the background); `RedisViews`' `Found`.
+CachedView = tuple[bytes, bytes, bool]
 
 
 class ViewCache(Protocol):
@@ -133,21 +124,21 @@ class Views:
     # -- the views services read, by name -------------------------------------------------
 
     def home_rooms(
-        self, store: RoomStore, user_id: str, load: Callable[[], list[Room]], build: Builder
+        self, store: RoomStore, user_id: str, load: Callable[[], list[Room]], build: Items
     ) -> list[Any]:
         """The home page's rooms: the user's order, then each room's `home` item."""
         key = (home_group(user_id), "rooms")
         return self._ordered(store, key, lambda: (load(), None), "home", build, paged=False)[0]
 
     def room_list(
-        self, store: RoomStore, limit: int, cursor: str | None, load: Loaded, build: Builder
+        self, store: RoomStore, limit: int, cursor: str | None, load: Listed, build: Items
     ) -> tuple[list[Any], str | None]:
         """A GET /api/rooms page: its order, then each room's `summary` item."""
         key = (ROOM_ORDER, _page_field(limit, cursor))
         return self._ordered(store, key, load, "summary", build, paged=True)
 
     def user_rooms(
-        self, store: RoomStore, user_id: str, limit: int, cursor: str | None, load: Loaded
+        self, store: RoomStore, user_id: str, limit: int, cursor: str | None, load: Listed
     ) -> tuple[list[Any], str | None]:
         """A GET /api/users/{id}/rooms page: its order lives with the user's home views
         (the same writes change it), each plain room is a view of its room."""
@@ -231,7 +222,7 @@ class Views:
         if self._cache is None or not keys:
             return [None] * len(keys)
         return [
-            None if hit is None else Hit(_as_raw(hit.body), hit.version, hit.lapsed)
+            None if hit is None else Hit(_as_raw(hit[0]), hit[1], hit[2])
             for hit in self._cache.lookup(keys)
         ]
 
@@ -265,9 +256,9 @@ class Views:
         self,
         store: RoomStore,
         key: ViewKey,
-        load: Loaded,
+        load: Listed,
         field: RoomView,
-        build: Builder,
+        build: Items,
         *,
         paged: bool,
     ) -> tuple[list[Any], str | None]:
@@ -291,7 +282,7 @@ class Views:
         store: RoomStore,
         order: Sequence[Sequence[str]],
         field: RoomView,
-        build: Builder,
+        build: Items,
         loaded: dict[str, Room],
     ) -> list[Any]:
         """One rendered view per room of `order` (`[room id, stamp]` pairs), from the

@@ -78,6 +78,15 @@ class Stores(Protocol):
     def events(self) -> EventPublisher: ...
 
 
+# What a service hands the read model: a loader of domain data (`Listed`: a page of
+# rooms and the next cursor), a builder of a room list's items from its rooms.
+Load = Callable[[], Any]
+Listed = Callable[[], tuple[list[Room], str | None]]
+Items = Callable[[list[Room]], list[Any]]
+Cursor = str | None
+Paged = tuple[Any, str | None]  # a page's items (or one rendering of them), next cursor
+
+
 class RenderedViews(Protocol):
     """Pages cached rendered (`modern.readmodel.views:Views` implements it).
 
@@ -87,39 +96,17 @@ class RenderedViews(Protocol):
     also tell it about every write, so that it drops the views the write changes.
     """
 
-    def home_rooms(
-        self,
-        store: RoomStore,
-        user_id: str,
-        load: Callable[[], list[Room]],
-        build: Callable[[list[Room]], list[Any]],
-    ) -> list[Any]: ...
+    def home_rooms(self, store: RoomStore, user_id: str, load: Load, build: Items) -> Any: ...
     def room_list(
-        self,
-        store: RoomStore,
-        limit: int,
-        cursor: str | None,
-        load: Callable[[], tuple[list[Room], str | None]],
-        build: Callable[[list[Room]], list[Any]],
-    ) -> tuple[list[Any], str | None]: ...
+        self, store: RoomStore, limit: int, cursor: Cursor, load: Listed, build: Items
+    ) -> Paged: ...
     def user_rooms(
-        self,
-        store: RoomStore,
-        user_id: str,
-        limit: int,
-        cursor: str | None,
-        load: Callable[[], tuple[list[Room], str | None]],
-    ) -> tuple[list[Any], str | None]: ...
-    def history(
-        self, room: RoomRef, limit: int, cursor: str | None, load: Callable[[], Any]
-    ) -> tuple[Any, str | None]: ...
-    def members(self, room_id: str, build: Callable[[], Any]) -> Any: ...
-    def users_page(
-        self, limit: int, cursor: str | None, load: Callable[[], Any]
-    ) -> tuple[Any, str | None]: ...
-    def search(
-        self, q: str, limit: int, cursor: str | None, load: Callable[[], Any]
-    ) -> tuple[Any, str | None]: ...
+        self, store: RoomStore, user_id: str, limit: int, cursor: Cursor, load: Listed
+    ) -> Paged: ...
+    def history(self, room: RoomRef, limit: int, cursor: Cursor, load: Load) -> Paged: ...
+    def members(self, room_id: str, build: Load) -> Any: ...
+    def users_page(self, limit: int, cursor: Cursor, load: Load) -> Paged: ...
+    def search(self, q: str, limit: int, cursor: Cursor, load: Load) -> Paged: ...
 
     def message_posted(self, room: Room) -> None: ...
     def room_changed(self, room_id: str, user_ids: Iterable[str]) -> None: ...
