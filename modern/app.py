@@ -18,33 +18,13 @@ import anyio.from_thread
 from fastapi import FastAPI
 
 from modern.api import Hub, Services, install_error_handlers, install_routes
+from modern.readmodel import Views
 from modern.repositories.changes import MongoChangeFeed
-from modern.repositories.clients import Storage, open_storage
-from modern.services import (
-    AuthService,
-    ChangeRules,
-    HomeService,
-    MessagesService,
-    RoomsService,
-    SearchService,
-    UsersService,
-    Views,
-)
+from modern.repositories.clients import open_storage
+from modern.services import ChangeRules
 from modern.settings import Settings
 
 log = logging.getLogger("modern")
-
-
-def build_services(storage: Storage, views: Views) -> Services:
-    users, rooms, messages = storage.users, storage.rooms, storage.messages
-    return Services(
-        auth=AuthService(users, storage.sessions, rooms=rooms, views=views),
-        users=UsersService(users, rooms, views),
-        rooms=RoomsService(rooms, users, messages, views),
-        messages=MessagesService(messages, rooms, storage.events, views),
-        home=HomeService(users, rooms, messages, views),
-        search=SearchService(users, rooms, views),
-    )
 
 
 @contextlib.asynccontextmanager
@@ -57,7 +37,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.storage = storage
     app.state.hub = hub
     views = Views(storage.views)
-    app.state.services = build_services(storage, views)
+    app.state.services = Services.build(storage, views)
     subscriber = asyncio.create_task(storage.events.run(hub.deliver), name="modern-events")
     feed = MongoChangeFeed(storage.changes, [storage.forget, ChangeRules(views, storage.rooms)])
     if settings.change_feed:

@@ -36,7 +36,7 @@ class Settings:
         redis_key_prefix: REDIS_KEY_PREFIX, prepended to every cache key and channel.
         slow_query_ms: MODERN_SLOW_QUERY_MS, database commands slower than this are logged.
         cache_ttl: MODERN_CACHE_TTL seconds for home parts, room summaries and rendered
-            views (services/views.py: room list, history, home, user rooms, search); 0 turns
+            views (readmodel/views.py: room list, history, home, user rooms, search); 0 turns
             the cache off (reads go to the database; used by parity tests and benches).
             Rendered views are fresh this long, then served stale for `stale_seconds`.
         stale_seconds: MODERN_STALE_SECONDS a rendered view whose `cache_ttl` lapsed is

@@ -16,6 +16,7 @@ from modern.services import (
     SearchService,
     UsersService,
 )
+from modern.services.ports import RenderedViews, Stores
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
@@ -31,6 +32,20 @@ class Services:
     messages: MessagesService
     home: HomeService
     search: SearchService
+
+    @classmethod
+    def build(cls, stores: Stores, views: RenderedViews) -> Services:
+        """Every service over one set of stores and one read model (the app's lifespan
+        passes the repositories, the unit tests their in-memory fakes)."""
+        users, rooms, messages = stores.users, stores.rooms, stores.messages
+        return cls(
+            auth=AuthService(users, stores.sessions, rooms, views),
+            users=UsersService(users, rooms, views),
+            rooms=RoomsService(rooms, users, messages, views),
+            messages=MessagesService(messages, rooms, stores.events, views),
+            home=HomeService(users, rooms, messages, views),
+            search=SearchService(users, rooms, views),
+        )
 
 
 def services(request: Request) -> Services:
@@ -57,3 +72,18 @@ CurrentUser = Annotated[User, Depends(current_user)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")]
 Cursor = Annotated[str | None, Query(description="opaque cursor from a Link header")]
 Fields = Annotated[str | None, Query(description="comma-separated top-level fields")]
+
+
+@dataclass(frozen=True)
+class ListParams:
+    """The query parameters of every list endpoint, taken as one dependency: `limit`,
+    `cursor` and `fields` (documented and validated as query parameters each, as if
+    the endpoint named them), and the request the `Link: rel="next"` header is built from."""
+
+    request: Request
+    limit: Limit = DEFAULT_LIMIT
+    cursor: Cursor = None
+    fields: Fields = None
+
+
+Listing = Annotated[ListParams, Depends()]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
-from modern.api.deps import DEFAULT_LIMIT, CurrentUser, Cursor, Fields, Limit, ServicesDep
+from modern.api.deps import CurrentUser, Fields, Listing, ServicesDep
 from modern.api.replies import link, reply
 from modern.schemas import HomePublic, SearchPublic
 
@@ -23,12 +23,11 @@ def home(user: CurrentUser, svc: ServicesDep, fields: Fields = None) -> Response
 
 @router.get("/search", responses={200: {"model": SearchPublic}})
 def search(
-    request: Request, _: CurrentUser, svc: ServicesDep,
+    params: Listing, _: CurrentUser, svc: ServicesDep,
     q: Annotated[str | None, Query(max_length=MAX_QUERY_CHARS)] = None,
-    limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None, fields: Fields = None,
 ) -> Response:  # fmt: skip
     """Each of `users` and `rooms` is bounded by `limit`; one cursor continues both."""
-    results, next_cursor = svc.search.search(q, cursor, limit)
-    response = reply(results, fields=fields, allowed=SEARCH_FIELDS)
-    link(request, response, next_cursor)
+    results, next_cursor = svc.search.search(q, params.cursor, params.limit)
+    response = reply(results, fields=params.fields, allowed=SEARCH_FIELDS)
+    link(params.request, response, next_cursor)
     return response

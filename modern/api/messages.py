@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
-from modern.api.deps import DEFAULT_LIMIT, CurrentUser, Cursor, Fields, Limit, ServicesDep
+from modern.api.deps import CurrentUser, Listing, ServicesDep
 from modern.api.replies import no_content, page_reply, reply
 from modern.schemas import MessageCreate, MessagePublic, MessageUpdate, ReactionToggle
 
@@ -13,13 +13,10 @@ MESSAGE_FIELDS = tuple(MessagePublic.model_fields)
 
 
 @router.get("/api/rooms/{room_id}/messages", responses={200: {"model": list[MessagePublic]}})
-def room_messages(
-    request: Request, room_id: str, _: CurrentUser, svc: ServicesDep,
-    limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None, fields: Fields = None,
-) -> Response:  # fmt: skip
+def room_messages(room_id: str, params: Listing, _: CurrentUser, svc: ServicesDep) -> Response:
     """The newest page, oldest first within it; the `next` link goes older."""
-    page = svc.messages.history(room_id, cursor, limit)
-    return page_reply(request, page, fields=fields, allowed=MESSAGE_FIELDS)
+    page = svc.messages.history(room_id, params.cursor, params.limit)
+    return page_reply(params, page, allowed=MESSAGE_FIELDS)
 
 
 @router.post(

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import Request, Response
 
+from modern.api.deps import ListParams
 from modern.errors import ValidationFailed
 from modern.services import Page
 from modern.wire import Raw, dumps
@@ -22,6 +23,10 @@ def select(fields: str | None, allowed: Collection[str]) -> list[str] | None:
         message = f"unknown field(s): {', '.join(unknown)}" if unknown else "no field named"
         raise ValidationFailed("invalid fields", fields={"fields": message})
     return names
+
+
+def _as_raw(rendered: bytes) -> Raw:
+    return rendered if isinstance(rendered, Raw) else Raw(rendered)
 
 
 def _pick(item: Any, names: list[str] | None) -> Any:
@@ -45,25 +50,20 @@ def reply(
 
 
 def page_reply(
-    request: Request,
-    page: Page[Any],
-    *,
-    fields: str | None,
-    allowed: Collection[str],
-    one: bool = False,
+    params: ListParams, page: Page[Any], *, allowed: Collection[str], one: bool = False
 ) -> Response:
     """A list reply (or, with `one`, the page's single object) with a next-page Link.
 
-    `page.items` may be one `Raw` list (a cached rendering), sent as is without fields."""
-    names = select(fields, allowed)
-    listed = page.items.value() if isinstance(page.items, Raw) and names else page.items
-    if isinstance(listed, Raw):
-        body = dumps(listed)
+    `page.items` may be one rendered list (the read model's), sent as is without fields."""
+    names = select(params.fields, allowed)
+    listed = _as_raw(page.items).value() if isinstance(page.items, bytes) and names else page.items
+    if isinstance(listed, bytes):
+        body = listed
     else:
         items = [_pick(item, names) for item in listed]
         body = dumps(items[0] if one else items)
     response = Response(body, media_type="application/json")
-    link(request, response, page.next_cursor)
+    link(params.request, response, page.next_cursor)
     return response
 
 

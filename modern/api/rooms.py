@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
-from modern.api.deps import DEFAULT_LIMIT, CurrentUser, Cursor, Fields, Limit, ServicesDep
+from modern.api.deps import CurrentUser, Listing, ServicesDep
 from modern.api.replies import page_reply, reply
 from modern.schemas import RoomCreate, RoomDetail, RoomPublic, RoomSummary
 
@@ -14,11 +14,9 @@ DETAIL_FIELDS = tuple(RoomDetail.model_fields)
 
 
 @router.get("", responses={200: {"model": list[RoomSummary]}})
-def list_rooms(
-    request: Request, _: CurrentUser, svc: ServicesDep,
-    limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None, fields: Fields = None,
-) -> Response:  # fmt: skip
-    return page_reply(request, svc.rooms.list(cursor, limit), fields=fields, allowed=SUMMARY_FIELDS)
+def list_rooms(params: Listing, _: CurrentUser, svc: ServicesDep) -> Response:
+    page = svc.rooms.list(params.cursor, params.limit)
+    return page_reply(params, page, allowed=SUMMARY_FIELDS)
 
 
 @router.post("", status_code=201, responses={201: {"model": RoomPublic}})
@@ -27,13 +25,10 @@ def create_room(body: RoomCreate, user: CurrentUser, svc: ServicesDep) -> Respon
 
 
 @router.get("/{room_id}", responses={200: {"model": RoomDetail}})
-def room_detail(
-    request: Request, room_id: str, _: CurrentUser, svc: ServicesDep,
-    limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None, fields: Fields = None,
-) -> Response:  # fmt: skip
+def room_detail(room_id: str, params: Listing, _: CurrentUser, svc: ServicesDep) -> Response:
     """`limit` and `cursor` page the room's `messages` (newest page; `next` goes older)."""
-    page = svc.rooms.detail(room_id, cursor, limit)
-    return page_reply(request, page, fields=fields, allowed=DETAIL_FIELDS, one=True)
+    page = svc.rooms.detail(room_id, params.cursor, params.limit)
+    return page_reply(params, page, allowed=DETAIL_FIELDS, one=True)
 
 
 @router.post("/{room_id}/join", responses={200: {"model": RoomPublic}})

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
-from modern.api.deps import DEFAULT_LIMIT, CurrentUser, Cursor, Fields, Limit, ServicesDep
+from modern.api.deps import CurrentUser, Fields, Listing, ServicesDep
 from modern.api.replies import page_reply, reply
 from modern.schemas import RoomPublic, UserPublic, UserUpdate
 
@@ -14,11 +14,9 @@ ROOM_FIELDS = tuple(RoomPublic.model_fields)
 
 
 @router.get("", responses={200: {"model": list[UserPublic]}})
-def list_users(
-    request: Request, _: CurrentUser, svc: ServicesDep,
-    limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None, fields: Fields = None,
-) -> Response:  # fmt: skip
-    return page_reply(request, svc.users.list(cursor, limit), fields=fields, allowed=USER_FIELDS)
+def list_users(params: Listing, _: CurrentUser, svc: ServicesDep) -> Response:
+    page = svc.users.list(params.cursor, params.limit)
+    return page_reply(params, page, allowed=USER_FIELDS)
 
 
 @router.patch("/me", responses={200: {"model": UserPublic}})
@@ -32,9 +30,6 @@ def get_user(user_id: str, _: CurrentUser, svc: ServicesDep, fields: Fields = No
 
 
 @router.get("/{user_id}/rooms", responses={200: {"model": list[RoomPublic]}})
-def user_rooms(
-    request: Request, user_id: str, _: CurrentUser, svc: ServicesDep,
-    limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None, fields: Fields = None,
-) -> Response:  # fmt: skip
-    page = svc.users.rooms_of(user_id, cursor, limit)
-    return page_reply(request, page, fields=fields, allowed=ROOM_FIELDS)
+def user_rooms(user_id: str, params: Listing, _: CurrentUser, svc: ServicesDep) -> Response:
+    page = svc.users.rooms_of(user_id, params.cursor, params.limit)
+    return page_reply(params, page, allowed=ROOM_FIELDS)

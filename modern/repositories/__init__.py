@@ -9,7 +9,7 @@
   implementing the Protocols of `modern.services.ports`; cache-aside inside them.
 - `cache.py`: Redis cache-aside that degrades to direct reads during an outage.
 - `views.py`: rendered JSON views in Redis hashes, one hash per group so a write drops
-  a group with one DEL (which views exist and which writes drop them: services/views.py);
+  a group with one DEL (which views exist and which writes drop them: readmodel/views.py);
   a view whose TTL lapsed is served a bounded time more while it is rebuilt.
 - `refresh.py`: the bounded pool of those background rebuilds, one per view across
   processes (a Redis lock each).

@@ -10,12 +10,12 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.collection import Collection
 
+from modern.clock import now_ms
 from modern.domain import Key, Room, RoomRef
 from modern.repositories.cache import Cache
 from modern.repositories.documents import refs, to_room, to_room_ref
 from modern.repositories.mongo import Document, find_by_ids, oid, oids, storage_errors
 from modern.repositories.scans import newest_first
-from modern.wire import now_ms
 
 POPULAR_KEY = "home:popular_rooms"
 # How many of the most-joined rooms are cached; suggestions filter the caller's rooms

@@ -11,6 +11,7 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.collection import Collection
 
+from modern.clock import now_ms
 from modern.domain import User
 from modern.repositories.cache import Cache
 from modern.repositories.documents import to_user
@@ -23,7 +24,6 @@ from modern.repositories.mongo import (
     storage_errors,
 )
 from modern.repositories.scans import newest_first
-from modern.wire import now_ms
 
 RECENT_KEY = "home:recent_users"
 DIRECTORY_KEY = "users:directory"

@@ -2,7 +2,7 @@
 
 A group is one Redis hash (a room's views, the room list's page order, a user's home
 order, search results); its fields are the views. A write drops whole groups with one
-DEL, so the rules of what a write changes (decided in `modern.services.views`) name
+DEL, so the rules of what a write changes (decided in `modern.readmodel.views`) name
 groups, never single pages. Reads fetch any number of fields in one pipelined round
 trip (two when a copy held here went stale). Degrades like the rest of the cache:
 during a Redis outage every view is a miss, copies included.

@@ -2,8 +2,9 @@
 
 Services take and return `modern.domain` dicts with string ids, enforce the rules of
 docs/wire-contract.md (who may post, edit, react; orderings; bounds) and raise
-`modern.errors` domain errors. `views.py` decides which bounded pages are cached
-rendered and which writes drop them. No web framework, driver or cache import lives here.
+`modern.errors` domain errors. Reads of cached pages name their view on the read model
+(`ports.RenderedViews`, implemented by `modern.readmodel`), and every write tells it
+what changed. No web framework, driver, cache or rendering import lives here.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from modern.services.pagination import Page
 from modern.services.rooms import RoomsService
 from modern.services.search import SearchService
 from modern.services.users import UsersService
-from modern.services.views import Views
 
 __all__ = [
     "AuthService",
@@ -27,5 +27,4 @@ __all__ = [
     "RoomsService",
     "SearchService",
     "UsersService",
-    "Views",
 ]

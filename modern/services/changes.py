@@ -1,6 +1,6 @@
 """Writes seen on the database's change feed drop the views they change.
 
-Modern's own writes drop their views as they are made (`modern.services.views`). The
+Modern's own writes drop their views as they are made (`modern.readmodel.views`). The
 others, legacy's above all while endpoints move one by one, arrive here from the
 change feed (`modern.repositories.changes`) as `modern.domain.Change` values and drop
 the same groups, so that what modern serves (and what the proxy compares) is fresh
@@ -10,15 +10,14 @@ within the feed's lag rather than the cache TTL.
 from __future__ import annotations
 
 from modern.domain import Change, MessageWritten, RoomWritten, UserWritten
-from modern.services.ports import RoomStore
+from modern.services.ports import RenderedViews, RoomStore
 from modern.services.users import profile_changed
-from modern.services.views import Views
 
 
 class ChangeRules:
-    """Parameters: views — the rendered-view cache; rooms — to find a user's rooms."""
+    """Parameters: views — the read model; rooms — to find a user's rooms."""
 
-    def __init__(self, views: Views, rooms: RoomStore) -> None:
+    def __init__(self, views: RenderedViews, rooms: RoomStore) -> None:
         self._views = views
         self._rooms = rooms
 

@@ -3,62 +3,56 @@ broadcast as a live event `{type, room_id, message}` through the event publisher
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from modern.clock import now_ms
 from modern.domain import Message, User
 from modern.errors import Conflict, Forbidden, NotFound
 from modern.services.pagination import Page
-from modern.services.ports import EventPublisher, MessageStore, RoomStore
+from modern.services.ports import EventPublisher, MessageStore, RenderedViews, RoomStore
 from modern.services.rooms import history_page
-from modern.services.views import Views
-from modern.wire import now_ms
 
 MAX_REACTION_RETRIES = 5
 
 
+@dataclass(frozen=True)
 class MessagesService:
     """Parameters: messages, rooms — the stores; events — where live events go;
-    views — rendered-view cache, told about every write."""
+    views — the read model, told about every write."""
 
-    def __init__(
-        self,
-        messages: MessageStore,
-        rooms: RoomStore,
-        events: EventPublisher,
-        views: Views | None = None,
-    ) -> None:
-        self._messages = messages
-        self._rooms = rooms
-        self._events = events
-        self._views = views or Views()
+    messages: MessageStore
+    rooms: RoomStore
+    events: EventPublisher
+    views: RenderedViews
 
     def history(self, room_id: str, cursor: str | None, limit: int) -> Page[Message]:
-        room = self._rooms.get_ref(room_id)
+        room = self.rooms.get_ref(room_id)
         if room is None:
             raise NotFound(f"no room {room_id!r}")
-        return history_page(self._messages, self._views, room, cursor, limit)
+        return history_page(self.messages, self.views, room, cursor, limit)
 
     def post(self, room_id: str, author: User, text: str) -> Message:
-        room = self._rooms.get(room_id)
+        room = self.rooms.get(room_id)
         if room is None:
             raise NotFound(f"no room {room_id!r}")
         if author["id"] not in room["member_ids"]:
             raise Forbidden("only members may post in this room")
         now = now_ms()
-        message = self._messages.insert(room_id=room_id, author_id=author["id"], text=text, now=now)
-        self._rooms.touch_last_message(room_id, now)
-        self._views.message_posted(room)
+        message = self.messages.insert(room_id=room_id, author_id=author["id"], text=text, now=now)
+        self.rooms.touch_last_message(room_id, now)
+        self.views.message_posted(room)
         self._broadcast("message.created", message)
         return message
 
     def edit(self, message_id: str, author: User, text: str) -> Message:
         self._own_live_message(message_id, author)
-        updated = self._messages.update_text(message_id, text, now_ms())
+        updated = self.messages.update_text(message_id, text, now_ms())
         return self._broadcast("message.edited", self._live(updated, message_id))
 
     def delete(self, message_id: str, author: User) -> None:
         self._own_live_message(message_id, author)
-        deleted = self._messages.soft_delete(message_id)
+        deleted = self.messages.soft_delete(message_id)
         if deleted is None:  # deleted by a concurrent request
             raise NotFound(f"no message {message_id!r}")
         self._broadcast("message.deleted", deleted)
@@ -70,8 +64,8 @@ class MessagesService:
         request changed it in between, so concurrent toggles are not lost.
         """
         for _ in range(MAX_REACTION_RETRIES):
-            message = self._live(self._messages.get(message_id), message_id)
-            updated = self._messages.replace_reactions(
+            message = self._live(self.messages.get(message_id), message_id)
+            updated = self.messages.replace_reactions(
                 message, toggled(message["reactions"], emoji, user["id"])
             )
             if updated is not None:
@@ -79,7 +73,7 @@ class MessagesService:
         raise Conflict(f"message {message_id!r} changed too often, try again")
 
     def _own_live_message(self, message_id: str, author: User) -> Message:
-        message = self._live(self._messages.get(message_id), message_id)
+        message = self._live(self.messages.get(message_id), message_id)
         if message["author_id"] != author["id"]:
             raise Forbidden("only the author may change this message")
         return message
@@ -92,9 +86,9 @@ class MessagesService:
 
     def _broadcast(self, kind: str, message: Message, **extra: Any) -> Message:
         if kind != "message.created":
-            self._views.message_changed(message["room_id"])
+            self.views.message_changed(message["room_id"])
         event = {"type": kind, "room_id": message["room_id"], "message": message, **extra}
-        self._events.publish(message["room_id"], event)
+        self.events.publish(message["room_id"], event)
         return message
 
 

@@ -17,7 +17,6 @@ from typing import Any, Generic, Literal, TypeVar
 
 from modern.domain import Key
 from modern.errors import BadRequest
-from modern.wire import Raw
 
 T = TypeVar("T")
 Kind = Literal["datetime", "datetime?", "str", "str?", "id", "id?"]
@@ -28,9 +27,10 @@ _MAX_CURSOR_CHARS = 1024
 @dataclass(frozen=True)
 class Page(Generic[T]):
     """One page of a list: its items and the cursor of the next page (None at the end).
-    `items` may be rendered already: a list of `Raw` items, or one `Raw` JSON array."""
+    `items` may be rendered already by the read model (`modern.readmodel`): a list of
+    renderings, or one rendered JSON array (bytes). Services pass them on unopened."""
 
-    items: list[T] | Raw
+    items: list[T] | bytes
     next_cursor: str | None = None
 
 

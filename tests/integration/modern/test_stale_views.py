@@ -26,11 +26,11 @@ import pytest
 import redis
 from bson import ObjectId
 
+from modern.readmodel.views import ROOM_ORDER, Views
 from modern.repositories.cache import Cache
 from modern.repositories.messages import MongoMessages, count_key
 from modern.repositories.refresh import Refresher
 from modern.repositories.views import LOCK_PREFIX, RedisViews
-from modern.services.views import ROOM_ORDER, Views
 from tests.integration.modern.client import Api
 from tests.integration.modern.conftest import MODERN, modern_env
 from tests.support.servers import run_app

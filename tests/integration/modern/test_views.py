@@ -1,4 +1,4 @@
-"""Rendered views (modern.services.views): every cached page is fresh after the write
+"""Rendered views (modern.readmodel.views): every cached page is fresh after the write
 through modern that changes it.
 
 Each test reads first (so the view exists in Redis: checked), writes, reads again.

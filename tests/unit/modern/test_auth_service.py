@@ -8,41 +8,41 @@ from tests.unit.modern.conftest import World
 
 
 def test_register_defaults_display_name_and_opens_a_session(world: World) -> None:
-    user, token = world.auth.register("alice", "password123", None)
+    user, token = world.svc.auth.register("alice", "password123", None)
     assert user["display_name"] == "alice"
     assert user["bio"] is None and user["avatar_url"] is None
     assert user["created_at"] == user["last_seen_at"]
-    assert world.auth.authenticate(token)["id"] == user["id"]
+    assert world.svc.auth.authenticate(token)["id"] == user["id"]
 
 
 def test_duplicate_username_is_a_conflict(world: World) -> None:
-    world.auth.register("alice", "password123", None)
+    world.svc.auth.register("alice", "password123", None)
     with pytest.raises(Conflict):
-        world.auth.register("alice", "password456", None)
+        world.svc.auth.register("alice", "password456", None)
 
 
 def test_login_checks_the_password_and_updates_last_seen(world: World) -> None:
-    user, _ = world.auth.register("bob", "password123", "Bob")
+    user, _ = world.svc.auth.register("bob", "password123", "Bob")
     with pytest.raises(Unauthorized):
-        world.auth.login("bob", "wrong password")
+        world.svc.auth.login("bob", "wrong password")
     with pytest.raises(Unauthorized):
-        world.auth.login("nobody", "password123")
-    again, token = world.auth.login("bob", "password123")
+        world.svc.auth.login("nobody", "password123")
+    again, token = world.svc.auth.login("bob", "password123")
     assert again["last_seen_at"] >= user["last_seen_at"]
-    assert world.auth.authenticate(token)["username"] == "bob"
+    assert world.svc.auth.authenticate(token)["username"] == "bob"
 
 
 def test_logout_revokes_the_token(world: World) -> None:
-    _, token = world.auth.register("carol", "password123", None)
-    world.auth.logout(token)
+    _, token = world.svc.auth.register("carol", "password123", None)
+    world.svc.auth.logout(token)
     with pytest.raises(Unauthorized):
-        world.auth.authenticate(token)
+        world.svc.auth.authenticate(token)
 
 
 @pytest.mark.parametrize("token", [None, "", "not-a-token"])
 def test_authenticate_refuses_missing_or_unknown_tokens(world: World, token: str | None) -> None:
     with pytest.raises(Unauthorized):
-        world.auth.authenticate(token)
+        world.svc.auth.authenticate(token)
 
 
 def test_password_format_is_shared_with_legacy() -> None:

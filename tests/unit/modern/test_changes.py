@@ -10,10 +10,10 @@ from bson import ObjectId
 from pymongo.errors import OperationFailure
 
 from modern.domain import MessageWritten, RoomWritten, UserWritten
+from modern.readmodel.views import ROOM_ORDER, SEARCH, USERS, Views, home_group, room_group
 from modern.repositories import changes
 from modern.repositories.changes import to_change
 from modern.services.changes import ChangeRules
-from modern.services.views import ROOM_ORDER, SEARCH, USERS, Views, home_group, room_group
 from tests.unit.modern.fakes import FakeRooms
 from tests.unit.modern.test_views import DictViews
 

@@ -9,26 +9,26 @@ from tests.unit.modern.conftest import World
 
 def test_join_and_leave_are_idempotent_and_owner_stays(world: World) -> None:
     alice, bob = world.user("alice"), world.user("bob")
-    room = world.room_svc.create(alice["id"], "general", "topic")
+    room = world.svc.rooms.create(alice["id"], "general", "topic")
     assert room["member_ids"] == [alice["id"]] and room["last_message_at"] is None
-    assert world.room_svc.join(room["id"], bob["id"])["member_ids"] == [alice["id"], bob["id"]]
-    assert world.room_svc.join(room["id"], bob["id"])["member_ids"] == [alice["id"], bob["id"]]
-    left = world.room_svc.leave(room["id"], alice["id"])
+    assert world.svc.rooms.join(room["id"], bob["id"])["member_ids"] == [alice["id"], bob["id"]]
+    assert world.svc.rooms.join(room["id"], bob["id"])["member_ids"] == [alice["id"], bob["id"]]
+    left = world.svc.rooms.leave(room["id"], alice["id"])
     assert left["member_ids"] == [bob["id"]] and left["owner_id"] == alice["id"]
-    assert world.room_svc.leave(room["id"], alice["id"])["member_ids"] == [bob["id"]]
+    assert world.svc.rooms.leave(room["id"], alice["id"])["member_ids"] == [bob["id"]]
     with pytest.raises(NotFound):
-        world.room_svc.join("f" * 24, bob["id"])
+        world.svc.rooms.join("f" * 24, bob["id"])
 
 
 def test_room_list_attaches_members_in_one_lookup_and_counts(world: World) -> None:
     zed, amy = world.user("zed"), world.user("amy")
-    quiet = world.room_svc.create(zed["id"], "quiet", None)
-    busy = world.room_svc.create(zed["id"], "busy", None)
-    world.room_svc.join(busy["id"], amy["id"])
-    world.message_svc.post(busy["id"], amy, "hi")
-    world.message_svc.delete(world.message_svc.post(busy["id"], zed, "x")["id"], zed)
+    quiet = world.svc.rooms.create(zed["id"], "quiet", None)
+    busy = world.svc.rooms.create(zed["id"], "busy", None)
+    world.svc.rooms.join(busy["id"], amy["id"])
+    world.svc.messages.post(busy["id"], amy, "hi")
+    world.svc.messages.delete(world.svc.messages.post(busy["id"], zed, "x")["id"], zed)
     world.users.get_many_calls = 0
-    page = world.room_svc.list(None, 50)
+    page = world.svc.rooms.list(None, 50)
     assert [r["id"] for r in page.items] == [busy["id"], quiet["id"]]
     assert [m["username"] for m in page.items[0]["members"]] == ["amy", "zed"]
     assert page.items[0]["message_count"] == 2 and page.items[1]["message_count"] == 0
@@ -38,33 +38,33 @@ def test_room_list_attaches_members_in_one_lookup_and_counts(world: World) -> No
 def test_user_list_pages_by_username(world: World) -> None:
     for name in ["dave", "bob", "carl", "anna", "eve"]:
         world.user(name)
-    first = world.user_svc.list(None, 2)
+    first = world.svc.users.list(None, 2)
     assert [u["username"] for u in first.items] == ["anna", "bob"]
-    rest = world.user_svc.list(first.next_cursor, 10)
+    rest = world.svc.users.list(first.next_cursor, 10)
     assert [u["username"] for u in rest.items] == ["carl", "dave", "eve"]
     assert rest.next_cursor is None
     with pytest.raises(BadRequest):
-        world.user_svc.list("%%%", 2)
+        world.svc.users.list("%%%", 2)
     with pytest.raises(BadRequest):  # a cursor of another list's shape
-        world.room_svc.list(first.next_cursor, 2)
+        world.svc.rooms.list(first.next_cursor, 2)
 
 
 def test_unknown_user_is_not_found(world: World) -> None:
     with pytest.raises(NotFound):
-        world.user_svc.get("nope")
+        world.svc.users.get("nope")
     with pytest.raises(NotFound):
-        world.user_svc.rooms_of("a" * 24, None, 10)
+        world.svc.users.rooms_of("a" * 24, None, 10)
 
 
 def test_home_is_bounded_and_split(world: World) -> None:
     me = world.user("me")
     others = [world.user(f"u{i:02d}") for i in range(HOME_RECENT_USERS + 2)]
-    mine = world.room_svc.create(me["id"], "mine", None)
+    mine = world.svc.rooms.create(me["id"], "mine", None)
     for i in range(5):
-        world.message_svc.post(mine["id"], me, f"m{i}")
+        world.svc.messages.post(mine["id"], me, f"m{i}")
     for i in range(HOME_SUGGESTED_ROOMS + 2):
-        world.room_svc.create(others[i]["id"], f"other{i}", None)
-    home = world.home_svc.home(me)
+        world.svc.rooms.create(others[i]["id"], f"other{i}", None)
+    home = world.svc.home.home(me)
     assert home["user"]["id"] == me["id"]
     assert [r["id"] for r in home["rooms"]] == [mine["id"]]
     assert [m["text"] for m in home["rooms"][0]["latest_messages"]] == ["m2", "m3", "m4"]
@@ -77,14 +77,14 @@ def test_search_is_literal_and_pages_both_lists(world: World) -> None:
     for name in ["al.ice", "alfred", "xalx", "bob"]:
         world.user(name)
     owner = world.users.find_credentials("bob")[0]  # type: ignore[index]
-    world.room_svc.create(owner["id"], "Algebra", None)
-    world.room_svc.create(owner["id"], "misc", "all things")
-    assert world.search_svc.search("", None, 10) == ({"users": [], "rooms": []}, None)
-    results, cursor = world.search_svc.search("AL", None, 2)
+    world.svc.rooms.create(owner["id"], "Algebra", None)
+    world.svc.rooms.create(owner["id"], "misc", "all things")
+    assert world.svc.search.search("", None, 10) == ({"users": [], "rooms": []}, None)
+    results, cursor = world.svc.search.search("AL", None, 2)
     assert [u["username"] for u in results["users"]] == ["al.ice", "alfred"]
     assert [r["name"] for r in results["rooms"]] == ["Algebra", "misc"]
     assert cursor is not None
-    more, end = world.search_svc.search("AL", cursor, 2)
+    more, end = world.svc.search.search("AL", cursor, 2)
     assert [u["username"] for u in more["users"]] == ["xalx"] and more["rooms"] == []
     assert end is None
-    assert [u["username"] for u in world.search_svc.search(".", None, 10)[0]["users"]] == ["al.ice"]
+    assert [u["username"] for u in world.svc.search.search(".", None, 10)[0]["users"]] == ["al.ice"]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from modern import wire
-from modern.services.views import (
+from modern.readmodel.views import (
     ROOM_ORDER,
     SEARCH,
     USERS,

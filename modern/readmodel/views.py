@@ -1,8 +1,13 @@
-"""Which rendered views exist, how they are keyed and which writes drop them.
+"""Which rendered views exist, how they are keyed, how they are rendered, which writes
+drop them.
 
 Bounded pages are cached rendered (JSON bytes, `modern.wire.Raw`) so that a read at
 any data size is a couple of Redis round trips and a splice, not a database scan plus
-a re-encoding of every member profile. Groups (one Redis hash each) and their fields:
+a re-encoding of every member profile. Services name the view they read (`home_rooms`,
+`history`, `search`...) and hand over a loader of domain data; this module keys the
+view, renders what the loader returns, stores it, and hands back a rendering the
+services pass on without looking inside (the API splices it into the reply). Groups
+(one Redis hash each) and their fields:
 
     room:<id>      summary:<t>             an item of GET /api/rooms (members, count)
                    home:<t>                an item of home's `rooms` (latest messages)
@@ -19,7 +24,8 @@ a re-encoding of every member profile. Groups (one Redis hash each) and their fi
 modern or through legacy — re-keys that room's views by itself. The rules below drop
 what modern's own writes change, as they are made; writes made elsewhere (legacy's)
 arrive from the database's change feed and drop the same groups
-(`modern.services.changes`).
+(`modern.services.changes`). What else one page relies on (profiles, counts, latest
+messages, per-worker copies) is gathered per page in `modern.readmodel.caching`.
 
 Freshness rules (what a reader may see):
 - after a write through modern: the write, on the next read (its groups are dropped);
@@ -34,12 +40,12 @@ Freshness rules (what a reader may see):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, Protocol
 
-from modern.domain import Room
-from modern.services.ports import RoomStore, ViewCache
+from modern.domain import Room, RoomRef
+from modern.services.ports import Items, Listed, RoomStore
 from modern.wire import Raw, dumps
 
 ROOM_ORDER = "rooms:order"
@@ -47,6 +53,30 @@ SEARCH = "search"
 USERS = "users"
 ViewKey = tuple[str, str]
 Order = list[tuple[str, str]]
+RoomView = Literal["summary", "home", "plain"]
+
+
+# A stored view as the view store reads it: body, version, and whether its freshness
+# lapsed (served still, to be rebuilt in the background); `RedisViews`' `Found`.
+CachedView = tuple[bytes, bytes, bool]
+
+
+class ViewCache(Protocol):
+    """Rendered JSON by `(group, field)`; a write drops whole groups
+    (`modern.repositories.views:RedisViews` implements it)."""
+
+    @property
+    def enabled(self) -> bool: ...
+    def lookup(self, keys: Sequence[ViewKey]) -> Sequence[CachedView | None]: ...
+    def put_many(self, values: Mapping[ViewKey, bytes]) -> None: ...
+    def drop(self, groups: Iterable[str]) -> None: ...
+    def refresh(
+        self,
+        lapsed: Mapping[ViewKey, bytes],
+        rebuild: Callable[[list[ViewKey]], Mapping[ViewKey, bytes]],
+    ) -> None:
+        """Rebuild the lapsed views (key -> version read) in the background, once."""
+        ...
 
 
 def stamp(at: datetime | None) -> str:
@@ -62,8 +92,13 @@ def home_group(user_id: str) -> str:
     return f"home:{user_id}"
 
 
+def _page_field(*parts: str | int | None) -> str:
+    """A page's field: its parameters joined by `:`, a missing cursor as empty."""
+    return ":".join("" if part is None else str(part) for part in parts)
+
+
 class Hit(NamedTuple):
-    """A cached view as the services see it: body, version, lapsed (see ports.CachedView)."""
+    """A cached view as read here: body, version, lapsed (see CachedView)."""
 
     body: Raw
     version: bytes
@@ -81,10 +116,56 @@ def order_of(rooms: Iterable[Room]) -> Order:
 
 class Views:
     """Parameters: cache — where rendered views live; None (the default) caches and
-    renders nothing: services then return plain domain values (unit tests, no Redis)."""
+    renders nothing: services then get plain domain values (unit tests, no Redis)."""
 
     def __init__(self, cache: ViewCache | None = None) -> None:
         self._cache = cache
+
+    # -- the views services read, by name -------------------------------------------------
+
+    def home_rooms(
+        self, store: RoomStore, user_id: str, load: Callable[[], list[Room]], build: Items
+    ) -> list[Any]:
+        """The home page's rooms: the user's order, then each room's `home` item."""
+        key = (home_group(user_id), "rooms")
+        return self._ordered(store, key, lambda: (load(), None), "home", build, paged=False)[0]
+
+    def room_list(
+        self, store: RoomStore, limit: int, cursor: str | None, load: Listed, build: Items
+    ) -> tuple[list[Any], str | None]:
+        """A GET /api/rooms page: its order, then each room's `summary` item."""
+        key = (ROOM_ORDER, _page_field(limit, cursor))
+        return self._ordered(store, key, load, "summary", build, paged=True)
+
+    def user_rooms(
+        self, store: RoomStore, user_id: str, limit: int, cursor: str | None, load: Listed
+    ) -> tuple[list[Any], str | None]:
+        """A GET /api/users/{id}/rooms page: its order lives with the user's home views
+        (the same writes change it), each plain room is a view of its room."""
+        key = (home_group(user_id), _page_field("page", limit, cursor))
+        return self._ordered(store, key, load, "plain", list, paged=True)
+
+    def history(
+        self, room: RoomRef, limit: int, cursor: str | None, load: Callable[[], Any]
+    ) -> tuple[Any, str | None]:
+        """A history page of the room (dropped by any write to its messages)."""
+        at = stamp(room["last_message_at"])
+        return self.paged((room_group(room["id"]), _page_field("history", at, limit, cursor)), load)
+
+    def members(self, room_id: str, build: Callable[[], Any]) -> Any:
+        """The member list of GET /api/rooms/{id}."""
+        (members,) = self.rendered([(room_group(room_id), "members")], lambda _: {0: build()})
+        return members
+
+    def users_page(
+        self, limit: int, cursor: str | None, load: Callable[[], Any]
+    ) -> tuple[Any, str | None]:
+        return self.paged((USERS, _page_field(limit, cursor)), load)
+
+    def search(
+        self, q: str, limit: int, cursor: str | None, load: Callable[[], Any]
+    ) -> tuple[Any, str | None]:
+        return self.paged((SEARCH, _page_field(limit, cursor, q)), load)
 
     # -- reading and filling ------------------------------------------------------------
 
@@ -141,7 +222,7 @@ class Views:
         if self._cache is None or not keys:
             return [None] * len(keys)
         return [
-            None if hit is None else Hit(_as_raw(hit.body), hit.version, hit.lapsed)
+            None if hit is None else Hit(_as_raw(hit[0]), hit[1], hit[2])
             for hit in self._cache.lookup(keys)
         ]
 
@@ -171,12 +252,37 @@ class Views:
             position = {key: i for i, key in enumerate(keys)}
             self._cache.refresh(lapsed, lambda chosen: rebuild([position[k] for k in chosen]))
 
+    def _ordered(
+        self,
+        store: RoomStore,
+        key: ViewKey,
+        load: Listed,
+        field: RoomView,
+        build: Items,
+        *,
+        paged: bool,
+    ) -> tuple[list[Any], str | None]:
+        """A list of rooms as two kinds of view: its order (`[room id, stamp]` pairs,
+        with the next cursor when `paged`) and one `field` view per room; the rooms
+        `load` read for the order build the missing items without a second lookup."""
+        loaded: dict[str, Room] = {}
+
+        def load_order() -> Any:
+            rooms, next_cursor = load()
+            loaded.update((room["id"], room) for room in rooms)
+            rows = order_of(rooms)
+            return {"rows": rows, "next": next_cursor} if paged else rows
+
+        order = self.json(key, load_order)
+        rows, next_cursor = (order["rows"], order["next"]) if paged else (order, None)
+        return self.rooms(store, rows, field, build, loaded), next_cursor
+
     def rooms(
         self,
         store: RoomStore,
         order: Sequence[Sequence[str]],
-        field: str,
-        build: Callable[[list[Room]], list[Any]],
+        field: RoomView,
+        build: Items,
         loaded: dict[str, Room],
     ) -> list[Any]:
         """One rendered view per room of `order` (`[room id, stamp]` pairs), from the
