@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
 
@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 import redis.asyncio
 
-from proxy.config import RoutesConfig
+from proxy.config import Route, RoutesConfig
 from proxy.exchange import CapturedRequest, CapturedResponse, ShadowDeps
 from proxy.shadow import ShadowService, create_shadow
 from proxy.shadow.replay import replay
@@ -75,11 +75,19 @@ class Harness:
         )
         return request, answer
 
-    async def mirror(self, route_id: str, method: str, path: str, times: int = 1) -> None:
+    async def capture_on(
+        self, route_id: str, method: str, path: str
+    ) -> tuple[Route, CapturedRequest, CapturedResponse]:
+        """The route and one exchange captured from legacy, for a test to submit by hand
+        (as often as it likes, or altered first)."""
         route = self.config.route(route_id)
         assert route is not None
+        request, answer = await self.capture(route_id, method, path)
+        return route, request, answer
+
+    async def mirror(self, route_id: str, method: str, path: str, times: int = 1) -> None:
         for _ in range(times):
-            request, answer = await self.capture(route_id, method, path)
+            route, request, answer = await self.capture_on(route_id, method, path)
             assert self.sink.wants(route, method)
             self.sink.submit(route, request, answer)
 
@@ -134,6 +142,32 @@ async def harness(
         await sink.stop()
         await session.close()
         await client.aclose()
+
+
+Scenario = Callable[[Harness], Awaitable[None]]
+RunShadow = Callable[[dict[str, str], list[dict], Scenario], None]
+
+
+def legacy_and_modern(
+    upstream: Callable[..., str], divergence: str = "none", **env: str
+) -> dict[str, str]:
+    """The upstreams most tests need: a faithful legacy, and modern with `divergence`."""
+    return {"legacy": upstream("legacy"), "modern": upstream("modern", divergence, **env)}
+
+
+@pytest.fixture
+def run_shadow(redis_url: str, redis_prefix: str) -> RunShadow:
+    """`run_shadow(urls, routes, scenario)`: run `scenario(harness)` to the end, on a
+    service with these upstreams and routes and this test's own Redis keys."""
+
+    def run(urls: dict[str, str], routes: list[dict], scenario: Scenario) -> None:
+        async def main() -> None:
+            async with harness(redis_url, redis_prefix, urls, routes) as h:
+                await scenario(h)
+
+        asyncio.run(main())
+
+    return run
 
 
 async def stats(session: aiohttp.ClientSession, url: str) -> dict[str, int]:
