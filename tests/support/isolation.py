@@ -9,9 +9,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pymongo
 import redis
+from pymongo.database import Database
 
 
 @contextmanager
@@ -26,6 +28,17 @@ def fresh_database(server_uri: str, label: str = "t") -> Iterator[str]:
             client.drop_database(name)
         finally:
             client.close()
+
+
+@contextmanager
+def open_database(uri: str) -> Iterator[Database[dict[str, Any]]]:
+    """The database `uri` names, read as the apps read it (aware datetimes), for a test to
+    check what was stored or write what no request can; the client is closed afterwards."""
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(uri, tz_aware=True)
+    try:
+        yield client.get_default_database()
+    finally:
+        client.close()
 
 
 @contextmanager

@@ -8,18 +8,16 @@ running legacy to make them.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
-import pymongo
 from bson import ObjectId
+
+from tests.support.isolation import open_database
 
 
 def store_legacy_oddities(mongo_uri: str, room_id: str, user_id: str) -> list[str]:
     """Give `user_id` an Infinity bio and a `javascript:` avatar, and post three messages
     of theirs to `room_id` whose text is NaN, a number and an object; their ids."""
-    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_uri, tz_aware=True)
-    try:
-        db = client.get_default_database()
+    with open_database(mongo_uri) as db:
         db.users.update_one(
             {"_id": ObjectId(user_id)},
             {"$set": {"bio": float("inf"), "avatar_url": "javascript:alert(1)"}},
@@ -32,5 +30,3 @@ def store_legacy_oddities(mongo_uri: str, room_id: str, user_id: str) -> list[st
         ).inserted_ids  # fmt: skip
         db.rooms.update_one({"_id": ObjectId(room_id)}, {"$set": {"last_message_at": now}})
         return [str(message_id) for message_id in ids]
-    finally:
-        client.close()

@@ -13,12 +13,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
-import pymongo
 import pytest
 from pymongo.database import Database
 
 from tests.integration.legacy.helpers import PASSWORD, Account, Doc, unique_name
-from tests.support.isolation import fresh_database
+from tests.support.isolation import fresh_database, open_database
 from tests.support.servers import RunningServer, run_app
 
 
@@ -42,11 +41,8 @@ def api(legacy: RunningServer) -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope="module")
 def db(legacy_db_uri: str) -> Iterator[Database[Doc]]:
-    client: pymongo.MongoClient[Doc] = pymongo.MongoClient(legacy_db_uri, tz_aware=True)
-    try:
-        yield client.get_default_database()
-    finally:
-        client.close()
+    with open_database(legacy_db_uri) as database:
+        yield database
 
 
 @pytest.fixture

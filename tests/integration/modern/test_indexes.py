@@ -16,17 +16,16 @@ from bson import ObjectId
 from pymongo.database import Database
 
 from modern.repositories.indexes import INDEXES, ensure_indexes
+from tests.support.isolation import open_database
 
 
 @pytest.fixture
 def db(mongo_uri: str) -> Iterator[Database[dict[str, Any]]]:
-    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_uri, tz_aware=True)
-    database = client.get_default_database()
-    database.users.create_index("username", unique=True)  # what legacy creates
-    ensure_indexes(database)
-    ensure_indexes(database)
-    yield database
-    client.close()
+    with open_database(mongo_uri) as database:
+        database.users.create_index("username", unique=True)  # what legacy creates
+        ensure_indexes(database)
+        ensure_indexes(database)
+        yield database
 
 
 def _index_used(plan: dict[str, Any]) -> str | None:

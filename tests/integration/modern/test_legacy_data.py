@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pymongo
 import pytest
 import yaml
 from bson import ObjectId
@@ -28,6 +27,7 @@ from modern.repositories.documents import MAX_TEXT_CHARS, ZERO_ID
 from proxy.config.loader import load_routes
 from tests.integration.modern.client import PASSWORD, Account, Api
 from tests.integration.modern.conftest import modern_env
+from tests.support.isolation import open_database
 from tests.support.servers import REPO_ROOT, RunningServer, run_app
 
 READ_ROUTES = ["list-users", "user-rooms", "list-rooms", "get-room", "list-messages", "home"]
@@ -51,11 +51,8 @@ def legacy(module_db: str) -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope="module")
 def db(module_db: str) -> Iterator[Database[dict[str, Any]]]:
-    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(module_db, tz_aware=True)
-    try:
-        yield client.get_default_database()
-    finally:
-        client.close()
+    with open_database(module_db) as database:
+        yield database
 
 
 def raw_json(client: httpx.Client, method: str, path: str, body: str, who: Account) -> int:

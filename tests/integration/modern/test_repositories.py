@@ -26,17 +26,16 @@ from modern.repositories.monitoring import SlowQueryListener
 from modern.repositories.scans import newest_first
 from modern.repositories.users import MongoUsers
 from strangler.embedded_db import free_port
+from tests.support.isolation import open_database
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def db(mongo_uri: str) -> Iterator[Database[dict[str, Any]]]:
-    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_uri, tz_aware=True)
-    database = client.get_default_database()
-    ensure_indexes(database)
-    yield database
-    client.close()
+    with open_database(mongo_uri) as database:
+        ensure_indexes(database)
+        yield database
 
 
 def test_window_scans_cross_windows_in_order(db: Database[dict[str, Any]]) -> None:

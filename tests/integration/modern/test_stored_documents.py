@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pymongo
 import pytest
 from bson import ObjectId
 from hypothesis import HealthCheck, given, settings
@@ -37,6 +36,7 @@ from modern.schemas import (
     UserPublic,
 )
 from tests.integration.modern.conftest import modern_env
+from tests.support.isolation import open_database
 from tests.support.servers import RunningServer, run_app
 
 Doc = dict[str, Any]
@@ -123,11 +123,8 @@ def server(module_db: str, redis_url: str, module_prefix: str) -> Iterator[Runni
 
 @pytest.fixture(scope="module")
 def db(module_db: str) -> Iterator[Database[Doc]]:
-    client: pymongo.MongoClient[Doc] = pymongo.MongoClient(module_db, tz_aware=True)
-    try:
-        yield client.get_default_database()
-    finally:
-        client.close()
+    with open_database(module_db) as database:
+        yield database
 
 
 def store(db: Database[Doc], world: dict[str, list[Doc]]) -> str:
