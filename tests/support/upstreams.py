@@ -30,15 +30,9 @@ import gzip
 import hashlib
 import json
 import os
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
 from urllib.parse import parse_qs
 
-# Plain ASGI types: this app stands in for someone else's service, so it owes the
-# proxy nothing, not even its type aliases.
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+from tests.support.asgi import Receive, Scope, Send, answer_lifespan
 
 NAME = os.environ.get("UPSTREAM_NAME", "upstream").encode()
 CHUNK = 64 * 1024
@@ -77,11 +71,8 @@ async def _read_body(receive: Receive) -> bytes:
 
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            await send({"type": message["type"] + ".complete"})
-            if message["type"] == "lifespan.shutdown":
-                return
+        await answer_lifespan(receive, send)
+        return
     if scope["type"] == "websocket":
         await _websocket(scope, receive, send)
         return

@@ -13,13 +13,9 @@ import asyncio
 import json
 import os
 from collections import Counter
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
 from urllib.parse import parse_qs
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+from tests.support.asgi import Receive, Scope, Send, answer_lifespan
 
 ROLE = os.environ.get("APP_ROLE", "legacy").encode()
 DELAY = float(os.environ.get("APP_DELAY", "0.01"))
@@ -40,11 +36,8 @@ async def _json(send: Send, status: int, payload: object) -> None:
 
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            await send({"type": message["type"] + ".complete"})
-            if message["type"] == "lifespan.shutdown":
-                return
+        await answer_lifespan(receive, send)
+        return
     path: str = scope["path"]
     query = {k: v[0] for k, v in parse_qs(scope["query_string"].decode()).items()}
     if path == "/healthz":
