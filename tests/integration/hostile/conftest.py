@@ -9,11 +9,14 @@ that waited on the upstream pool would show up as a wait of that order.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from strangler.stack import EDGE_PROTOCOL
+from tests.integration.hostile.upstream import Seen, recording_upstream
 from tests.integration.proxy.conftest import Proxy, run_proxy
 
 ROUTE_TIMEOUT = 30
@@ -48,3 +51,27 @@ def edge_proxy(
     routes = routes_for(upstream_url, pool_size) + extra_routes
     with run_proxy(directory / "routes.yaml", routes, env=env, http=EDGE_PROTOCOL) as proxy:
         yield proxy
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[tuple[str, Seen]]:
+    """The module's recording upstream: its URL, and what reached it."""
+    with recording_upstream() as running:
+        yield running
+
+
+def edge_proxy_fixture(
+    env: Mapping[str, str], *, pool_size: int = 256
+) -> Callable[..., Iterator[Proxy]]:
+    """A module's `proxy` fixture: `edge_proxy` with these limits in front of `upstream`,
+    one for the whole module (`proxy = edge_proxy_fixture({...})`)."""
+
+    @pytest.fixture(scope="module")
+    def proxy(
+        upstream: tuple[str, Seen], tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterator[Proxy]:
+        directory = tmp_path_factory.mktemp("edge")
+        with edge_proxy(directory, upstream[0], env, pool_size=pool_size) as running:
+            yield running
+
+    return proxy

@@ -9,7 +9,6 @@ leave the proxy's memory where it was.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -22,23 +21,14 @@ from tests.integration.hostile.clients import (
     send_while_reading,
     wait_until,
 )
-from tests.integration.hostile.conftest import edge_proxy
-from tests.integration.hostile.upstream import Seen, recording_upstream
+from tests.integration.hostile.conftest import edge_proxy_fixture
+from tests.integration.hostile.upstream import Seen
 from tests.integration.proxy.conftest import Proxy
 
 KIB = 1024
 
 
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[tuple[str, Seen]]:
-    with recording_upstream() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def proxy(upstream: tuple[str, Seen], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
-    with edge_proxy(tmp_path_factory.mktemp("heads"), upstream[0], {}) as running:
-        yield running
+proxy = edge_proxy_fixture({})
 
 
 def marked(seen: Seen, marker: str) -> int:

@@ -4,29 +4,18 @@ Content-Length in canonical form. Checked on the bytes the upstream received."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from tests.integration.hostile.clients import connect, exchange, read_reply
-from tests.integration.hostile.conftest import edge_proxy
-from tests.integration.hostile.upstream import Seen, recording_upstream
+from tests.integration.hostile.conftest import edge_proxy_fixture
+from tests.integration.hostile.upstream import Seen
 from tests.integration.proxy.conftest import Proxy
 
 BUFFER = 1024
 
 
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[tuple[str, Seen]]:
-    with recording_upstream() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def proxy(upstream: tuple[str, Seen], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
-    env = {"STRANGLER_BODY_BUFFER_BYTES": str(BUFFER)}
-    with edge_proxy(tmp_path_factory.mktemp("normal"), upstream[0], env) as running:
-        yield running
+proxy = edge_proxy_fixture({"STRANGLER_BODY_BUFFER_BYTES": str(BUFFER)})
 
 
 def received(seen: Seen, marker: str) -> list[tuple[bytes, bytes]]:

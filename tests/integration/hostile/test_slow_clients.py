@@ -11,9 +11,6 @@ from __future__ import annotations
 import select
 import socket
 import time
-from collections.abc import Iterator
-
-import pytest
 
 from tests.integration.hostile.clients import (
     Reply,
@@ -23,8 +20,8 @@ from tests.integration.hostile.clients import (
     request,
     wait_until,
 )
-from tests.integration.hostile.conftest import edge_proxy
-from tests.integration.hostile.upstream import Seen, recording_upstream
+from tests.integration.hostile.conftest import edge_proxy_fixture
+from tests.integration.hostile.upstream import Seen
 from tests.integration.proxy.conftest import Proxy
 
 HEADER_TIMEOUT = 1.5
@@ -34,22 +31,14 @@ SLOW_UPLOADS = 300
 POOL = 20
 
 
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[tuple[str, Seen]]:
-    with recording_upstream() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def proxy(upstream: tuple[str, Seen], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
-    env = {
+proxy = edge_proxy_fixture(
+    {
         "STRANGLER_HEADER_TIMEOUT": str(HEADER_TIMEOUT),
         "STRANGLER_BODY_TIMEOUT": str(BODY_TIMEOUT),
         "STRANGLER_BODY_BUFFER_BYTES": str(BUFFER),
-    }
-    directory = tmp_path_factory.mktemp("slow")
-    with edge_proxy(directory, upstream[0], env, pool_size=POOL) as running:
-        yield running
+    },
+    pool_size=POOL,
+)
 
 
 def open_slow_upload(port: int, marker: str) -> socket.socket:
