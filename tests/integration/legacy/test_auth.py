@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 from bson import ObjectId
 from pymongo.database import Database
@@ -13,8 +11,8 @@ from pymongo.database import Database
 from tests.integration.legacy.helpers import (
     PASSWORD,
     TIMESTAMP,
-    Account,
     Doc,
+    LegacyApi,
     assert_error,
     unique_name,
 )
@@ -43,9 +41,7 @@ PROTECTED = [
 ]
 
 
-def test_register_returns_the_user_and_a_working_token(
-    api: httpx.Client, db: Database[Doc]
-) -> None:
+def test_register_returns_the_user_and_a_working_token(api: LegacyApi, db: Database[Doc]) -> None:
     username = unique_name()
     response = api.post("/api/auth/register", json={"username": username, "password": PASSWORD})
     assert response.status_code == 201
@@ -69,15 +65,13 @@ def test_register_returns_the_user_and_a_working_token(
     assert lifetime == timedelta(days=30)
 
 
-def test_register_keeps_a_given_display_name(register: Callable[..., Account]) -> None:
-    account = register(display_name="Ada Lovelace")
+def test_register_keeps_a_given_display_name(api: LegacyApi) -> None:
+    account = api.register(display_name="Ada Lovelace")
     assert account.user["display_name"] == "Ada Lovelace"
 
 
-def test_a_duplicate_username_is_a_409_conflict(
-    api: httpx.Client, register: Callable[..., Account]
-) -> None:
-    account = register()
+def test_a_duplicate_username_is_a_409_conflict(api: LegacyApi) -> None:
+    account = api.register()
     response = api.post(
         "/api/auth/register", json={"username": account.username, "password": "other"}
     )
@@ -89,13 +83,9 @@ def test_a_duplicate_username_is_a_409_conflict(
     assert response.status_code == 201
 
 
-def test_login_opens_a_new_session_and_sets_last_seen_at(
-    api: httpx.Client, register: Callable[..., Account]
-) -> None:
-    account = register()
-    response = api.post(
-        "/api/auth/login", json={"username": account.username, "password": PASSWORD}
-    )
+def test_login_opens_a_new_session_and_sets_last_seen_at(api: LegacyApi) -> None:
+    account = api.register()
+    response = api.login(account)
     assert response.status_code == 200
     body = response.json()
     assert body["token"] != account.token
@@ -109,21 +99,15 @@ def test_login_opens_a_new_session_and_sets_last_seen_at(
 
 
 @pytest.mark.parametrize("field", ["username", "password"])
-def test_login_with_bad_credentials_is_401(
-    api: httpx.Client, register: Callable[..., Account], field: str
-) -> None:
-    account = register()
+def test_login_with_bad_credentials_is_401(api: LegacyApi, field: str) -> None:
+    account = api.register()
     credentials = {"username": account.username, "password": PASSWORD, field: "wrong-value"}
     assert_error(api.post("/api/auth/login", json=credentials), 401, "unauthorized")
 
 
-def test_logout_revokes_only_that_token(
-    api: httpx.Client, register: Callable[..., Account]
-) -> None:
-    account = register()
-    second = api.post(
-        "/api/auth/login", json={"username": account.username, "password": PASSWORD}
-    ).json()["token"]
+def test_logout_revokes_only_that_token(api: LegacyApi) -> None:
+    account = api.register()
+    second = api.login(account).json()["token"]
     response = api.post("/api/auth/logout", headers=account.headers)
     assert response.status_code == 204
     assert response.content == b""
@@ -131,10 +115,8 @@ def test_logout_revokes_only_that_token(
     assert api.get("/api/users", headers=_auth(second)).status_code == 200
 
 
-def test_an_expired_session_is_401(
-    api: httpx.Client, db: Database[Doc], register: Callable[..., Account]
-) -> None:
-    account = register()
+def test_an_expired_session_is_401(api: LegacyApi, db: Database[Doc]) -> None:
+    account = api.register()
     past = datetime.now(UTC) - timedelta(seconds=1)
     db.sessions.update_one({"token": account.token}, {"$set": {"expires_at": past}})
     assert_error(api.get("/api/home", headers=account.headers), 401, "unauthorized")
@@ -142,24 +124,22 @@ def test_an_expired_session_is_401(
 
 @pytest.mark.parametrize(("method", "path"), PROTECTED)
 def test_every_endpoint_but_auth_and_health_needs_a_token(
-    api: httpx.Client, method: str, path: str
+    api: LegacyApi, method: str, path: str
 ) -> None:
     assert_error(api.request(method, path), 401, "unauthorized")
     assert_error(api.request(method, path, headers=_auth("not-a-token")), 401, "unauthorized")
 
 
-def test_healthz_and_openapi(api: httpx.Client) -> None:
+def test_healthz_and_openapi(api: LegacyApi) -> None:
     assert api.get("/healthz").json() == {"status": "ok"}
     paths = api.get("/openapi.json").json()["paths"]
     assert "/api/rooms/{room_id}/messages" in paths
     assert set(paths["/api/messages/{message_id}"]) == {"patch", "delete"}
 
 
-def test_malformed_input_is_a_plain_500_without_a_traceback(
-    api: httpx.Client, register: Callable[..., Account]
-) -> None:
+def test_malformed_input_is_a_plain_500_without_a_traceback(api: LegacyApi) -> None:
     """The deliberate legacy flaw: no validation. It must still not leak internals."""
-    account = register()
+    account = api.register()
     for response in (
         api.post("/api/auth/register", json={"password": PASSWORD}),
         api.get("/api/users/not-an-object-id", headers=account.headers),

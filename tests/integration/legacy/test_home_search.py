@@ -2,35 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
-import httpx
 from bson import ObjectId
 from pymongo.database import Database
 
-from tests.integration.legacy.helpers import Account, Doc, unique_name
+from tests.integration.legacy.helpers import Doc, LegacyApi, unique_name
 
 
-def test_home_page_contents_and_orderings(
-    api: httpx.Client,
-    db: Database[Doc],
-    register: Callable[..., Account],
-    make_room: Callable[..., Doc],
-    post: Callable[[Account, str, str], Doc],
-) -> None:
-    me, friend, third = register(), register(), register()
-    active, quiet = make_room(me), make_room(friend)
+def test_home_page_contents_and_orderings(api: LegacyApi, db: Database[Doc]) -> None:
+    me, friend, third = api.register(), api.register(), api.register()
+    active, quiet = api.make_room(me), api.make_room(friend)
     api.post(f"/api/rooms/{quiet['id']}/join", headers=me.headers)
-    older = post(me, active["id"], "first")
-    newer = post(me, active["id"], "second")
+    older = api.post_message(me, active["id"], "first")
+    newer = api.post_message(me, active["id"], "second")
     # Suggested rooms: two with three members, one with one; ties by id.
-    big = [make_room(friend), make_room(third)]
+    big = [api.make_room(friend), api.make_room(third)]
     for room in big:
         for account in (friend, third):
             api.post(f"/api/rooms/{room['id']}/join", headers=account.headers)
-        api.post(f"/api/rooms/{room['id']}/join", headers=register().headers)
-    small = make_room(third)
+        api.post(f"/api/rooms/{room['id']}/join", headers=api.register().headers)
+    small = api.make_room(third)
     # Someone who never logged in (an imported account) sorts after everyone else.
     ghost = db.users.insert_one(
         {"username": unique_name("ghost"), "display_name": "Ghost", "bio": None,
@@ -67,10 +59,8 @@ def test_home_page_contents_and_orderings(
     )  # registered later, seen later
 
 
-def test_recent_users_ties_break_by_id(
-    api: httpx.Client, db: Database[Doc], register: Callable[..., Account]
-) -> None:
-    accounts = [register() for _ in range(3)]
+def test_recent_users_ties_break_by_id(api: LegacyApi, db: Database[Doc]) -> None:
+    accounts = [api.register() for _ in range(3)]
     moment = datetime(2099, 1, 1, tzinfo=UTC)  # newer than anyone else
     ids = [ObjectId(account.id) for account in accounts]
     db.users.update_many({"_id": {"$in": ids}}, {"$set": {"last_seen_at": moment}})
@@ -78,16 +68,14 @@ def test_recent_users_ties_break_by_id(
     assert [user["id"] for user in recent[:3]] == sorted(str(i) for i in ids)
 
 
-def test_search_is_a_literal_case_insensitive_substring(
-    api: httpx.Client, register: Callable[..., Account], make_room: Callable[..., Doc]
-) -> None:
+def test_search_is_a_literal_case_insensitive_substring(api: LegacyApi) -> None:
     token = unique_name("Srch")
-    by_name = register(f"{token}_zed")
-    by_display = register(unique_name(), display_name=f"The {token.upper()} person")
-    me = register()
-    named = make_room(me, f"{token} lounge")
-    topical = make_room(me, "Another room", topic=f"all about {token.lower()}")
-    make_room(me, "unrelated")
+    by_name = api.register(f"{token}_zed")
+    by_display = api.register(unique_name(), display_name=f"The {token.upper()} person")
+    me = api.register()
+    named = api.make_room(me, f"{token} lounge")
+    topical = api.make_room(me, "Another room", topic=f"all about {token.lower()}")
+    api.make_room(me, "unrelated")
 
     found = api.get("/api/search", params={"q": token.lower()}, headers=me.headers).json()
     expected_users = sorted([by_name.user, by_display.user], key=lambda u: u["username"])
@@ -95,20 +83,18 @@ def test_search_is_a_literal_case_insensitive_substring(
     assert found["rooms"] == [topical, named]  # name order: "Another…" < "Srch…"
 
 
-def test_search_takes_regex_characters_literally(
-    api: httpx.Client, register: Callable[..., Account], make_room: Callable[..., Doc]
-) -> None:
-    me = register()
+def test_search_takes_regex_characters_literally(api: LegacyApi) -> None:
+    me = api.register()
     token = unique_name("lit")
-    dotted = make_room(me, f"{token} a.*b")
-    make_room(me, f"{token} axxb")
+    dotted = api.make_room(me, f"{token} a.*b")
+    api.make_room(me, f"{token} axxb")
     found = api.get("/api/search", params={"q": "A.*B"}, headers=me.headers).json()
     assert [room["id"] for room in found["rooms"]] == [dotted["id"]]
     assert found["users"] == []
 
 
-def test_search_without_q_is_empty(api: httpx.Client, register: Callable[..., Account]) -> None:
-    me = register()
+def test_search_without_q_is_empty(api: LegacyApi) -> None:
+    me = api.register()
     for params in ({}, {"q": ""}):
         response = api.get("/api/search", params=params, headers=me.headers)
         assert response.status_code == 200

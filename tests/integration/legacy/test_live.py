@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 from bson import ObjectId
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from tests.integration.legacy.helpers import Account, Doc
+from tests.integration.legacy.helpers import LegacyApi
 from tests.support.servers import RunningServer
 
 TIMEOUT = 10.0
@@ -23,20 +21,14 @@ def _event(socket: ClientConnection) -> dict[str, Any]:
     return event
 
 
-def test_listeners_receive_every_event_of_their_room(
-    legacy: RunningServer,
-    api: httpx.Client,
-    register: Callable[..., Account],
-    make_room: Callable[..., Doc],
-    post: Callable[[Account, str, str], Doc],
-) -> None:
-    author, listener = register(), register()
-    room, other_room = make_room(author), make_room(author)
+def test_listeners_receive_every_event_of_their_room(legacy: RunningServer, api: LegacyApi) -> None:
+    author, listener = api.register(), api.register()
+    room, other_room = api.make_room(author), api.make_room(author)
     url = f"{legacy.ws_url}/ws/rooms/{room['id']}?token={listener.token}"
     # Any authenticated user may listen, member or not.
     with connect(url, open_timeout=TIMEOUT) as socket:
-        post(author, other_room["id"], "elsewhere")  # another room: not delivered
-        created = post(author, room["id"], "hello")
+        api.post_message(author, other_room["id"], "elsewhere")  # another room: not delivered
+        created = api.post_message(author, room["id"], "hello")
         assert _event(socket) == {
             "type": "message.created", "room_id": room["id"], "message": created
         }  # fmt: skip
@@ -65,13 +57,10 @@ def test_listeners_receive_every_event_of_their_room(
 
 @pytest.mark.parametrize("case", ["no token", "bad token", "unknown room", "malformed room"])
 def test_the_handshake_is_refused_without_a_token_or_room(
-    legacy: RunningServer,
-    register: Callable[..., Account],
-    make_room: Callable[..., Doc],
-    case: str,
+    legacy: RunningServer, api: LegacyApi, case: str
 ) -> None:
-    account = register()
-    room_id = make_room(account)["id"]
+    account = api.register()
+    room_id = api.make_room(account)["id"]
     query = f"?token={account.token}"
     if case == "no token":
         query = ""

@@ -2,34 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import httpx
 import pytest
 from bson import ObjectId
 
-from tests.integration.legacy.helpers import TIMESTAMP, Account, Doc, assert_error
+from tests.integration.legacy.helpers import TIMESTAMP, Account, Doc, LegacyApi, assert_error
 
 MISSING_ID = str(ObjectId())
+Chat = tuple[Account, Account, Doc, Doc]
 
 
 @pytest.fixture
-def chat(
-    api: httpx.Client,
-    register: Callable[..., Account],
-    make_room: Callable[..., Doc],
-    post: Callable[[Account, str, str], Doc],
-) -> tuple[Account, Account, Doc, Doc]:
+def chat(api: LegacyApi) -> Chat:
     """An author, another member, their room and one message of the author's."""
-    author, other = register(), register()
-    room = make_room(author)
+    author, other = api.register(), api.register()
+    room = api.make_room(author)
     api.post(f"/api/rooms/{room['id']}/join", headers=other.headers)
-    return author, other, room, post(author, room["id"], "original")
+    return author, other, room, api.post_message(author, room["id"], "original")
 
 
-def test_the_author_edits_a_message(
-    api: httpx.Client, chat: tuple[Account, Account, Doc, Doc]
-) -> None:
+def test_the_author_edits_a_message(api: LegacyApi, chat: Chat) -> None:
     author, other, room, message = chat
     response = api.patch(
         f"/api/messages/{message['id']}", json={"text": "changed"}, headers=author.headers
@@ -45,9 +36,7 @@ def test_the_author_edits_a_message(
     assert detail["last_message_at"] == message["created_at"]
 
 
-def test_only_the_author_edits_or_deletes(
-    api: httpx.Client, chat: tuple[Account, Account, Doc, Doc]
-) -> None:
+def test_only_the_author_edits_or_deletes(api: LegacyApi, chat: Chat) -> None:
     _, other, _, message = chat
     url = f"/api/messages/{message['id']}"
     assert_error(api.patch(url, json={"text": "x"}, headers=other.headers), 403, "forbidden")
@@ -62,15 +51,11 @@ def test_only_the_author_edits_or_deletes(
         assert_error(response, 404, "not_found")
 
 
-def test_soft_delete_keeps_the_message_in_lists(
-    api: httpx.Client,
-    chat: tuple[Account, Account, Doc, Doc],
-    post: Callable[[Account, str, str], Doc],
-) -> None:
+def test_soft_delete_keeps_the_message_in_lists(api: LegacyApi, chat: Chat) -> None:
     author, other, room, message = chat
     url = f"/api/messages/{message['id']}"
     api.post(f"{url}/reactions", json={"emoji": "👍"}, headers=other.headers)
-    later = post(other, room["id"], "after")
+    later = api.post_message(other, room["id"], "after")
     response = api.delete(url, headers=author.headers)
     assert response.status_code == 204 and response.content == b""
 
@@ -87,13 +72,9 @@ def test_soft_delete_keeps_the_message_in_lists(
     assert detail["last_message_at"] == later["created_at"]
 
 
-def test_reactions_toggle_on_and_off(
-    api: httpx.Client,
-    chat: tuple[Account, Account, Doc, Doc],
-    register: Callable[..., Account],
-) -> None:
+def test_reactions_toggle_on_and_off(api: LegacyApi, chat: Chat) -> None:
     author, other, room, message = chat
-    outsider = register()  # any authenticated user may react, member or not
+    outsider = api.register()  # any authenticated user may react, member or not
     url = f"/api/messages/{message['id']}/reactions"
 
     def toggle(account: Account, emoji: str) -> dict[str, list[str]]:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
-import httpx
 from bson import ObjectId
 from pymongo.database import Database
 
-from tests.integration.legacy.helpers import TIMESTAMP, Account, Doc, assert_error
+from tests.integration.legacy.helpers import TIMESTAMP, Doc, LegacyApi, assert_error
 
 ROOM_FIELDS = {"id", "name", "topic", "owner_id", "member_ids", "created_at", "last_message_at"}
 MESSAGE_FIELDS = {
@@ -18,10 +16,8 @@ MESSAGE_FIELDS = {
 MISSING_ID = str(ObjectId())
 
 
-def test_create_room_makes_the_caller_owner_and_member(
-    api: httpx.Client, register: Callable[..., Account]
-) -> None:
-    owner = register()
+def test_create_room_makes_the_caller_owner_and_member(api: LegacyApi) -> None:
+    owner = api.register()
     response = api.post(
         "/api/rooms", json={"name": "Café", "topic": "beans"}, headers=owner.headers
     )
@@ -35,11 +31,9 @@ def test_create_room_makes_the_caller_owner_and_member(
     assert no_topic["topic"] is None
 
 
-def test_join_and_leave(
-    api: httpx.Client, register: Callable[..., Account], make_room: Callable[..., Doc]
-) -> None:
-    owner, first, second = register(), register(), register()
-    room = make_room(owner)
+def test_join_and_leave(api: LegacyApi) -> None:
+    owner, first, second = api.register(), api.register(), api.register()
+    room = api.make_room(owner)
     url = f"/api/rooms/{room['id']}"
     joined = api.post(f"{url}/join", headers=first.headers)
     assert joined.status_code == 200
@@ -61,15 +55,10 @@ def test_join_and_leave(
         assert_error(missing, 404, "not_found")
 
 
-def test_posting_is_for_members_only_and_sets_last_message_at(
-    api: httpx.Client,
-    register: Callable[..., Account],
-    make_room: Callable[..., Doc],
-    post: Callable[[Account, str, str], Doc],
-) -> None:
-    owner, stranger = register(), register()
-    room = make_room(owner)
-    message = post(owner, room["id"], "hello")
+def test_posting_is_for_members_only_and_sets_last_message_at(api: LegacyApi) -> None:
+    owner, stranger = api.register(), api.register()
+    room = api.make_room(owner)
+    message = api.post_message(owner, room["id"], "hello")
     assert set(message) == MESSAGE_FIELDS
     assert (message["room_id"], message["author_id"], message["text"]) == (
         room["id"], owner.id, "hello"
@@ -92,16 +81,10 @@ def test_posting_is_for_members_only_and_sets_last_message_at(
     assert rooms[0]["last_message_at"] == message["created_at"]
 
 
-def test_messages_are_oldest_first_with_id_tie_break(
-    api: httpx.Client,
-    db: Database[Doc],
-    register: Callable[..., Account],
-    make_room: Callable[..., Doc],
-    post: Callable[[Account, str, str], Doc],
-) -> None:
-    owner, reader = register(), register()
-    room = make_room(owner)
-    posted = [post(owner, room["id"], f"m{i}") for i in range(3)]
+def test_messages_are_oldest_first_with_id_tie_break(api: LegacyApi, db: Database[Doc]) -> None:
+    owner, reader = api.register(), api.register()
+    room = api.make_room(owner)
+    posted = [api.post_message(owner, room["id"], f"m{i}") for i in range(3)]
     # Move the first message last in time, and give two messages the same instant.
     late = datetime(2030, 1, 1, tzinfo=UTC)
     db.messages.update_many(
@@ -118,16 +101,17 @@ def test_messages_are_oldest_first_with_id_tie_break(
     )
 
 
-def test_room_detail_has_members_and_all_messages(
-    api: httpx.Client,
-    register: Callable[..., Account],
-    make_room: Callable[..., Doc],
-    post: Callable[[Account, str, str], Doc],
-) -> None:
-    owner, member = register("zz_" + ObjectId().__str__()), register("aa_" + str(ObjectId()))
-    room = make_room(owner)
+def test_room_detail_has_members_and_all_messages(api: LegacyApi) -> None:
+    owner, member = (
+        api.register("zz_" + ObjectId().__str__()),
+        api.register("aa_" + str(ObjectId())),
+    )
+    room = api.make_room(owner)
     api.post(f"/api/rooms/{room['id']}/join", headers=member.headers)
-    messages = [post(owner, room["id"], "one"), post(member, room["id"], "two")]
+    messages = [
+        api.post_message(owner, room["id"], "one"),
+        api.post_message(member, room["id"], "two"),
+    ]
     detail = api.get(f"/api/rooms/{room['id']}", headers=owner.headers).json()
     assert detail["members"] == [member.user, owner.user]  # username order
     assert detail["messages"] == messages
@@ -136,17 +120,12 @@ def test_room_detail_has_members_and_all_messages(
     assert_error(api.get(f"/api/rooms/{MISSING_ID}", headers=owner.headers), 404, "not_found")
 
 
-def test_list_rooms_has_members_and_message_counts(
-    api: httpx.Client,
-    register: Callable[..., Account],
-    make_room: Callable[..., Doc],
-    post: Callable[[Account, str, str], Doc],
-) -> None:
-    owner, member = register("b_" + str(ObjectId())), register("a_" + str(ObjectId()))
-    busy, quiet = make_room(owner), make_room(owner)
+def test_list_rooms_has_members_and_message_counts(api: LegacyApi) -> None:
+    owner, member = api.register("b_" + str(ObjectId())), api.register("a_" + str(ObjectId()))
+    busy, quiet = api.make_room(owner), api.make_room(owner)
     api.post(f"/api/rooms/{busy['id']}/join", headers=member.headers)
-    gone = post(owner, busy["id"], "to be deleted")
-    post(member, busy["id"], "kept")
+    gone = api.post_message(owner, busy["id"], "to be deleted")
+    api.post_message(member, busy["id"], "kept")
     assert api.delete(f"/api/messages/{gone['id']}", headers=owner.headers).status_code == 204
 
     rooms = api.get("/api/rooms", headers=member.headers).json()

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
-import httpx
 from bson import ObjectId
 from pymongo.database import Database
 
-from tests.integration.legacy.helpers import Account, Doc, assert_error, unique_name
+from tests.integration.legacy.helpers import Doc, LegacyApi, assert_error, unique_name
 
 MISSING_ID = str(ObjectId())
 
 
-def test_list_users_is_every_user_in_username_order(
-    api: httpx.Client, register: Callable[..., Account]
-) -> None:
+def test_list_users_is_every_user_in_username_order(api: LegacyApi) -> None:
     stem = unique_name("list")
     # Code-point order: upper case sorts before lower case, "_" between them.
     names = [f"{stem}_b", f"{stem}_B", f"{stem}_a", f"{stem}a"]
-    accounts = {name: register(name) for name in names}
+    accounts = {name: api.register(name) for name in names}
     users = api.get("/api/users", headers=accounts[names[0]].headers).json()
     usernames = [user["username"] for user in users]
     assert usernames == sorted(usernames)
@@ -29,16 +25,14 @@ def test_list_users_is_every_user_in_username_order(
     assert users[usernames.index(names[1])] == accounts[names[1]].user
 
 
-def test_get_user_and_404(api: httpx.Client, register: Callable[..., Account]) -> None:
-    me, other = register(), register()
+def test_get_user_and_404(api: LegacyApi) -> None:
+    me, other = api.register(), api.register()
     assert api.get(f"/api/users/{other.id}", headers=me.headers).json() == other.user
     assert_error(api.get(f"/api/users/{MISSING_ID}", headers=me.headers), 404, "not_found")
 
 
-def test_patch_me_changes_only_the_keys_present(
-    api: httpx.Client, db: Database[Doc], register: Callable[..., Account]
-) -> None:
-    me = register()
+def test_patch_me_changes_only_the_keys_present(api: LegacyApi, db: Database[Doc]) -> None:
+    me = api.register()
     response = api.patch("/api/users/me", json={"bio": "hello"}, headers=me.headers)
     assert response.status_code == 200
     assert response.json() == {**me.user, "bio": "hello"}
@@ -58,15 +52,12 @@ def test_patch_me_changes_only_the_keys_present(
 
 
 def test_user_rooms_are_the_rooms_they_belong_to_in_rooms_order(
-    api: httpx.Client,
-    db: Database[Doc],
-    register: Callable[..., Account],
-    make_room: Callable[..., Doc],
+    api: LegacyApi, db: Database[Doc]
 ) -> None:
-    me, other = register(), register()
-    quiet = make_room(me)  # never gets a message: last
-    rooms = [make_room(me) for _ in range(3)]
-    not_mine = make_room(other)
+    me, other = api.register(), api.register()
+    quiet = api.make_room(me)  # never gets a message: last
+    rooms = [api.make_room(me) for _ in range(3)]
+    not_mine = api.make_room(other)
     # Two rooms share a last_message_at: the smaller id comes first.
     same = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
     older = datetime(2025, 1, 1, tzinfo=UTC)
@@ -84,8 +75,6 @@ def test_user_rooms_are_the_rooms_they_belong_to_in_rooms_order(
     assert "members" not in listed[0]  # plain rooms
 
 
-def test_user_rooms_of_an_unknown_user_is_404(
-    api: httpx.Client, register: Callable[..., Account]
-) -> None:
-    me = register()
+def test_user_rooms_of_an_unknown_user_is_404(api: LegacyApi) -> None:
+    me = api.register()
     assert_error(api.get(f"/api/users/{MISSING_ID}/rooms", headers=me.headers), 404, "not_found")
