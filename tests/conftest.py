@@ -56,3 +56,10 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
     """A key prefix no other test or run uses; its keys are deleted afterwards."""
     with fresh_redis_prefix(redis_url) as prefix:
         yield prefix
+
+
+@pytest.fixture
+def redis_env(redis_url: str, redis_prefix: str) -> dict[str, str]:
+    """What points a proxy (every worker of it) at the shared Redis, under this test's
+    own key prefix."""
+    return {"REDIS_URL": redis_url, "REDIS_KEY_PREFIX": redis_prefix}

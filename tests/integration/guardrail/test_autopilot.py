@@ -21,8 +21,14 @@ import pytest
 import yaml
 
 from strangler.cli import main
-from tests.integration.guardrail.conftest import Traffic, control, status_routes, wait_for
-from tests.integration.proxy.conftest import Upstreams, run_proxy
+from tests.integration.guardrail.conftest import (
+    StartProxy,
+    control,
+    status_routes,
+    wait_for,
+)
+from tests.integration.guardrail.traffic import Traffic
+from tests.integration.proxy.conftest import Upstreams
 
 pytestmark = pytest.mark.redis
 
@@ -58,18 +64,12 @@ def _repository(root: Path, pair: Upstreams) -> None:
 
 
 def test_autopilot_walks_a_healthy_route_to_modern_and_stops_a_failing_one(
-    pair: Upstreams,
-    redis_url: str,
-    redis_prefix: str,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    pair: Upstreams, start_proxy: StartProxy, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _repository(tmp_path, pair)
     assert main(["ratchet", "update", "--root", str(tmp_path)]) == 0
-    routes_file = tmp_path / "routes.yaml"
-    env = {"REDIS_URL": redis_url, "REDIS_KEY_PREFIX": redis_prefix}
     http = httpx.Client(timeout=10)
-    with run_proxy(routes_file, routes_file.read_text(), env=env, workers=2) as proxy:
+    with start_proxy(None) as proxy:  # the routes.yaml the ratchet just updated
         with Traffic(proxy.url, ["/api/healthy", "/api/doomed"]) as traffic:
 
             def doomed_at_canary() -> bool:
@@ -99,7 +99,7 @@ def test_autopilot_walks_a_healthy_route_to_modern_and_stops_a_failing_one(
         assert all(a.status == 200 for a in traffic.of("/api/doomed")), "fallback served them"
         the_audit_log_has_each_step_once(http, proxy.url, capsys)
         the_failing_route_went_back_through_the_guardrail(http, proxy.url)
-    with run_proxy(routes_file, routes_file.read_text(), env=env, workers=2) as proxy:
+    with start_proxy(None) as proxy:
         routes = status_routes(http, proxy.url)  # decisions survive a restart
         assert routes["healthy"]["effective"] == {
             "stage": "modern",

@@ -21,12 +21,13 @@ import redis
 
 from strangler.cli import main
 from tests.integration.guardrail.conftest import (
-    Traffic,
+    StartProxy,
     control,
     status_routes,
     wait_for,
 )
-from tests.integration.proxy.conftest import Upstreams, routes_yaml, run_proxy
+from tests.integration.guardrail.traffic import Traffic
+from tests.integration.proxy.conftest import Upstreams, routes_yaml
 
 pytestmark = pytest.mark.redis
 
@@ -45,17 +46,14 @@ TRIPPED = ("items", "plain", "sluggish")
 
 def test_a_failing_canary_goes_back_to_legacy_and_stays_there_until_cleared(
     pair: Upstreams,
-    redis_url: str,
-    redis_prefix: str,
-    tmp_path: Path,
+    start_proxy: StartProxy,
+    redis_env: dict[str, str],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     text = routes_yaml(pair.legacy.url, pair.modern.url, ROUTES)
-    env = {"REDIS_URL": redis_url, "REDIS_KEY_PREFIX": redis_prefix}
-    routes_file = tmp_path / "routes.yaml"
     http = httpx.Client(timeout=10)
     paths = ["/api/items", "/api/plain", "/api/sluggish", "/api/watched"]
-    with run_proxy(routes_file, text, env=env, workers=2) as proxy:
+    with start_proxy(text) as proxy:
         with Traffic(proxy.url, paths) as traffic:
             healthy = wait_for(lambda: _all_healthy(http, proxy.url), timeout=15)
             assert healthy
@@ -75,9 +73,9 @@ def test_a_failing_canary_goes_back_to_legacy_and_stays_there_until_cleared(
         users_never_saw_a_failure_with_fallback(traffic)
         legacy_serves_everything_once_tripped(traffic, settled)
         the_override_shows_everywhere(routes, http, proxy.url, capsys)
-        each_trip_was_decided_once(redis_url, redis_prefix, proxy.url, capsys)
+        each_trip_was_decided_once(redis_env, proxy.url, capsys)
         dry_run_only_reports(routes, traffic, settled)
-    with run_proxy(routes_file, text, env=env, workers=2) as proxy:
+    with start_proxy(text) as proxy:
         routes = status_routes(http, proxy.url)
         assert routes["items"]["effective"]["by"] == "guardrail", "the override survives"
         served = {http.get(proxy.url + "/api/items", headers={"x-client": f"c{n}"}).headers[
@@ -149,11 +147,12 @@ def the_override_shows_everywhere(
 
 
 def each_trip_was_decided_once(
-    redis_url: str, prefix: str, url: str, capsys: pytest.CaptureFixture[str]
+    redis_env: dict[str, str], url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    client = redis.Redis.from_url(redis_url)
+    client = redis.Redis.from_url(redis_env["REDIS_URL"])
+    key = redis_env["REDIS_KEY_PREFIX"] + "guardrail:trips"
     try:
-        trips = {k.decode(): int(v) for k, v in client.hgetall(prefix + "guardrail:trips").items()}
+        trips = {k.decode(): int(v) for k, v in client.hgetall(key).items()}
     finally:
         client.close()
     assert trips == {"items": 1, "plain": 1, "sluggish": 1}, trips

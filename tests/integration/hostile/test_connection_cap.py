@@ -39,7 +39,7 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Proxy, See
 
 def test_connections_past_the_cap_get_429_until_one_closes(proxy: tuple[Proxy, Seen]) -> None:
     running, seen = proxy
-    port = running.server.port
+    port = running.port
     held = [connect(port) for _ in range(CAP)]
     try:
         for sock in held:  # each is a live keep-alive connection, answered normally
@@ -64,13 +64,13 @@ def test_connections_past_the_cap_get_429_until_one_closes(proxy: tuple[Proxy, S
 
 def test_a_websocket_holds_its_slot_until_it_closes(proxy: tuple[Proxy, Seen]) -> None:
     running, _ = proxy
-    port = running.server.port
+    port = running.port
     held = [connect(port) for _ in range(CAP - 1)]
     try:
         for sock in held:
             sock.sendall(KEEP_ALIVE)
             assert read_reply(sock).status == 200
-        with ws_connect(running.server.ws_url + "/ws/echo", open_timeout=10) as socket:
+        with ws_connect(running.ws_url + "/ws/echo", open_timeout=10) as socket:
             assert "modern" in str(socket.recv(timeout=10))  # the relay is live
 
             assert exchange(port, request("GET", "/echo?m=ws-over-cap")).status == 429

@@ -71,8 +71,8 @@ def test_each_limit_passes_under_it_and_refuses_over_it(
     ok_marker = ok.split(b"m=")[1].split(b"&")[0].split(b" ")[0].decode()
     no_marker = refused.split(b"m=")[1].split(b"&")[0].split(b" ")[0].decode()
 
-    assert exchange(proxy.server.port, ok).status == 200, name
-    reply = exchange(proxy.server.port, refused)
+    assert exchange(proxy.port, ok).status == 200, name
+    reply = exchange(proxy.port, refused)
 
     assert reply.status == status, name
     assert reply.header("connection") == "close"
@@ -87,7 +87,7 @@ def test_fifty_thousand_fields_are_refused(proxy: Proxy, upstream: tuple[str, Se
     fields = b"".join(b"X-N%d: v\r\n" % n for n in range(50_000))
     head = b"GET /echo?m=fifty-thousand HTTP/1.1\r\nHost: proxy.test\r\n" + fields + b"\r\n"
 
-    reply = send_while_reading(proxy.server.port, head)
+    reply = send_while_reading(proxy.port, head)
 
     assert reply.status == 431 or (reply.status == 0 and reply.reset)
     assert marked(seen, "fifty-thousand") == 0
@@ -97,7 +97,7 @@ def test_concurrent_4_mb_heads_are_refused_and_memory_stays_flat(
     proxy: Proxy, upstream: tuple[str, Seen]
 ) -> None:
     _, seen = upstream
-    port, pid = proxy.server.port, proxy.server.pid
+    port, pid = proxy.port, proxy.pid
     exchange(port, request("GET", "/echo?m=warm"))  # first-request imports and buffers
     before = rss_bytes(pid)
     heads = [
@@ -137,8 +137,8 @@ def test_pipelined_requests_are_each_measured(proxy: Proxy, upstream: tuple[str,
         + b"\r\n\r\n"
     )
 
-    both = statuses(exchange_all(proxy.server.port, first + last))  # one packet, two requests
-    refused = statuses(exchange_all(proxy.server.port, first + oversized))
+    both = statuses(exchange_all(proxy.port, first + last))  # one packet, two requests
+    refused = statuses(exchange_all(proxy.port, first + oversized))
 
     assert both == [200, 200]
     assert refused in ([200], [200, 431])  # the second is measured although it came along

@@ -32,7 +32,7 @@ def test_two_host_headers_get_400_and_nothing_reaches_the_upstream(
     _, seen = upstream
     connections = seen.connections
     reply = exchange(
-        proxy.server.port,
+        proxy.port,
         b"GET /echo?m=two-hosts HTTP/1.1\r\nHost: proxy.test\r\n" + second + b"\r\n"
         b"Connection: close\r\n\r\n",
     )
@@ -48,7 +48,7 @@ def test_trailers_of_a_small_chunked_body_never_become_headers(
 ) -> None:
     _, seen = upstream
     reply = exchange(
-        proxy.server.port,
+        proxy.port,
         b"POST /echo?m=small-trailers HTTP/1.1\r\nHost: proxy.test\r\n"
         b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
         b"5\r\nhello\r\n6\r\n world\r\n0\r\n"
@@ -69,7 +69,7 @@ def test_trailers_of_a_streamed_chunked_body_are_not_forwarded(
 ) -> None:
     _, seen = upstream
     chunks = [b"400\r\n" + bytes([97 + n]) * 1024 + b"\r\n" for n in range(4)]
-    with connect(proxy.server.port) as sock:
+    with connect(proxy.port) as sock:
         sock.sendall(
             b"POST /echo?m=streamed-trailers HTTP/1.1\r\nHost: proxy.test\r\n"
             b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + b"".join(chunks[:2])
@@ -96,7 +96,7 @@ def test_content_length_reaches_the_upstream_in_canonical_form(
     _, seen = upstream
     marker = f"length-{declared.strip().decode()}"
     reply = exchange(
-        proxy.server.port,
+        proxy.port,
         f"POST /echo?m={marker} HTTP/1.1\r\nHost: proxy.test\r\n".encode()
         + b"Content-Length: "
         + declared

@@ -53,7 +53,7 @@ def test_300_slow_uploads_do_not_delay_another_client(
     proxy: Proxy, upstream: tuple[str, Seen]
 ) -> None:
     _, seen = upstream
-    port = proxy.server.port
+    port = proxy.port
     began = time.monotonic()
     uploads = [open_slow_upload(port, "slow") for _ in range(SLOW_UPLOADS)]
     try:
@@ -83,7 +83,7 @@ def test_a_stalled_large_upload_releases_its_upstream_connection(
 ) -> None:
     _, seen = upstream
     cuts_before = len(seen.cut_bodies)
-    with connect(proxy.server.port, timeout=30) as sock:
+    with connect(proxy.port, timeout=30) as sock:
         head = b"POST /upload?m=stalled HTTP/1.1\r\nHost: proxy.test\r\nContent-Length: 10000000"
         sock.sendall(head + b"\r\n\r\n" + b"y" * (2 * BUFFER))  # past the buffer: streamed
         sent = time.monotonic()
@@ -98,7 +98,7 @@ def test_a_stalled_large_upload_releases_its_upstream_connection(
 
 
 def test_a_trickle_under_the_minimum_rate_gets_408(proxy: Proxy) -> None:
-    with connect(proxy.server.port, timeout=30) as sock:
+    with connect(proxy.port, timeout=30) as sock:
         sock.sendall(b"POST /upload HTTP/1.1\r\nHost: proxy.test\r\nContent-Length: 200\r\n\r\n")
         began = time.monotonic()
         # A byte every 0.4 s: never idle as long as the body timeout, but far under
@@ -117,7 +117,7 @@ def test_slow_and_silent_heads_are_closed_after_the_header_timeout(
     proxy: Proxy, upstream: tuple[str, Seen]
 ) -> None:
     _, seen = upstream
-    port = proxy.server.port
+    port = proxy.port
     slow = [connect(port, timeout=30) for _ in range(50)]
     silent = [connect(port, timeout=30) for _ in range(10)]
     began = time.monotonic()

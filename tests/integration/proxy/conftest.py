@@ -62,27 +62,28 @@ class Upstreams:
     modern: RunningServer
 
 
-@pytest.fixture(scope="session")
-def upstreams() -> Iterator[Upstreams]:
+@contextmanager
+def upstream_pair(app: str = UPSTREAM_APP, role: str = "UPSTREAM_NAME") -> Iterator[Upstreams]:
+    """Two processes of `app`, one playing legacy and one modern: the environment
+    variable `role` tells each which (the name comes back in `x-upstream`)."""
     with (
-        run_app(UPSTREAM_APP, env={"UPSTREAM_NAME": "legacy"}) as legacy,
-        run_app(UPSTREAM_APP, env={"UPSTREAM_NAME": "modern"}) as modern,
+        run_app(app, env={role: "legacy"}) as legacy,
+        run_app(app, env={role: "modern"}) as modern,
     ):
         yield Upstreams(legacy, modern)
 
 
+@pytest.fixture(scope="session")
+def upstreams() -> Iterator[Upstreams]:
+    with upstream_pair() as pair:
+        yield pair
+
+
 @dataclass(frozen=True)
-class Proxy:
-    server: RunningServer
+class Proxy(RunningServer):
+    """A running proxy, and the routes file it reads (a test rewrites it to reload)."""
+
     routes: Path
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    @property
-    def ws_url(self) -> str:
-        return self.server.ws_url
 
 
 @contextmanager
@@ -108,7 +109,7 @@ def run_proxy(
     with run_app(
         PROXY_APP, env=environment, ready_path="/_strangler/healthz", workers=workers, http=http
     ) as server:
-        yield Proxy(server, routes_file)
+        yield Proxy(server.url, server.port, server.pid, routes_file)
 
 
 @contextmanager

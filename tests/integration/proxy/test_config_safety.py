@@ -29,6 +29,7 @@ from tests.integration.proxy.conftest import (
     routes_yaml,
     run_proxy,
 )
+from tests.integration.proxy.workers import hide_from_the_watch, status_of, workers_serving
 
 ROUTES = """\
   - {id: echo, methods: [GET, POST], path: /echo, stage: legacy}
@@ -50,10 +51,6 @@ EXPECTED = {
 
 def revision(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
-def status_of(http: httpx.Client, proxy: Proxy) -> dict[str, object]:
-    return dict(http.get(proxy.url + "/_strangler/api/status").json())
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 10) -> bool:
@@ -141,14 +138,13 @@ def error_revision(http: httpx.Client, proxy: Proxy) -> str | None:
 
 @pytest.mark.redis
 def test_sighup_on_two_workers_keeps_the_guard(
-    upstreams: Upstreams, redis_url: str, redis_prefix: str, tmp_path: Path
+    upstreams: Upstreams, redis_env: dict[str, str], tmp_path: Path
 ) -> None:
     full = routes_yaml(upstreams.legacy.url, upstreams.modern.url, ROUTES)
     backward = full.replace("path: /echo/late, stage: modern", "path: /echo/late, stage: legacy")
     forward = full.replace("path: /echo/a, stage: legacy", "path: /echo/a, stage: modern")
     env = {
-        "REDIS_URL": redis_url,
-        "REDIS_KEY_PREFIX": redis_prefix,
+        **redis_env,
         # uvicorn keeps the old worker when a new one is not ready within this many
         # seconds (5 by default): generous, for a machine busy with other tests.
         "UVICORN_TIMEOUT_WORKER_HEALTHCHECK": "30",
@@ -158,7 +154,7 @@ def test_sighup_on_two_workers_keeps_the_guard(
         before = workers_serving(http, proxy, revision(full), set())
 
         hide_from_the_watch(proxy.routes, backward)  # only SIGHUP can bring it in
-        os.kill(proxy.server.pid, signal.SIGHUP)
+        os.kill(proxy.pid, signal.SIGHUP)
         after = workers_serving(http, proxy, revision(full), before)
         refusals = 0
         for _ in range(40):
@@ -172,7 +168,7 @@ def test_sighup_on_two_workers_keeps_the_guard(
         assert refusals > 0
 
         hide_from_the_watch(proxy.routes, forward)
-        os.kill(proxy.server.pid, signal.SIGHUP)
+        os.kill(proxy.pid, signal.SIGHUP)
         workers_serving(http, proxy, revision(forward), before | after)
         # (an old worker may finish a last request while it is being retired)
         assert wait_until(
@@ -182,26 +178,3 @@ def test_sighup_on_two_workers_keeps_the_guard(
 
 def side_of(http: httpx.Client, proxy: Proxy, path: str) -> str | None:
     return http.get(proxy.url + path).headers.get("x-upstream")
-
-
-def hide_from_the_watch(path: Path, text: str) -> None:
-    """Same size, same inode, old mtime: the file watches cannot see this edit."""
-    before = os.stat(path)
-    assert len(text) == before.st_size
-    path.write_text(text)
-    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
-
-
-def workers_serving(http: httpx.Client, proxy: Proxy, wanted: str, old: set[int]) -> set[int]:
-    """Wait for two workers not in `old` that serve revision `wanted`; their pids."""
-    seen: dict[int, str] = {}
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        status = status_of(http, proxy)
-        pid = status["worker"]["pid"]  # type: ignore[index]
-        if pid not in old:
-            seen[pid] = status["config"]["revision"]  # type: ignore[index]
-        if len(seen) >= 2 and set(seen.values()) == {wanted}:
-            return set(seen)
-        time.sleep(0.05)
-    raise AssertionError(f"workers {seen} (old: {old}), wanted revision {wanted}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import textwrap
 import time
 from collections.abc import Iterator
@@ -21,12 +20,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
 
-from strangler.children import spawn, stop_group
-from strangler.embedded_db import free_port
-from tests.integration.proxy.conftest import UPSTREAM_APP, Proxy, Upstreams, client, run_proxy
-from tests.support.servers import RunningServer, run_app
+from tests.integration.proxy.conftest import Proxy, Upstreams, client, run_proxy, upstream_pair
+from tests.support.private_redis import private_redis
+from tests.support.servers import RunningServer
 
 DEADLINE = 4.0  # the routes' timeout: the whole request, fallback included
 BUDGET = 0.5  # modern's share of it on a fallback route: 2 s
@@ -36,35 +33,15 @@ COOLDOWN = 4.0  # long enough that no half-open probe lands among the "fast" che
 @pytest.fixture(scope="module")
 def pair() -> Iterator[Upstreams]:
     """A legacy and a modern of this module's own: freezing this modern is harmless."""
-    with (
-        run_app(UPSTREAM_APP, env={"UPSTREAM_NAME": "legacy"}) as legacy,
-        run_app(UPSTREAM_APP, env={"UPSTREAM_NAME": "modern"}) as modern,
-    ):
-        yield Upstreams(legacy, modern)
+    with upstream_pair() as running:
+        yield running
 
 
 @pytest.fixture
-def private_redis() -> Iterator[str]:
-    port = free_port()
-    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-               "--appendonly", "no"]  # fmt: skip
-    process = spawn(command, output=subprocess.DEVNULL)
-    try:
-        url = f"redis://127.0.0.1:{port}/0"
-        probe = redis.Redis.from_url(url)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                probe.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        probe.close()
-        yield url
-    finally:
-        stop_group(process)
+def redis_of_its_own() -> Iterator[str]:
+    """A redis-server of the test's own: the shared counters start empty."""
+    with private_redis() as server:
+        yield server.url
 
 
 def routes(pair: Upstreams) -> str:
@@ -114,10 +91,10 @@ def route_status(http: httpx.Client, proxy: Proxy, route_id: str) -> dict[str, o
 
 
 def test_a_frozen_modern_costs_a_share_of_the_deadline_then_nothing(
-    pair: Upstreams, private_redis: str, tmp_path: Path
+    pair: Upstreams, redis_of_its_own: str, tmp_path: Path
 ) -> None:
     share = DEADLINE * BUDGET
-    with proxy_over(pair, private_redis, tmp_path) as proxy, client() as http:
+    with proxy_over(pair, redis_of_its_own, tmp_path) as proxy, client() as http:
         assert http.get(proxy.url + "/api/fb").headers["x-upstream"] == "modern"
         assert http.get(proxy.url + "/_strangler/readyz").status_code == 200
         with frozen(pair.modern):
@@ -180,11 +157,11 @@ def test_a_frozen_modern_costs_a_share_of_the_deadline_then_nothing(
 
 
 def test_the_deadline_covers_fallback_when_both_upstreams_hang(
-    pair: Upstreams, private_redis: str, tmp_path: Path
+    pair: Upstreams, redis_of_its_own: str, tmp_path: Path
 ) -> None:
     # /slow hangs on both sides: modern gets half of the 2 s deadline, legacy the rest,
     # and the user gets a 504 at the deadline, not after modern's timeout plus legacy's.
-    with proxy_over(pair, private_redis, tmp_path) as proxy, client() as http:
+    with proxy_over(pair, redis_of_its_own, tmp_path) as proxy, client() as http:
         reply, elapsed = timed_get(http, proxy.url + "/slow?seconds=6")
         assert reply.status_code == 504 and reply.json()["error"]["code"] == "upstream_timeout"
         assert 1.9 <= elapsed < 3.5, elapsed

@@ -163,7 +163,7 @@ def test_the_file_watch_and_sighup_reload(live: Proxy, upstreams: Upstreams) -> 
         # SIGHUP answers at once; the watch would need two polls (≥ 0.5 s) to see it.
         text = canary_text(upstreams, 50)
         live.routes.write_text(text)
-        os.kill(live.server.pid, signal.SIGHUP)
+        os.kill(live.pid, signal.SIGHUP)
         assert wait_for_revision(http, live, revision(text), timeout=0.4)
 
 

@@ -6,7 +6,6 @@ seconds), so the steps run in order inside a single test.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -17,11 +16,11 @@ import redis
 from tests.integration.proxy.conftest import (
     Proxy,
     Upstreams,
-    client,
     fresh_connections,
     routes_yaml,
     run_proxy,
 )
+from tests.integration.proxy.workers import hide_from_the_watch, status_of, workers_serving
 
 pytestmark = pytest.mark.redis
 
@@ -38,10 +37,6 @@ def test_two_workers_share_counters_and_reloads(
         an_api_reload_reaches_every_worker(http, proxy, upstreams)
 
 
-def status_of_any_worker(http: httpx.Client, proxy: Proxy) -> dict[str, object]:
-    return dict(http.get(proxy.url + "/_strangler/api/status").json())
-
-
 def every_worker_reports_the_shared_totals(http: httpx.Client, proxy: Proxy) -> None:
     for n in range(60):
         assert http.get(proxy.url + ("/echo" if n % 2 else "/api/modern")).status_code == 200
@@ -51,7 +46,7 @@ def every_worker_reports_the_shared_totals(http: httpx.Client, proxy: Proxy) -> 
     while time.monotonic() < deadline and (
         len(seen) < 2 or any(counts != wanted for counts in seen.values())
     ):
-        status = status_of_any_worker(http, proxy)
+        status = status_of(http, proxy)
         routes = {r["id"]: r for r in status["routes"]}  # type: ignore[attr-defined]
         seen[status["worker"]["pid"]] = {  # type: ignore[index]
             "legacy": routes["echo"]["requests"]["legacy"],
@@ -60,8 +55,7 @@ def every_worker_reports_the_shared_totals(http: httpx.Client, proxy: Proxy) -> 
         time.sleep(0.1)
     assert len(seen) == 2, "both workers should have answered api/status"
     assert all(counts == wanted for counts in seen.values()), seen
-    with client() as one:
-        metrics = one.get(proxy.url + "/_strangler/metrics").text
+    metrics = http.get(proxy.url + "/_strangler/metrics").text  # either worker: both say 30
     assert 'strangler_proxy_requests_total{route="echo",target="legacy"} 30.0' in metrics
 
 
@@ -80,20 +74,8 @@ def an_api_reload_reaches_every_worker(
         "{id: redirect, path: /redirect, stage: legacy}",
         "{id: redirect, path: /redirect, stage: shadow}",
     )
-    # Same size, same inode, old mtime: the file watches cannot see this edit, so the
-    # worker that does not answer the POST can only learn of it through Redis.
-    before = os.stat(proxy.routes)
-    assert len(text) == before.st_size
-    proxy.routes.write_text(text)
-    os.utime(proxy.routes, ns=(before.st_atime_ns, before.st_mtime_ns))
+    # The worker that does not answer the POST can only learn of it through Redis.
+    hide_from_the_watch(proxy.routes, text)
     outcome = http.post(proxy.url + "/_strangler/api/reload").json()
     assert outcome["result"] == "applied"
-    revisions: dict[int, str] = {}
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        status = status_of_any_worker(http, proxy)
-        revisions[status["worker"]["pid"]] = status["config"]["revision"]  # type: ignore[index]
-        if len(revisions) == 2 and set(revisions.values()) == {outcome["revision"]}:
-            break
-        time.sleep(0.05)
-    assert len(revisions) == 2 and set(revisions.values()) == {outcome["revision"]}
+    assert len(workers_serving(http, proxy, outcome["revision"], set(), timeout=15)) == 2

@@ -4,7 +4,7 @@ and every wait for the client bounded."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
@@ -33,20 +33,6 @@ def test_a_body_in_one_message_is_kept_whole_and_replayable() -> None:
         body = RequestBody(receiver({"type": "http.request", "body": b"abc"}), 10, None)
         await body.start()
         assert body.replayable and body.payload() == b"abc"
-
-    asyncio.run(scenario())
-
-
-def test_a_streamed_body_is_counted_against_the_limit() -> None:
-    async def scenario() -> None:
-        chunks = [{"type": "http.request", "body": b"x" * 4, "more_body": True}] * 3
-        messages = receiver(*chunks, {"type": "http.request", "body": b""})
-        body = RequestBody(messages, 10, None, STREAM)
-        await body.start()
-        assert not body.replayable
-        with pytest.raises(BodyTooLarge):
-            await drain(body.payload())  # type: ignore[arg-type]
-        assert body.too_large
 
     asyncio.run(scenario())
 
@@ -145,14 +131,40 @@ def test_an_idle_client_times_out_while_the_body_is_buffered() -> None:
     asyncio.run(scenario())
 
 
-def test_a_stalled_stream_times_out_in_the_middle() -> None:
+def over_the_limit():  # type: ignore[no-untyped-def]
+    """Three messages of 4 bytes: 12 in all."""
+    chunks = [{"type": "http.request", "body": b"x" * 4, "more_body": True}] * 3
+    return receiver(*chunks, {"type": "http.request", "body": b""})
+
+
+@pytest.mark.parametrize(
+    ("source", "limit", "edge", "declared", "error", "flag"),
+    [
+        pytest.param(over_the_limit, 10, STREAM, None, BodyTooLarge, "too_large",
+                     id="counted against the limit"),
+        pytest.param(lambda: slow(b"ab", b"cd"), 100,
+                     EdgeLimits(body_timeout=0.05, body_min_rate=0, body_buffer_bytes=1), 50,
+                     BodyTimeout, "timed_out", id="stalled in the middle"),
+    ],
+)  # fmt: skip
+def test_a_streamed_body_fails_while_it_is_read_and_says_why(
+    source: Callable[[], Callable[[], Awaitable[Message]]],
+    limit: int,
+    edge: EdgeLimits,
+    declared: int | None,
+    error: type[Exception],
+    flag: str,
+) -> None:
+    """Past `start` the body is a stream: what goes wrong shows while the proxy reads
+    it on, as an exception and as the flag the access log reports."""
+
     async def scenario() -> None:
-        edge = EdgeLimits(body_timeout=0.05, body_min_rate=0, body_buffer_bytes=1)
-        body = RequestBody(slow(b"ab", b"cd"), 100, None, edge)
-        await body.start(declared=50)
-        with pytest.raises(BodyTimeout):
+        body = RequestBody(source(), limit, None, edge)
+        await body.start(declared=declared)
+        assert not body.replayable
+        with pytest.raises(error):
             await drain(body.payload())  # type: ignore[arg-type]
-        assert body.timed_out
+        assert getattr(body, flag) is True
 
     asyncio.run(scenario())
 
