@@ -40,40 +40,49 @@ def test_two_workers_flush_into_the_same_totals() -> None:
     asyncio.run(scenario())
 
 
-def test_a_failed_flush_keeps_the_counts_for_next_time() -> None:
+def counted(redis: FlakyRedis, requests: int) -> Stats:
+    """A worker's counters on `redis` holding `requests` legacy answers of route `a`,
+    not flushed yet."""
+    stats = Stats(redis, "t:")
+    for _ in range(requests):
+        stats.request("a", "legacy", 0.001)
+    return stats
+
+
+async def in_redis(redis: FlakyRedis) -> bytes | None:
+    """The total Redis holds for route `a` on legacy."""
+    return await redis.hget("t:proxy:requests", "a|legacy")
+
+
+@pytest.mark.parametrize(
+    ("fault", "requests", "error", "applied"),
+    [
+        # Refused before sending: nothing applied, the counts wait for the next flush.
+        ("down", 1, redis_exceptions.ConnectionError, None),
+        # Redis applied the increments but the client gave up waiting: sent again, not
+        # recounted.
+        ("reply lost", 40, redis_exceptions.TimeoutError, b"40"),
+    ],
+)
+def test_a_failed_flush_is_counted_once_neither_lost_nor_twice(
+    fault: str, requests: int, error: type[Exception], applied: bytes | None
+) -> None:
     async def scenario() -> None:
         redis = FlakyRedis()
-        stats = Stats(redis, "t:")
-        stats.request("a", "legacy", 0.001)
-        redis.down = True
-        with pytest.raises(redis_exceptions.ConnectionError):
+        stats = counted(redis, requests)
+        if fault == "down":
+            redis.down = True
+        else:
+            redis.lose_replies = 1
+        with pytest.raises(error):
             await stats.flush()
+        assert await in_redis(redis) == applied
         stats.request("a", "legacy", 0.001)
         redis.down = False
-        await stats.flush()  # the batch in doubt
+        await stats.flush()  # the batch in doubt (where Redis has it, nothing is added)
+        assert await in_redis(redis) == str(requests).encode()
         await stats.flush()  # the count made meanwhile
-        assert await redis.hget("t:proxy:requests", "a|legacy") == b"2"
-
-    asyncio.run(scenario())
-
-
-def test_a_batch_whose_reply_was_lost_is_counted_once() -> None:
-    """Redis applied the increments but the client gave up waiting: sent again, not recounted."""
-
-    async def scenario() -> None:
-        redis = FlakyRedis()
-        stats = Stats(redis, "t:")
-        for _ in range(40):
-            stats.request("a", "legacy", 0.001)
-        redis.lose_replies = 1
-        with pytest.raises(redis_exceptions.TimeoutError):
-            await stats.flush()
-        assert await redis.hget("t:proxy:requests", "a|legacy") == b"40"  # applied all the same
-        stats.request("a", "legacy", 0.001)
-        await stats.flush()  # the batch in doubt: Redis has it, so nothing is added
-        assert await redis.hget("t:proxy:requests", "a|legacy") == b"40"
-        await stats.flush()  # the count made meanwhile
-        assert await redis.hget("t:proxy:requests", "a|legacy") == b"41"
+        assert await in_redis(redis) == str(requests + 1).encode()
 
     asyncio.run(scenario())
 
