@@ -119,10 +119,22 @@ def new_client(url: str, limit: int = 8) -> UpstreamClient:
     return UpstreamClient(url, limit=limit, keepalive=4.0)
 
 
+@asynccontextmanager
+async def client_of(
+    script: Callable[[Upstream], Handler], limit: int = 8
+) -> AsyncIterator[tuple[Upstream, UpstreamClient]]:
+    """A scripted upstream and a client of it; the client is closed, then the server."""
+    async with upstream(script) as up:
+        client = new_client(up.url, limit)
+        try:
+            yield up, client
+        finally:
+            client.close()
+
+
 def test_a_connection_is_kept_alive_and_the_head_is_sent_as_given() -> None:
     async def scenario() -> None:
-        async with upstream(keep_answering()) as up:
-            client = new_client(up.url)
+        async with client_of(keep_answering()) as (up, client):
             for _ in range(3):
                 response = await client.request("GET", "/a?b=%2F", [("X-One", "1")], None, 5)
                 assert (response.status, await read_all(response)) == (200, b"ok")
@@ -130,22 +142,19 @@ def test_a_connection_is_kept_alive_and_the_head_is_sent_as_given() -> None:
             first = up.requests[0].decode()
             assert first.startswith("GET /a?b=%2F HTTP/1.1\r\nHost: 127.0.0.1:")
             assert "X-One: 1\r\n" in first and "Content-Length" not in first
-            client.close()
 
     asyncio.run(scenario())
 
 
 def test_the_callers_host_and_content_length_win() -> None:
     async def scenario() -> None:
-        async with upstream(keep_answering()) as up:
-            client = new_client(up.url)
+        async with client_of(keep_answering()) as (up, client):
             headers = [("host", "example.org"), ("content-length", "3")]
             response = await client.request("POST", "/", headers, b"abc", 5)
             await read_all(response)
             head = up.requests[0].decode().lower()
             assert head.count("host:") == 1 and "host: example.org" in head
             assert head.count("content-length:") == 1
-            client.close()
 
     asyncio.run(scenario())
 
@@ -170,12 +179,10 @@ def test_a_streamed_body_goes_chunked_unless_its_length_was_declared() -> None:
             yield part
 
     async def scenario() -> None:
-        async with upstream(script) as up:
-            client = new_client(up.url)
+        async with client_of(script) as (_, client):
             await read_all(await client.request("PUT", "/", [], stream(), 5))
             declared = [("Content-Length", "7")]
             await read_all(await client.request("PUT", "/", declared, stream(), 5))
-            client.close()
         assert bodies == [b"3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n", b"abcdefg"]
 
     asyncio.run(scenario())
@@ -185,14 +192,12 @@ def test_head_answers_end_at_the_head_and_the_connection_is_reused() -> None:
     reply = b"HTTP/1.1 200 OK\r\nContent-Length: 12345\r\n\r\n"
 
     async def scenario() -> None:
-        async with upstream(keep_answering(reply)) as up:
-            client = new_client(up.url)
+        async with client_of(keep_answering(reply)) as (up, client):
             for _ in range(2):
                 response = await client.request("HEAD", "/", [], None, 5)
                 assert response.status == 200 and response.content_length is None
                 assert await read_all(response) == b""
             assert up.connections == 1
-            client.close()
 
     asyncio.run(scenario())
 
@@ -201,11 +206,9 @@ def test_interim_answers_are_skipped() -> None:
     reply = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 1\r\n\r\nx"
 
     async def scenario() -> None:
-        async with upstream(keep_answering(reply)) as up:
-            client = new_client(up.url)
+        async with client_of(keep_answering(reply)) as (_, client):
             response = await client.request("POST", "/", [], b"body", 5)
             assert (response.status, await read_all(response)) == (201, b"x")
-            client.close()
 
     asyncio.run(scenario())
 
@@ -222,11 +225,9 @@ def test_a_body_delimited_by_the_connection_end_is_whole() -> None:
         return handler
 
     async def scenario() -> None:
-        async with upstream(script) as up:
-            client = new_client(up.url)
+        async with client_of(script) as (_, client):
             response = await client.request("GET", "/", [], None, 5)
             assert await read_all(response) == b"until the end"
-            client.close()
 
     asyncio.run(scenario())
 
@@ -235,13 +236,11 @@ def test_a_truncated_body_is_a_failure_not_a_short_answer() -> None:
     script = answer_once(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nonly")
 
     async def scenario() -> None:
-        async with upstream(script) as up:
-            client = new_client(up.url)
+        async with client_of(script) as (_, client):
             response = await client.request("GET", "/", [], None, 5)
             with pytest.raises(Disconnected):
                 await read_all(response)
             response.release()
-            client.close()
 
     asyncio.run(scenario())
 
@@ -285,15 +284,13 @@ def test_the_time_limit_covers_the_head_and_the_body() -> None:
 
 def test_requests_over_the_pool_limit_wait_for_a_connection() -> None:
     async def scenario() -> None:
-        async with upstream(keep_answering()) as up:
-            client = new_client(up.url, limit=1)
+        async with client_of(keep_answering(), limit=1) as (up, client):
 
             async def one() -> bytes:
                 return await read_all(await client.request("GET", "/", [], None, 5))
 
             assert await asyncio.gather(*(one() for _ in range(5))) == [b"ok"] * 5
             assert up.connections == 1
-            client.close()
 
     asyncio.run(scenario())
 
@@ -303,8 +300,7 @@ def test_a_slow_reader_pauses_the_upstream_instead_of_buffering_its_body() -> No
     reply = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size + b"x" * size
 
     async def scenario() -> None:
-        async with upstream(keep_answering(reply)) as up:
-            client = new_client(up.url)
+        async with client_of(keep_answering(reply)) as (_, client):
             response = await client.request("GET", "/", [], None, 5)
             largest = total = 0
             while chunk := await response.read():
@@ -316,7 +312,6 @@ def test_a_slow_reader_pauses_the_upstream_instead_of_buffering_its_body() -> No
             # One read hands over what was buffered: at most the high-water mark plus
             # what arrived with the packet that crossed it.
             assert largest <= 2 * READ_HIGH_WATER
-            client.close()
 
     asyncio.run(scenario())
 
@@ -348,8 +343,7 @@ def test_a_request_that_waits_past_its_limit_for_a_connection_leaves_the_pool_so
         return handler
 
     async def scenario() -> None:
-        async with upstream(slow_first) as up:
-            client = new_client(up.url, limit=1)
+        async with client_of(slow_first, limit=1) as (up, client):
             first = asyncio.ensure_future(client.request("GET", "/", [], None, 5))
             await asyncio.sleep(0.05)  # the first holds the only connection
             with pytest.raises(TimeoutError):
@@ -358,7 +352,6 @@ def test_a_request_that_waits_past_its_limit_for_a_connection_leaves_the_pool_so
             later = await client.request("GET", "/", [], None, 5)
             assert await read_all(later) == b"ok"
             assert up.connections == 1
-            client.close()
 
     asyncio.run(scenario())
 
@@ -408,8 +401,7 @@ def answer_then(extra: bytes, reply: bytes = OK) -> Callable[[Upstream], Handler
 )
 def test_bytes_after_a_whole_response_are_never_read_as_the_next_answer(extra: bytes) -> None:
     async def scenario() -> None:
-        async with upstream(answer_then(extra)) as up:
-            client = new_client(up.url, limit=1)
+        async with client_of(answer_then(extra), limit=1) as (up, client):
             first = await client.request("GET", "/first", [], None, 5)
             assert first.raw_headers == [(b"Content-Length", b"2")]  # one head, not two merged
             assert await read_all(first) == b"ok"
@@ -417,7 +409,6 @@ def test_bytes_after_a_whole_response_are_never_read_as_the_next_answer(extra: b
                 later = await client.request("GET", "/victim", [], None, 5)
                 assert await read_all(later) == b"ok"
             assert up.connections == 2  # the connection that misbehaved was dropped
-            client.close()
 
     asyncio.run(scenario())
 
@@ -426,14 +417,12 @@ def test_a_body_after_a_head_answer_closes_the_connection() -> None:
     head_with_body = b"HTTP/1.1 200 OK\r\nContent-Length: 18\r\n\r\n" + b'{"for":"INJECTED"}'
 
     async def scenario() -> None:
-        async with upstream(keep_answering(head_with_body)) as up:
-            client = new_client(up.url, limit=1)
+        async with client_of(keep_answering(head_with_body), limit=1) as (up, client):
             response = await client.request("HEAD", "/", [], None, 5)
             assert await read_all(response) == b""
             response = await client.request("HEAD", "/", [], None, 5)
             assert await read_all(response) == b""
             assert up.connections == 2
-            client.close()
 
     asyncio.run(scenario())
 
@@ -509,11 +498,9 @@ def test_conflicting_or_invalid_framing_is_a_bad_response_and_closes(head: bytes
         return handler
 
     async def scenario() -> None:
-        async with upstream(script) as up:
-            client = new_client(up.url)
+        async with client_of(script) as (_, client):
             with pytest.raises(BadResponse, match="invalid HTTP response"):
                 await client.request("GET", "/", [], None, 5)
             await asyncio.wait_for(closed.wait(), 5)
-            client.close()
 
     asyncio.run(scenario())
