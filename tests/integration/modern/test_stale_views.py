@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -131,12 +132,26 @@ def test_a_lapsed_view_is_served_by_two_instances_while_exactly_one_rebuilds_it(
     assert _read(one, source) == 2
 
 
-def test_a_write_during_a_rebuild_is_not_hidden_by_the_rebuild(
-    instances: list[tuple[Views, Refresher]],
-) -> None:
+@dataclass(frozen=True)
+class Stored:
+    """One instance whose view is stored: read once from a fresh source (value 1)."""
+
+    views: Views
+    pool: Refresher
+    source: Source
+    at: float  # when it was stored (wall clock, as the TTL counts)
+
+
+@pytest.fixture
+def stored(instances: list[tuple[Views, Refresher]]) -> Stored:
     (views, pool), _ = instances
     source = Source()
     assert _read(views, source) == 1
+    return Stored(views, pool, source, time.time())
+
+
+def test_a_write_during_a_rebuild_is_not_hidden_by_the_rebuild(stored: Stored) -> None:
+    views, pool, source = stored.views, stored.pool, stored.source
     lapse()
     source.hold()
     assert _read(views, source) == 1  # lapsed: served, rebuild started and held ...
@@ -155,12 +170,9 @@ def test_a_write_during_a_rebuild_is_not_hidden_by_the_rebuild(
 
 
 def test_a_failing_rebuild_leaves_the_stale_copy_no_longer_than_the_bound(
-    instances: list[tuple[Views, Refresher]],
+    stored: Stored,
 ) -> None:
-    (views, pool), _ = instances
-    source = Source()
-    assert _read(views, source) == 1
-    stored_at = time.time()
+    views, pool, source, stored_at = stored.views, stored.pool, stored.source, stored.at
     source.value, source.fail = 2, True
     lapse()
     served: list[tuple[float, Any]] = []
