@@ -25,7 +25,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playw
 
 from proxy.admin.formats import count, percent
 from tests.support.isolation import fresh_redis_prefix
-from tests.support.servers import REPO_ROOT, RunningServer, run_app
+from tests.support.servers import REPO_ROOT, RunningServer, Upstreams, run_app
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -54,15 +54,12 @@ PAIR_ROUTES: list[dict[str, object]] = [
 
 
 @dataclass(frozen=True)
-class Pair:
-    legacy: RunningServer
-    modern: RunningServer
+class Cockpit(RunningServer):
+    """The proxy whose cockpit the browser opens."""
 
-
-@dataclass(frozen=True)
-class Cockpit:
-    proxy: RunningServer
-    admin: str
+    @property
+    def admin(self) -> str:
+        return self.url + "/_strangler"
 
 
 def wait_for(what: str, check: Callable[[], bool], timeout: float = SETTLE) -> None:
@@ -86,17 +83,17 @@ def proxy_env(routes: Path, redis_url: str, prefix: str, interval: float = 3600)
 
 
 @pytest.fixture(scope="module")
-def pair() -> Iterator[Pair]:
+def pair() -> Iterator[Upstreams]:
     with (
         run_app(PAIR_APP, env={"SHADOW_ROLE": "legacy"}) as legacy,
         run_app(PAIR_APP, env={"SHADOW_ROLE": "modern", "SHADOW_DIVERGENCE": "changed"}) as modern,
     ):
-        yield Pair(legacy, modern)
+        yield Upstreams(legacy, modern)
 
 
 @pytest.fixture(scope="module")
 def cockpit(
-    pair: Pair, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+    pair: Upstreams, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Cockpit]:
     """A proxy with traffic already through it and the shadow comparisons settled."""
     routes = tmp_path_factory.mktemp("cockpit") / "routes.yaml"
@@ -114,15 +111,15 @@ def cockpit(
         for _ in range(3):
             http.get("/api/echo")
         http.get("/api/clock")
-        admin = proxy.url + "/_strangler"
+        cockpit = Cockpit(proxy.url, proxy.port, proxy.pid)
 
         def settled() -> bool:
-            status = http.get(admin + "/api/status", headers=bearer()).json()
+            status = http.get(cockpit.admin + "/api/status", headers=bearer()).json()
             shadow = {r["id"]: r.get("shadow", {}) for r in status["routes"]}
             return shadow["list-rooms"]["compared"] == 6 and shadow["list-users"]["compared"] == 4
 
         wait_for("the shadow comparisons", settled)
-        yield Cockpit(proxy, admin)
+        yield cockpit
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +173,7 @@ def field_value(page: Page, name: str) -> float:
 
 
 def test_the_page_is_refused_before_sign_in_and_works_after(
-    browser: Browser, cockpit: Cockpit, pair: Pair
+    browser: Browser, cockpit: Cockpit, pair: Upstreams
 ) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -238,7 +235,7 @@ def test_the_overview_shows_what_the_status_api_says(browser: Browser, cockpit: 
     cell = 'tr[data-route="echo"] td:nth-child(6)'  # requests answered by modern
     before = int(page.inner_text(cell))
     for _ in range(2):
-        httpx.get(cockpit.proxy.url + "/api/echo")
+        httpx.get(cockpit.url + "/api/echo")
     page.wait_for_function(
         f"document.querySelector('{cell}').textContent === '{before + 2}'", timeout=15_000
     )
@@ -299,17 +296,16 @@ HISTORY_STEPS: list[dict[str, object]] = [
 
 
 def test_history_survives_a_restart_in_order(
-    browser: Browser, pair: Pair, redis_url: str, tmp_path: Path
+    browser: Browser, pair: Upstreams, redis_url: str, tmp_path: Path
 ) -> None:
     routes = tmp_path / "routes.yaml"
     base = [{"id": "orders", "path": "/api/rooms", "stage": "legacy"},
             {"id": "people", "path": "/api/users", "stage": "legacy"}]  # fmt: skip
     routes.write_text(routes_yaml(pair.legacy.url, pair.modern.url, base))
+    moves = ("legacy → shadow", "shadow → canary 10 %", "canary 10 % → canary 50 %",
+             "canary 50 % → modern")  # fmt: skip
     expected = [
-        ("stage", "orders", "legacy → shadow"),
-        ("stage", "orders", "shadow → canary 10 %"),
-        ("stage", "orders", "canary 10 % → canary 50 %"),
-        ("stage", "orders", "canary 50 % → modern"),
+        *(("stage", "orders", move) for move in moves),
         ("stage", "people", "legacy → shadow"),
         ("override", "orders", "simulated guardrail override: error rate 21 % > 5 %"),
     ]

@@ -38,6 +38,14 @@ class RunningServer:
         return "ws" + self.url.removeprefix("http")
 
 
+@dataclass(frozen=True)
+class Upstreams:
+    """The two servers a proxy sits in front of."""
+
+    legacy: RunningServer
+    modern: RunningServer
+
+
 @contextmanager
 def run_app(
     app: str,

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from strangler.stack import EDGE_PROTOCOL
-from tests.support.servers import RunningServer, run_app
+from tests.support.servers import RunningServer, Upstreams, run_app
 
 UPSTREAM_APP = "tests.support.upstreams:app"
 PROXY_APP = "proxy.app:app"
@@ -54,12 +54,6 @@ def routes_yaml(legacy: str, modern: str, routes: str = BASE_ROUTES, **upstream:
           modern: {{url: {modern!r}, timeout: 10}}
         """
     return textwrap.dedent(head) + extra + "routes:\n" + routes
-
-
-@dataclass(frozen=True)
-class Upstreams:
-    legacy: RunningServer
-    modern: RunningServer
 
 
 @contextmanager
