@@ -33,7 +33,7 @@ from proxy.config.models import DEFAULT_BODY_LIMIT
 from proxy.config.resilience import DEFAULT_FALLBACK_BUDGET
 from proxy.edge.limits import EdgeLimits
 from proxy.exchange import CapturedRequest, CapturedResponse, ShadowSink
-from proxy.guardrail import Guard, Unguarded
+from proxy.guardrail import Guard
 from proxy.headers import ForwardedRequest, request_headers, response_headers
 from proxy.responses import public_message, send_error
 from proxy.routing import RouteTable, unmapped_key
@@ -88,24 +88,19 @@ class Forwarder:
         stats: the worker's counters.
         sink: where shadowed exchanges go (`NoShadow` when shadowing is off).
         guard: the guardrail's view of each route (overrides, autopilot) and its
-            canary outcome counter (`Unguarded` when there is none).
-        edge: body buffering and time limits; None means the defaults.
+            canary outcome counter (`proxy.guardrail.Unguarded` when there is none).
+        edge: body buffering and time limits.
     """
 
     def __init__(
-        self,
-        upstreams: Upstreams,
-        stats: Stats,
-        sink: ShadowSink,
-        guard: Guard | None = None,
-        edge: EdgeLimits | None = None,
+        self, upstreams: Upstreams, stats: Stats, sink: ShadowSink, guard: Guard, edge: EdgeLimits
     ) -> None:
         self.upstreams = upstreams
         self.stats = stats
         self.errors = RecentErrors()  # the detail a client's 502/504 leaves out
         self.sink = sink
-        self.guard: Guard = guard if guard is not None else Unguarded()
-        self.edge = edge if edge is not None else EdgeLimits()
+        self.guard = guard
+        self.edge = edge
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, table: RouteTable) -> None:
         started = perf_counter()
@@ -274,13 +269,14 @@ class Forwarder:
         started: float,
         head_within: float | None = None,
     ) -> UpstreamResponse:
-        """`_open`, its outcome counted for a canary's analysis (before any fallback).
-        An open breaker counts as a failure of that upstream: it was failing."""
+        """`_open` within the request's deadline (`_timeout`), its outcome counted for a
+        canary's analysis (before any fallback). An open breaker counts as a failure of
+        that upstream: it was failing."""
         canary = route if route is not None and route.stage == "canary" else None
         asked = perf_counter() if canary is not None else 0.0
         try:
             resp = await self._open(
-                target, scope, fwd, body, route, started=started, head_within=head_within
+                target, scope, fwd.headers, body, self._timeout(route, target), started, head_within
             )
         except UpstreamFailed:
             if canary is not None:
@@ -295,82 +291,63 @@ class Forwarder:
         self,
         target: Target,
         scope: Scope,
-        fwd: ForwardedRequest,
+        headers: list[tuple[str, str]],
         body: RequestBody,
-        route: Route | None,
-        *,
-        started: float | None = None,
-        head_within: float | None = None,
+        seconds: float,
+        started: float,
+        head_within: float | None,
     ) -> UpstreamResponse:
-        """Send the request upstream through its breaker; return once the head has arrived.
+        """Send the request upstream through its breaker (retrying what is safe) before
+        the deadline; return once the head has arrived.
 
-        `started` (perf_counter) is when the request arrived: the deadline counts from
-        it. `head_within` (seconds from `started`) bounds the wait for the head alone.
+        `started` (perf_counter) is when the request arrived: the deadline is `seconds`
+        from it. `head_within` (seconds from `started`) bounds the wait for the head
+        alone. The breaker hears what the upstream did (answered, failed, timed out),
+        never what the client did (left, sent too much, stalled) or a cancellation.
         """
-        if started is not None and perf_counter() >= started + self._timeout(route, target):
+        deadline = started + seconds
+        if perf_counter() >= deadline:
             # Spent before this upstream was asked: nothing to hold against it.
             raise UpstreamFailed(504, "upstream_timeout", f"no time left to ask {target}")
         breaker = self.upstreams.breaker(target)
         if not breaker.allow():
             raise CircuitOpen(target)
-        try:
-            resp = await self._request(target, scope, fwd, body, route, started, head_within)
-        except UpstreamFailed:
-            breaker.failed()
-            raise
-        except BaseException:  # the client left, the body was too large, cancellation
-            breaker.abandoned()
-            raise
-        breaker.succeeded()
-        return resp
-
-    async def _request(
-        self,
-        target: Target,
-        scope: Scope,
-        fwd: ForwardedRequest,
-        body: RequestBody,
-        route: Route | None,
-        started: float | None,
-        head_within: float | None,
-    ) -> UpstreamResponse:
-        """Send the request upstream (retrying what is safe) before the deadline."""
-        upstreams = self.upstreams
-        seconds = self._timeout(route, target)
-        deadline = (started if started is not None else perf_counter()) + seconds
-        head_by: float | None = None
-        if head_within is not None and started is not None:
-            head_by = started + head_within
-            seconds = head_within
         # The client's path and query go upstream byte for byte (percent-encoding kept).
         path: str = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
         query: bytes = scope["query_string"]
         if query:
             path += "?" + query.decode("latin-1")
         method: str = scope["method"]
-        client = upstreams.client(target)
-        attempt = partial(_send, client, method, path, fwd.headers, body, deadline)
+        client = self.upstreams.client(target)
+        attempt = partial(_send, client, method, path, headers, body, deadline)
         try:
-            if head_by is None:
-                return await _with_retries(attempt, method, body)
-            # Cancelling the wait drops its connection (the client abandons it on any
-            # exception), so a head that comes late never lands on a pooled socket.
-            async with asyncio.timeout(max(0.0, head_by - perf_counter())):
-                return await _with_retries(attempt, method, body)
+            if head_within is None:
+                resp = await _with_retries(attempt, method, body)
+            else:
+                # Cancelling the wait drops its connection (the client abandons it on any
+                # exception), so a head that comes late never lands on a pooled socket.
+                async with asyncio.timeout(max(0.0, started + head_within - perf_counter())):
+                    resp = await _with_retries(attempt, method, body)
         except TimeoutError:
+            breaker.failed()
+            waited = seconds if head_within is None else head_within
             raise UpstreamFailed(
-                504, "upstream_timeout", f"{target} did not answer within {seconds:g} s"
+                504, "upstream_timeout", f"{target} did not answer within {waited:g} s"
             ) from None
         except UpstreamError as exc:
-            if body.too_large:
-                raise BodyTooLarge from None
-            if body.timed_out:  # a stalled upload: its upstream connection is closed
-                raise BodyTimeout(body.timeout_message()) from None
-            if body.gone:
-                raise ClientGone from None
+            clients_doing = _client_failure(body)
+            if clients_doing is not None:
+                breaker.abandoned()
+                raise clients_doing from None
+            breaker.failed()
             raise UpstreamFailed(
                 502, "upstream_unavailable", f"{target} is unavailable: {_describe(exc)}"
             ) from None
+        except BaseException:  # the client left, cancellation
+            breaker.abandoned()
+            raise
+        breaker.succeeded()
+        return resp
 
     @staticmethod
     async def _relay(
@@ -483,6 +460,18 @@ async def _send(
     if left <= 0:
         raise TimeoutError
     return await client.request(method, path, headers, body.payload(), left)
+
+
+def _client_failure(body: RequestBody) -> Exception | None:
+    """What the client did, when an upstream failed because of it: the body went over
+    its limit, stalled (its upstream connection is then closed), or the client left."""
+    if body.too_large:
+        return BodyTooLarge()
+    if body.timed_out:
+        return BodyTimeout(body.timeout_message())
+    if body.gone:
+        return ClientGone()
+    return None
 
 
 def _describe(exc: BaseException) -> str:

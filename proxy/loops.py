@@ -6,19 +6,25 @@ cancelled first: a cancellation that lands inside a Redis call bounded by
 `proxy.counters.limit` comes out as that call's timeout, which a round takes for an
 outage and survives, so a cancelled loop could go on and a shutdown wait forever.
 A loop that does not end within its grace is cancelled after all.
+
+A round that fails while Redis is away fails again a second later: `Outage` tells the
+log once when the trouble starts and once when it ends, not every round.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import KW_ONLY, dataclass, field
 
-__all__ = ["Periodic"]
+__all__ = ["Outage", "Periodic"]
 
 STOP_GRACE_SECONDS = 2.0
 
 
+@dataclass(eq=False)
 class Periodic:
     """Run `round()` every `interval` seconds in a task of its own.
 
@@ -29,20 +35,13 @@ class Periodic:
         wait_first: wait one interval before the first round.
     """
 
-    def __init__(
-        self,
-        name: str,
-        interval: float,
-        round: Callable[[], Awaitable[object]],
-        *,
-        wait_first: bool = False,
-    ) -> None:
-        self.name = name
-        self.interval = interval
-        self._round = round
-        self._wait_first = wait_first
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+    name: str
+    interval: float
+    round: Callable[[], Awaitable[object]]
+    _: KW_ONLY
+    wait_first: bool = False
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
+    _task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
     def start(self) -> None:
         self._stopping = asyncio.Event()
@@ -61,10 +60,10 @@ class Periodic:
             await task
 
     async def _run(self) -> None:
-        if self._wait_first and await self._wait():
+        if self.wait_first and await self._wait():
             return
         while not self._stopping.is_set():
-            await self._round()
+            await self.round()
             if await self._wait():
                 return
 
@@ -73,3 +72,29 @@ class Periodic:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), self.interval)
         return self._stopping.is_set()
+
+
+@dataclass(slots=True)
+class Outage:
+    """A background task's trouble, on the log once as it starts and once as it ends.
+
+    Parameters:
+        log: where to tell it.
+        lost: the warning as the task starts failing, with one placeholder for the error.
+        back: the warning as it works again.
+    """
+
+    log: logging.Logger
+    lost: str
+    back: str
+    failing: bool = False
+
+    def failed(self, exc: BaseException) -> None:
+        if not self.failing:
+            self.log.warning(self.lost, exc)
+        self.failing = True
+
+    def worked(self) -> None:
+        if self.failing:
+            self.log.warning(self.back)
+        self.failing = False

@@ -31,7 +31,7 @@ import logging
 import os
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,6 +45,7 @@ from proxy.config import (
     parse_successor,
     positions_of,
 )
+from proxy.loops import Outage
 from proxy.routing import RouteTable
 
 if TYPE_CHECKING:
@@ -95,6 +96,7 @@ class ReloadOutcome:
         return {"result": self.result, "revision": self.revision, "problems": list(self.problems)}
 
 
+@dataclass(eq=False)
 class Reloader:
     """Reloads one routes.yaml into a worker.
 
@@ -104,28 +106,24 @@ class Reloader:
         apply: installs a new table (swaps the reference).
         count: called with the outcome's result, for the reload counters.
         store: where applied tables are recorded for starting workers (None: nowhere).
-        failure: why routes.yaml was refused when this worker started, if it was.
+        last_failure: why the last refused file was refused; at first, why routes.yaml
+            was refused when this worker started, if it was.
     """
 
-    def __init__(
-        self,
-        path: Path,
-        *,
-        current: Callable[[], RouteTable],
-        apply: Callable[[RouteTable], None],
-        count: Callable[[str], None],
-        store: AppliedTables | None = None,
-        failure: LoadFailure | None = None,
-    ) -> None:
-        self.path = path
-        self._current = current
-        self._apply = apply
-        self._count = count
-        self._store = store
-        self.last_failure: LoadFailure | None = failure
-        self.last_outcome: ReloadOutcome | None = None
+    path: Path
+    _: KW_ONLY
+    current: Callable[[], RouteTable]
+    apply: Callable[[RouteTable], None]
+    count: Callable[[str], None]
+    store: AppliedTables | None = None
+    last_failure: LoadFailure | None = None
+    last_outcome: ReloadOutcome | None = field(default=None, init=False)
+    _signature: tuple[int, int, int] | None = field(init=False)
+    """The file's (mtime, size, inode) when it was last read: the watch compares with it."""
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
+
+    def __post_init__(self) -> None:
         self._signature = self._stat()
-        self._tasks: list[asyncio.Task[None]] = []
 
     def reload(self, trigger: str) -> ReloadOutcome:
         """Read, validate and (if it is valid and new) apply the file. Never raises."""
@@ -135,7 +133,7 @@ class Reloader:
         except OSError as exc:
             return self._refuse([_unreadable(self.path, exc)], None)
         revision = _revision(raw)
-        table = self._current()
+        table = self.current()
         if revision == table.loaded.revision:
             self.last_failure = None  # the file is the table in force again
             outcome = ReloadOutcome("unchanged", revision)
@@ -148,19 +146,19 @@ class Reloader:
             text, loaded = _successor(self.path, raw, positions_of(table.config))
         except ConfigError as exc:
             return self._refuse(exc.problems, revision)
-        self._apply(RouteTable(loaded))
-        self._count("applied")
+        self.apply(RouteTable(loaded))
+        self.count("applied")
         log.info("routes reloaded (%s): revision %s", trigger, loaded.revision)
         self.last_failure = None  # superseded: the table in force is newer than that file
-        if self._store is not None:
-            self._store.remember(text, loaded.revision)
+        if self.store is not None:
+            self.store.remember(text, loaded.revision)
         outcome = ReloadOutcome("applied", loaded.revision)
         self.last_outcome = outcome
         return outcome
 
     def _refuse(self, problems: list[str], revision: str | None) -> ReloadOutcome:
         self.last_failure = LoadFailure(tuple(problems), revision, datetime.now(UTC))
-        self._count("refused")
+        self.count("refused")
         log.warning("routes.yaml refused, keeping the table in force:\n%s", "\n".join(problems))
         outcome = ReloadOutcome("refused", revision, tuple(problems))
         self.last_outcome = outcome
@@ -222,23 +220,22 @@ class Reloader:
             return True  # reload() reports the unreadable file
 
     async def _listen(self, redis: redis.asyncio.Redis, channel: str) -> None:
-        lost = False
+        outage = Outage(
+            log, "reload subscription lost (the file watch still works): %s",
+            "reload subscription restored",
+        )  # fmt: skip
         while True:
             pubsub = redis.pubsub()
             try:
                 await pubsub.subscribe(channel)
-                if lost:
-                    log.warning("reload subscription restored")
-                    lost = False
+                outage.worked()
                 async for message in pubsub.listen():
                     if message.get("type") == "message" and not _from_me(message["data"]):
                         self.reload("peer request")
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Redis restarted: resubscribe after a pause
-                if not lost:
-                    log.warning("reload subscription lost (the file watch still works): %s", exc)
-                lost = True
+                outage.failed(exc)
                 await asyncio.sleep(1.0)
             finally:
                 with contextlib.suppress(Exception):

@@ -43,9 +43,9 @@ class Runtime:
         settings: the environment.
         table: the route table loaded at start.
         redis: the shared client (fakeredis when REDIS_URL is unset).
-        shared: True when `redis` is a real server other workers see.
-        applied: the record of applied tables (with a shared Redis only).
-        refused: why routes.yaml was refused at start (the table is then the last applied).
+        applied: the record of applied tables (with a shared Redis only, else None).
+        refused: why routes.yaml was refused at start (the table is then the last
+            applied), None when it was not.
 
     `draining` turns True when the server has stopped accepting (readyz says so).
     """
@@ -56,14 +56,12 @@ class Runtime:
         table: RouteTable,
         redis: redis.asyncio.Redis,
         *,
-        shared: bool,
-        applied: AppliedTables | None = None,
-        refused: LoadFailure | None = None,
+        applied: AppliedTables | None,
+        refused: LoadFailure | None,
     ) -> None:
         self.settings = settings
         self.table = table
         self.redis = redis
-        self.shared = shared
         self.draining = False
         self.upstreams = Upstreams(table.config, settings.upstream_overrides)
         self.stats = Stats(redis, settings.key_prefix)
@@ -82,7 +80,7 @@ class Runtime:
             apply=self._install,
             count=self.stats.reload,
             store=applied,
-            failure=refused,
+            last_failure=refused,
         )
         self.applied = applied
         self.history = HistoryStore(redis, settings.key_prefix)
@@ -121,9 +119,7 @@ class Runtime:
             with contextlib.suppress(Exception):
                 await client.aclose()
             raise
-        runtime = cls(
-            settings, RouteTable(loaded), client, shared=shared, applied=applied, refused=refused
-        )
+        runtime = cls(settings, RouteTable(loaded), client, applied=applied, refused=refused)
         if shadow_factory is not None:
             runtime.sink = shadow_factory(runtime.shadow_deps())
             runtime.forwarder.sink = runtime.sink
@@ -145,6 +141,11 @@ class Runtime:
             session=self.upstreams.session,
             upstream_url=self.upstreams.url,
         )
+
+    @property
+    def shared(self) -> bool:
+        """True when `redis` is a real server other workers see (REDIS_URL is set)."""
+        return bool(self.settings.redis_url)
 
     @property
     def config(self) -> RoutesConfig:

@@ -41,7 +41,6 @@ this engine (SecantusDB, 2-27x slower than mongod), not production latencies.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import statistics
@@ -67,7 +66,7 @@ from appkit import (  # noqa: E402  (scripts/ is on sys.path)
     restart_legacy,
 )
 from apps_mix import MODERN_VARIANTS, report_mix, run_mix  # noqa: E402
-from benchkit import environment, print_environment  # noqa: E402
+from benchkit import environment, print_environment, save  # noqa: E402
 
 from strangler.stack import Supervisor, database  # noqa: E402
 
@@ -313,10 +312,7 @@ def main() -> int:
     report(results)
     growth = report_growth(results)
     mix = report_mix(results)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    everything = {"environment": env, "results": results, "growth": growth, "mix": mix}
-    args.out.write_text(json.dumps(everything, indent=2))
-    print(f"\nraw numbers: {args.out}")
+    save({"environment": env, "results": results, "growth": growth, "mix": mix}, args.out)
     return 0
 
 

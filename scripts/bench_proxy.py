@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bench_proxy_cpu import serve, serve_options  # scripts/ is on sys.path as a script
-from benchkit import environment, print_environment
+from benchkit import environment, print_environment, save, stamped
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -293,11 +293,7 @@ def main() -> int:
         info = start_services(stack, with_modern, Path(tmp))
         run_rounds(info, with_modern, args, results["samples"])
     report(results)
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    out = Path(args.out) if args.out else REPO_ROOT / "bench-results" / f"proxy-{stamp}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"\nraw numbers: {out}")
+    save(results, Path(args.out) if args.out else stamped("proxy"))
     return 0
 
 

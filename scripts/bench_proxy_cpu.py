@@ -41,13 +41,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from benchkit import environment, print_environment  # scripts/ is on sys.path as a script
+from benchkit import environment, print_environment, save, stamped  # scripts/ is on sys.path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = Path(__file__).resolve().parent
@@ -242,11 +241,7 @@ def main() -> int:
                 line.append(f"{variant} {sample['cpu_us_per_request']} µs ({sample['rps']}/s)")
             print(f"  round {round_no + 1}: " + "  ".join(line))
     report(results, list(servers))
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    out = Path(args.out) if args.out else REPO_ROOT / "bench-results" / f"proxy-cpu-{stamp}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"\nraw numbers: {out}")
+    save(results, Path(args.out) if args.out else stamped("proxy-cpu"))
     return 0
 
 

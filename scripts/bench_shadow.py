@@ -31,10 +31,9 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
-from benchkit import environment  # scripts/ is on sys.path when run as a script
+from benchkit import environment, save, stamped  # scripts/ is on sys.path when run as a script
 
 REPO = Path(__file__).resolve().parents[1]
 ROOMS = json.dumps(
@@ -308,11 +307,7 @@ def main(argv: list[str]) -> int:
                 print(f"shadow outcomes: {json.dumps(summary)}")
         finally:
             cleanup_redis(redis_url, extra_env.get("REDIS_KEY_PREFIX"))
-    out_dir = REPO / "bench-results"
-    out_dir.mkdir(exist_ok=True)
-    out = out_dir / f"shadow-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.write_text(json.dumps(results, indent=2))
-    print(f"raw numbers: {out.relative_to(REPO)}")
+    save(results, stamped("shadow"))
     return 0
 
 

@@ -24,19 +24,15 @@ from pathlib import Path
 
 import httpx
 
-from strangler.children import spawn, stop_group
-from strangler.embedded_db import free_port
-
 ROOT = Path(__file__).resolve().parents[1]
-ROUTES = """\
-version: 1
-upstreams:
-  legacy: {url: "http://127.0.0.1:9"}
-  modern: {url: "http://127.0.0.1:9"}
-routes:
-  - {id: slow, methods: [GET], path: /slow, stage: legacy}
-  - {id: echo, methods: [GET], path: /echo, stage: legacy}
-"""
+sys.path.insert(0, str(ROOT))
+
+from strangler.children import spawn, stop_group  # noqa: E402
+from strangler.embedded_db import free_port  # noqa: E402
+
+# The serving tests' routes.yaml: `/slow` and `/echo` of the same small upstream.
+from tests.e2e.serving.proxies import ROUTES  # noqa: E402
+
 HUNG_AFTER = 1.0
 
 

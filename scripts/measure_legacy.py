@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 import pymongo
-from benchkit import environment  # scripts/ is on sys.path when run as a script
+from benchkit import environment, save  # scripts/ is on sys.path when run as a script
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -146,9 +146,7 @@ def main() -> int:
         finally:
             legacy.supervisor.stop_all()
     report(results, paths)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"environment": env, "paths": paths, "runs": results}, indent=2))
-    print(f"raw numbers: {args.out}")
+    save({"environment": env, "paths": paths, "runs": results}, args.out)
     return 0
 
 

@@ -327,7 +327,10 @@ class RoutesConfig(_Strict):
     removed: list[Removal] = []
 
     @model_validator(mode="after")
-    def _removed_are_gone(self) -> RoutesConfig:
+    def _check(self) -> RoutesConfig:
+        """What no route can check alone: removed routes are gone from the table, the
+        primary upstreams are defined, ids are unique, each shadow upstream exists and no
+        two routes answer the same requests."""
         listed = {route.id for route in self.routes}
         both = sorted({entry.id for entry in self.removed} & listed)
         if both:
@@ -335,10 +338,6 @@ class RoutesConfig(_Strict):
                 f"removed: {', '.join(repr(i) for i in both)} still listed under routes; "
                 "a route is either in the table or removed"
             )
-        return self
-
-    @model_validator(mode="after")
-    def _check(self) -> RoutesConfig:
         missing = [name for name in PRIMARY_UPSTREAMS if name not in self.upstreams]
         if missing:
             raise ValueError(f"upstreams must define {', '.join(missing)}")

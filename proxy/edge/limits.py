@@ -17,29 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from functools import cache
 
-__all__ = [
-    "DEFAULT_BODY_BUFFER_BYTES",
-    "DEFAULT_BODY_MIN_RATE",
-    "DEFAULT_BODY_TIMEOUT",
-    "DEFAULT_HEADER_TIMEOUT",
-    "DEFAULT_MAX_HEADERS",
-    "DEFAULT_MAX_HEADER_BYTES",
-    "DEFAULT_MAX_HEAD_BYTES",
-    "DEFAULT_MAX_REQUEST_LINE",
-    "ENV_VARS",
-    "EdgeLimits",
-    "current_limits",
-]
-
-DEFAULT_MAX_REQUEST_LINE = 8 * 1024
-DEFAULT_MAX_HEADER_BYTES = 16 * 1024
-DEFAULT_MAX_HEAD_BYTES = 64 * 1024
-DEFAULT_MAX_HEADERS = 100
-DEFAULT_HEADER_TIMEOUT = 10.0
-DEFAULT_BODY_TIMEOUT = 10.0
-DEFAULT_BODY_MIN_RATE = 1024
-DEFAULT_BODY_BUFFER_BYTES = 1024 * 1024
-DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 0
+__all__ = ["ENV_VARS", "EdgeLimits", "current_limits"]
 
 ENV_VARS: dict[str, str] = {
     "max_request_line": "STRANGLER_MAX_REQUEST_LINE",
@@ -81,15 +59,15 @@ class EdgeLimits:
             in one worker (0: no limit); the next is answered 429 and closed.
     """
 
-    max_request_line: int = DEFAULT_MAX_REQUEST_LINE
-    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
-    max_head_bytes: int = DEFAULT_MAX_HEAD_BYTES
-    max_headers: int = DEFAULT_MAX_HEADERS
-    header_timeout: float = DEFAULT_HEADER_TIMEOUT
-    body_timeout: float = DEFAULT_BODY_TIMEOUT
-    body_min_rate: int = DEFAULT_BODY_MIN_RATE
-    body_buffer_bytes: int = DEFAULT_BODY_BUFFER_BYTES
-    max_connections_per_client: int = DEFAULT_MAX_CONNECTIONS_PER_CLIENT
+    max_request_line: int = 8 * 1024
+    max_header_bytes: int = 16 * 1024
+    max_head_bytes: int = 64 * 1024
+    max_headers: int = 100
+    header_timeout: float = 10.0
+    body_timeout: float = 10.0
+    body_min_rate: int = 1024
+    body_buffer_bytes: int = 1024 * 1024
+    max_connections_per_client: int = 0
 
     def __post_init__(self) -> None:
         for spec in fields(self):

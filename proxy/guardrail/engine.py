@@ -35,7 +35,7 @@ from proxy.guardrail.positions import LEGACY, Position, apply, configured, next_
 from proxy.guardrail.readiness import ShadowReadiness
 from proxy.guardrail.store import Store, audit_entry
 from proxy.guardrail.window import Recorder, WindowStore
-from proxy.loops import Periodic
+from proxy.loops import Outage, Periodic
 
 if TYPE_CHECKING:
     import redis.asyncio
@@ -109,7 +109,9 @@ class Guardrail:
         self._evaluated: dict[str, float] = {}
         self._fingerprints: dict[int, tuple[Route, str]] = {}
         self._loop = Periodic("strangler-guardrail", TICK, self._round)
-        self._failing = False
+        self._outage = Outage(
+            log, "guardrail round failed (last snapshot kept): %r", "guardrail rounds work again"
+        )
 
     # -- hot path: no await, no I/O -------------------------------------------------
 
@@ -149,13 +151,9 @@ class Guardrail:
         try:
             await self.tick()
         except Exception as exc:  # Redis away: serve the last snapshot, retry
-            if not self._failing:
-                log.warning("guardrail round failed (last snapshot kept): %r", exc)
-            self._failing = True
+            self._outage.failed(exc)
         else:
-            if self._failing:
-                log.warning("guardrail rounds work again")
-            self._failing = False
+            self._outage.worked()
 
     # -- the background round ---------------------------------------------------------
 

@@ -17,6 +17,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import KW_ONLY, dataclass, field
 from typing import cast
 
 import redis.exceptions
@@ -24,7 +25,7 @@ import redis.exceptions
 from proxy.config import STAGES, Route, RoutesConfig
 from proxy.history.figures import RouteFigures
 from proxy.history.store import HistoryStore, iso
-from proxy.loops import Periodic
+from proxy.loops import Outage, Periodic
 from proxy.stats import Snapshot
 
 __all__ = ["CHECK_INTERVAL", "MIGRATED_STAGES", "HistoryRecorder", "route_states", "snapshot"]
@@ -94,6 +95,7 @@ def _moves(
     return out
 
 
+@dataclass(eq=False)
 class HistoryRecorder:
     """Records this deployment's history from one worker (every worker runs one).
 
@@ -106,25 +108,24 @@ class HistoryRecorder:
         effective: the effective-stage hook (default: the configured stage).
     """
 
-    def __init__(
-        self,
-        store: HistoryStore,
-        *,
-        current: Callable[[], tuple[RoutesConfig, str]],
-        stats: Callable[[], Awaitable[Snapshot]],
-        interval: float,
-        figures: RouteFigures | None = None,
-        effective: EffectiveStage = configured_stage,
-    ) -> None:
-        self.store = store
-        self.figures = figures
-        self._current = current
-        self._stats = stats
-        self.interval = interval
-        self.effective = effective
-        self._seen: str | None = None
-        self._slot: int | None = None
-        self._failing = False
+    store: HistoryStore
+    _: KW_ONLY
+    current: Callable[[], tuple[RoutesConfig, str]]
+    stats: Callable[[], Awaitable[Snapshot]]
+    interval: float
+    figures: RouteFigures | None = None
+    effective: EffectiveStage = configured_stage
+    _seen: str | None = field(default=None, init=False)
+    """The digest of the state last seen (in memory: the check costs no I/O)."""
+    _slot: int | None = field(default=None, init=False)
+    """The interval whose periodic snapshot was last claimed."""
+    _outage: Outage = field(init=False)
+    _loop: Periodic = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._outage = Outage(
+            log, "history: cannot record in Redis (will retry): %s", "history recording resumed"
+        )
         self._loop = Periodic("strangler-history", CHECK_INTERVAL, self._round)
 
     def start(self) -> None:
@@ -136,18 +137,15 @@ class HistoryRecorder:
     async def _round(self) -> None:
         try:
             await self.tick()
-            if self._failing:
-                log.warning("history recording resumed")
-            self._failing = False
         except (redis.exceptions.RedisError, OSError) as exc:
-            if not self._failing:  # once per outage, not once a second
-                log.warning("history: cannot record in Redis (will retry): %s", exc)
-            self._failing = True
+            self._outage.failed(exc)
+        else:
+            self._outage.worked()
 
     async def tick(self, now: float | None = None) -> None:
         """Record what changed since the last tick, and the periodic point when due."""
         now = time.time() if now is None else now
-        config, revision = self._current()
+        config, revision = self.current()
         routes = route_states(config, self.effective)
         digest = hashlib.sha256(
             json.dumps([revision, routes], sort_keys=True).encode()
@@ -161,7 +159,7 @@ class HistoryRecorder:
         slot = int(now // self.interval)
         if slot != self._slot:
             if await self.store.claim(f"tick:{slot}", self.interval * 2):
-                snap = await self._stats()
+                snap = await self.stats()
                 if not changed:  # a change point taken this very tick says the same
                     point = snapshot(kind="interval", revision=revision, routes=routes,
                                      window=snap.window, now=now)  # fmt: skip
@@ -187,7 +185,7 @@ class HistoryRecorder:
             if previous.get("revision") == revision:
                 kind = "effective"  # same file, a runtime override moved a route
         point = snapshot(kind=kind, revision=revision, routes=routes,
-                         window=(await self._stats()).window, now=now)  # fmt: skip
+                         window=(await self.stats()).window, now=now)  # fmt: skip
         await self.store.add_point(point)
         if previous is None:
             return  # the first point is the baseline, not a change
