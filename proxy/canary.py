@@ -44,10 +44,14 @@ def sticky_key(
     scope: Scope,
     params: dict[str, str],
     *,
-    authorization: bytes | None = None,
-    cookie: bytes | None = None,
+    authorization: bytes | None,
+    cookie: bytes | None,
 ) -> str | None:
-    """The value that keeps one client on one side, or None when the request has none."""
+    """The value that keeps one client on one side, or None when the request has none.
+
+    The credentials are required (None when the request has none): only `choose_target`
+    calls this, and a forgotten one would silently move clients across the split.
+    """
     sticky = rule.sticky
     if sticky == "user":
         if authorization and authorization[:7].lower() == b"bearer ":

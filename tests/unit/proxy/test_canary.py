@@ -89,19 +89,18 @@ def test_stages_other_than_canary_pick_a_fixed_side() -> None:
 
 
 def test_sticky_keys_come_from_where_the_rule_says() -> None:
+    def key(rule: CanaryRule, scope: dict, params: dict[str, str], cookie: bytes | None = None):
+        return sticky_key(rule, scope, params, authorization=None, cookie=cookie)
+
     scope = http_scope([(b"X-Tenant", b"acme"), (b"cookie", b"a=1; sid=xyz")])
-    assert sticky_key(CanaryRule(percent=5, sticky="header", key="x-tenant"), scope, {}) == "acme"
-    assert (
-        sticky_key(
-            CanaryRule(percent=5, sticky="cookie", key="sid"), scope, {}, cookie=b"a=1; sid=xyz"
-        )
-        == "xyz"
-    )
-    assert sticky_key(CanaryRule(percent=5, sticky="ip"), scope, {}) == "10.1.2.3"
+    assert key(CanaryRule(percent=5, sticky="header", key="x-tenant"), scope, {}) == "acme"
+    cookie_rule = CanaryRule(percent=5, sticky="cookie", key="sid")
+    assert key(cookie_rule, scope, {}, cookie=b"a=1; sid=xyz") == "xyz"
+    assert key(CanaryRule(percent=5, sticky="ip"), scope, {}) == "10.1.2.3"
     rule = CanaryRule(percent=5, sticky="path_param", key="room_id")
-    assert sticky_key(rule, scope, {"room_id": "r1"}) == "r1"
+    assert key(rule, scope, {"room_id": "r1"}) == "r1"
     ws = {"type": "websocket", "headers": [], "query_string": b"token=tok-1&x=2"}
-    assert sticky_key(CanaryRule(percent=5), ws, {}) == "tok-1"
+    assert key(CanaryRule(percent=5), ws, {}) == "tok-1"
 
 
 def test_the_salt_splits_routes_independently() -> None:
