@@ -1,6 +1,6 @@
 """Stale-while-revalidate (modern.repositories.views, .refresh) against real Redis.
 
-The freshness rules under test (modern.services.views): a view whose TTL lapsed is
+The freshness rules under test (modern.readmodel.views): a view whose TTL lapsed is
 served for at most MODERN_STALE_SECONDS more while ONE rebuild runs in the background,
 across workers and instances; a write (through modern, or through legacy and the
 change feed) drops its views, and neither a stale copy nor a rebuild in progress can
