@@ -9,8 +9,8 @@ writes it in place as is instead of decoding and re-encoding megabytes per reque
 Why orjson with `orjson.Fragment`, and not the standard library's encoder with a
 marker spliced out afterwards, as before (`scripts/bench_render.py` compares the two
 on the same pieces, bytes identical; 2 cores, medians of 7 rounds of 200): the home
-page in 0.36x the time (126 against 354 µs), the 2.4 MB room list in 0.77x (197
-against 257 µs). Each `Raw` holds its Fragment made once from its bytes (no copy: a
+page in 0.35x the time (112 against 317 µs), the 2.4 MB room list in 0.79x (214
+against 270 µs). Each `Raw` holds its Fragment made once from its bytes (no copy: a
 worker's copies of the views keep `Raw`s), since orjson copies any bytes that are not
 exactly `bytes` into a Fragment, and a Fragment neither gives its bytes back nor can be
 subclassed to carry them: a `Raw` still decodes for `?fields=` and is sent whole.
@@ -23,8 +23,8 @@ differs only where no reply goes, since the domain has no float fields (stored n
 become text in `modern.repositories.documents`) and no integer beyond a count:
 floats between 1e-9 and 1e-4 in magnitude (`1e-05` is written `0.00001`), NaN and
 Infinity (written `null`, where the standard library refused them), integers beyond
-64 bits (refused), and dataclasses, UUIDs and enums (written, where the standard
-library refused them). `scripts/bench_render.py` checks both lists.
+64 bits (refused), and dataclasses, UUIDs and plain enums (written, where the
+standard library refused them). `scripts/bench_render.py` checks both lists.
 """
 
 from __future__ import annotations
