@@ -15,7 +15,7 @@ from modern.domain import Key, Message, Room, RoomRef
 from modern.repositories.cache import Cache
 from modern.repositories.documents import reactions as read_reactions
 from modern.repositories.documents import timestamp, to_message
-from modern.repositories.mongo import Document, oid, oids, storage_errors
+from modern.repositories.mongo import Document, find_one_by_id, oid, oids, storage_errors
 from modern.repositories.refresh import Refresher
 from modern.repositories.scans import newest_first
 
@@ -78,11 +78,7 @@ class MongoMessages:
         return to_message(doc)
 
     def get(self, message_id: str) -> Message | None:
-        target = oid(message_id)
-        if target is None:
-            return None
-        with storage_errors("find message"):
-            doc = self._messages.find_one({"_id": target})
+        doc = find_one_by_id(self._messages, message_id)
         return to_message(doc) if doc is not None else None
 
     def update_text(self, message_id: str, text: str, edited_at: datetime) -> Message | None:
