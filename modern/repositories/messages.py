@@ -60,7 +60,12 @@ class MongoMessages:
         self._cache = cache
         self._ttl = summary_ttl
         self._refresher = refresher
-        self._count_ttl = max(summary_ttl, COUNT_SNAPSHOT_TTL) if summary_ttl > 0 else 0
+
+    @property
+    def _count_ttl(self) -> int:
+        """Seconds a count snapshot lives: at least COUNT_SNAPSHOT_TTL, however short
+        the summaries' TTL (it follows new messages by itself); none with the cache off."""
+        return max(self._ttl, COUNT_SNAPSHOT_TTL) if self._ttl > 0 else 0
 
     def insert(self, *, room_id: str, author_id: str, text: str, now: datetime) -> Message:
         doc: Document = {
