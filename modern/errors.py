@@ -16,10 +16,18 @@ class DomainError(Exception):
     Parameters:
         message: a sentence for the client.
         fields: optional `{field path: message}` for validation-like errors.
+
+    Each kind names its code and status where it is declared (`class NotFound(DomainError,
+    code="not_found", status=404)`), so that the table of kinds reads as one.
     """
 
     code = "error"
     status = 400
+
+    def __init_subclass__(cls, *, code: str, status: int) -> None:
+        super().__init_subclass__()
+        cls.code = code
+        cls.status = status
 
     def __init__(self, message: str, *, fields: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
@@ -27,34 +35,28 @@ class DomainError(Exception):
         self.fields = dict(fields) if fields else None
 
 
-class BadRequest(DomainError):
-    code = "bad_request"
-    status = 400
+class BadRequest(DomainError, code="bad_request", status=400):
+    """A request that cannot mean anything (a cursor that does not decode)."""
 
 
-class Unauthorized(DomainError):
-    code = "unauthorized"
-    status = 401
+class Unauthorized(DomainError, code="unauthorized", status=401):
+    """No bearer token, an invalid or expired one, or a wrong username or password."""
 
 
-class Forbidden(DomainError):
-    code = "forbidden"
-    status = 403
+class Forbidden(DomainError, code="forbidden", status=403):
+    """Posting where not a member, changing another's message."""
 
 
-class NotFound(DomainError):
-    code = "not_found"
-    status = 404
+class NotFound(DomainError, code="not_found", status=404):
+    """No such user, room or message."""
 
 
-class Conflict(DomainError):
-    code = "conflict"
-    status = 409
+class Conflict(DomainError, code="conflict", status=409):
+    """A taken username; a message others kept changing (its compare-and-set gave up)."""
 
 
-class ValidationFailed(DomainError):
-    code = "validation_error"
-    status = 422
+class ValidationFailed(DomainError, code="validation_error", status=422):
+    """A request the schemas let through but that names nothing (an unknown `?fields=`)."""
 
 
 class StorageError(Exception):

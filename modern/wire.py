@@ -4,38 +4,56 @@ Used by the API for replies, by the read model for the views it caches
 (`modern.readmodel`) and by the event bus for live events, so that all agree with
 legacy byte for byte; never by services (an import-linter contract). `Raw` marks JSON
 rendered once and cached (a room summary with its members, a history page): `dumps`
-splices it in as is instead of decoding and re-encoding megabytes per request.
+writes it in place as is instead of decoding and re-encoding megabytes per request.
 
-Why a marker splice and not `orjson.Fragment` (`scripts/bench_render.py`, same pieces,
-bytes identical, 2 cores, medians of 7 rounds): orjson with a `default` turning each
-`Raw` into a Fragment wrote the home page in 0.36x the time but the 2.4 MB room list
-in 1.7x (orjson takes only exact `bytes` for a Fragment, so each piece is copied
-first); with the pieces held as Fragments from the start, 0.35x and 0.74x. Only that
-last form wins everywhere, and it needs orjson as a dependency and the read model and
-the local copies to keep Fragments instead of `Raw`: not done yet.
+Why orjson with `orjson.Fragment`, and not the standard library's encoder with a
+marker spliced out afterwards, as before (`scripts/bench_render.py` compares the two
+on the same pieces, bytes identical; 2 cores, medians of 7 rounds of 200): the home
+page in 0.35x the time (112 against 317 µs), the 2.4 MB room list in 0.79x (214
+against 270 µs). Each `Raw` holds its Fragment made once from its bytes (no copy: a
+worker's copies of the views keep `Raw`s), since orjson copies any bytes that are not
+exactly `bytes` into a Fragment, and a Fragment neither gives its bytes back nor can be
+subclassed to carry them: a `Raw` still decodes for `?fields=` and is sent whole.
+
+The bytes are the standard library's (`json.dumps(..., ensure_ascii=False,
+separators=(",", ":"))`, as Starlette's JSONResponse and legacy write) for everything
+a reply holds: strings (non-ASCII as is, control characters as `\\u00XX`), key order,
+integers within 64 bits, booleans, null, lists and objects with string keys. orjson
+differs only where no reply goes, since the domain has no float fields (stored numbers
+become text in `modern.repositories.documents`) and no integer beyond a count:
+floats between 1e-9 and 1e-4 in magnitude (`1e-05` is written `0.00001`), NaN and
+Infinity (written `null`, where the standard library refused them), integers beyond
+64 bits (refused), and dataclasses, UUIDs and plain enums (written, where the
+standard library refused them). `scripts/bench_render.py` checks both lists.
 """
 
 from __future__ import annotations
 
-import json
-import re
-import secrets
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 
-class Raw(bytes):
-    """Already rendered JSON (UTF-8), spliced verbatim into the output of `dumps`."""
+# Datetimes go to `_default` (orjson's own format has microseconds and `+00:00`).
+_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
+
+
+class Raw:
+    """Already rendered JSON (UTF-8), written verbatim by `dumps`."""
+
+    __slots__ = ("body", "fragment")
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body if type(body) is bytes else bytes(body)
+        self.fragment = orjson.Fragment(self.body)
+
+    def __len__(self) -> int:
+        """The size of the rendering in bytes (what a worker's copies budget)."""
+        return len(self.body)
 
     def value(self) -> Any:
         """The decoded JSON (timestamps stay strings: they render to themselves)."""
-        return json.loads(self)
-
-
-# A Raw value is first written as a marker string, then replaced by its bytes. The
-# marker carries a per-process secret, so no user text can forge one.
-_MARK = f"\x00raw-{secrets.token_hex(8)}-"
-_MARKED = re.compile(rb'"\\u0000raw-' + _MARK[5:].encode() + rb'(\d+)"')
+        return orjson.loads(self.body)
 
 
 def format_timestamp(value: datetime) -> str:
@@ -46,6 +64,8 @@ def format_timestamp(value: datetime) -> str:
 
 
 def _default(value: object) -> Any:
+    if isinstance(value, Raw):
+        return value.fragment
     if isinstance(value, datetime):
         return format_timestamp(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
@@ -53,20 +73,7 @@ def _default(value: object) -> Any:
 
 def dumps(content: object) -> bytes:
     """Compact JSON exactly as Starlette's JSONResponse writes it, datetimes rendered,
-    `Raw` parts spliced in unchanged."""
+    `Raw` parts written in unchanged."""
     if isinstance(content, Raw):
-        return bytes(content)
-    fragments: list[bytes] = []
-
-    def default(value: object) -> Any:
-        if isinstance(value, Raw):
-            fragments.append(value)
-            return f"{_MARK}{len(fragments) - 1}"
-        return _default(value)
-
-    out = json.dumps(
-        content, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=default
-    ).encode("utf-8")
-    if fragments:
-        out = _MARKED.sub(lambda match: fragments[int(match[1])], out)
-    return out
+        return content.body
+    return orjson.dumps(content, default=_default, option=_OPTIONS)

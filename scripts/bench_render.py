@@ -1,38 +1,44 @@
-"""Composing cached renderings into one reply: the marker splice against orjson.Fragment.
+"""Composing cached renderings into one reply: orjson with Fragments against the old marker splice.
 
     .venv/bin/python scripts/bench_render.py [--rounds 7] [--repeat 200] [--members 250]
 
 Modern caches rendered pieces (a home item, a room summary with its members) and
 composes a reply from them plus a few plain domain values. Two ways, side by side:
 
-- `marker`: `modern.wire.dumps`, in use: the standard library's encoder writes each
-  `Raw` piece as a marker string carrying a per-process secret, then one regular
-  expression pass replaces the markers by the pieces' bytes;
-- `fragment`: `orjson.dumps` over the same content, its `default` turning each `Raw`
-  piece into an `orjson.Fragment` (orjson >= 3.10), written in place by the encoder,
-  and each datetime into the same `modern.wire.format_timestamp` (orjson's own ISO
-  format differs: microseconds, `+00:00`). orjson takes only exact `bytes` for a
-  Fragment, so each `Raw` piece is copied once: this is what a drop-in `dumps` costs;
-- `prewrapped`: the pieces held as `orjson.Fragment` from the start (no copy): what
-  a read model keeping Fragments instead of `Raw` would cost.
+- `fragment`: `modern.wire.dumps`, in use: orjson writes the reply, each cached piece
+  (`modern.wire.Raw`) as the `orjson.Fragment` it holds (made once from its bytes, no
+  copy), each datetime as `modern.wire.format_timestamp`;
+- `marker`: the way before it, kept here as the reference (`marker_dumps`, the old
+  `modern.wire.dumps`): the standard library's encoder writes each piece as a marker
+  string carrying a per-process secret, then one regular expression pass replaces the
+  markers by the pieces' bytes.
 
 Two replies, built from the same pieces: the home page (the caller, 20 cached home
 items with 3 latest messages each, 10 suggested rooms and 10 recent users as domain
 values) and a room list page (50 cached summaries, each with its members' profiles:
 `--members` on average, skewed like the case study's, where one page is about 2 MB).
-Each round times `--repeat` compositions of each reply in each variant, alternating;
-the bytes of the two variants are checked identical first. Prints the median µs per
-reply (with the spread over rounds) and the ratio fragment/marker. Needs orjson
-(`pip install orjson`); without it only the marker variant runs.
+Each round times `--repeat` compositions of each reply in each variant, alternating.
+
+Before any timing, the bytes are checked: both replies identical in both ways, and a
+table of edge cases (non-ASCII, control characters, escapes, key order, 64-bit
+integers, floats) identical to the standard library's encoder; the values where
+orjson is known to differ (`modern.wire`'s docstring: none reaches a reply) are
+checked to still be exactly those. Prints the median µs per reply (with the spread
+over rounds) and the ratio fragment/marker.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import random
+import re
+import secrets
 import statistics
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,13 +51,89 @@ from benchkit import environment, print_environment  # noqa: E402
 
 from modern.wire import Raw, dumps, format_timestamp  # noqa: E402
 
-try:
-    import orjson
-except ImportError:  # the marker variant still runs
-    orjson = None
-
 START = datetime(2026, 1, 1, tzinfo=UTC)
 rng = random.Random(17)
+
+
+# -- the reference: the marker splice modern used before orjson ------------------------
+
+
+class MarkedRaw(bytes):
+    """The old `modern.wire.Raw`: rendered JSON as a bytes subclass."""
+
+
+_MARK = f"\x00raw-{secrets.token_hex(8)}-"
+_MARKED = re.compile(rb'"\\u0000raw-' + _MARK[5:].encode() + rb'(\d+)"')
+
+
+def marker_dumps(content: object) -> bytes:
+    """The old `modern.wire.dumps`: each `MarkedRaw` written as a marker string by the
+    standard library's encoder, the markers then replaced by the pieces' bytes."""
+    if isinstance(content, MarkedRaw):
+        return bytes(content)
+    fragments: list[bytes] = []
+
+    def default(value: object) -> Any:
+        if isinstance(value, MarkedRaw):
+            fragments.append(value)
+            return f"{_MARK}{len(fragments) - 1}"
+        if isinstance(value, datetime):
+            return format_timestamp(value)
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+    out = json.dumps(
+        content, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=default
+    ).encode("utf-8")
+    if fragments:
+        out = _MARKED.sub(lambda match: fragments[int(match[1])], out)
+    return out
+
+
+# -- the bytes: edge cases against the standard library ---------------------------------
+
+SAME = {
+    "non-ASCII": "é ✓ 🎉 \u2028\u2029 \ufeff 中文",
+    "escapes": "\"quoted\" back\\slash /slash \n\r\t\b\f",
+    "control characters": "".join(map(chr, range(32))) + "\x7f",
+    "key order": {"b": 1, "a": 2, "é": 3, "": 4, "A": 5},
+    "64-bit integers": [0, -1, 2**53 + 1, 2**63 - 1, -(2**63), 2**64 - 1],
+    "literals": [True, False, None, [], {}],
+    "floats": [0.0, -0.0, 1.0, 0.1, 0.30000000000000004, 1e-4, 123.456, 1e15, 1e16, 1e22,
+               1.7976931348623157e308, 5e-324, 1e-10, 2.5e-300],
+    "timestamps": [START, START.replace(tzinfo=None), START + timedelta(microseconds=999999)],
+}  # fmt: skip
+# Where orjson writes other bytes than the standard library (or writes where it
+# refused): values no reply holds. Checked so that `modern.wire`'s list stays true.
+DIFFER = {
+    "float 1e-05": 1e-05,
+    "float -7.185e-09": -7.1850441006303285e-09,
+    "NaN": math.nan,
+    "integer 2**64": 2**64,
+    "UUID": uuid.UUID(int=0),
+}
+
+
+def _outcome(encode: Callable[[object], bytes], value: object) -> bytes | str:
+    try:
+        return encode(value)
+    except (TypeError, ValueError) as exc:
+        return f"refused ({type(exc).__name__})"
+
+
+def check_edges() -> None:
+    for name, value in SAME.items():
+        new, old = dumps({"v": value}), marker_dumps({"v": value})
+        if new != old:
+            raise SystemExit(f"{name}: {new!r} != {old!r}: no figure is worth printing")
+    print(f"edge cases identical: {', '.join(SAME)}")
+    for name, value in DIFFER.items():
+        new, old = _outcome(dumps, value), _outcome(marker_dumps, value)
+        if new == old:
+            raise SystemExit(f"{name}: now identical ({new!r}): update modern.wire's docstring")
+        print(f"  differs, never in a reply: {name}: {old!r} -> {new!r}")
+
+
+# -- the replies -----------------------------------------------------------------------
 
 
 def _id() -> str:
@@ -88,22 +170,8 @@ def message(room_id: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _default(value: object) -> Any:
-    if isinstance(value, Raw):
-        return orjson.Fragment(bytes(value))
-    if isinstance(value, datetime):
-        return format_timestamp(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def fragment_dumps(content: object) -> bytes:
-    """The reply as orjson writes it, pieces as Fragments (see the module docstring)."""
-    assert orjson is not None
-    return orjson.dumps(content, default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
-
-
 def pages(members: int) -> dict[str, tuple[Any, Any]]:
-    """Each reply's content twice: with `Raw` pieces and with `orjson.Fragment` pieces."""
+    """Each reply's content twice: pieces as `Raw` (now) and as `MarkedRaw` (before)."""
     home_items = []
     for _ in range(20):
         item = room(rng.randrange(2, 60))
@@ -125,10 +193,9 @@ def pages(members: int) -> dict[str, tuple[Any, Any]]:
     def home(wrap: Callable[[bytes], Any]) -> dict[str, Any]:
         return {"user": caller, "rooms": [wrap(raw) for raw in home_items], **plain}
 
-    wrap_fragment = orjson.Fragment if orjson is not None else Raw
     return {
-        "home": (home(Raw), home(wrap_fragment)),
-        "room list": ([Raw(raw) for raw in summaries], [wrap_fragment(raw) for raw in summaries]),
+        "home": (home(Raw), home(MarkedRaw)),
+        "room list": ([Raw(raw) for raw in summaries], [MarkedRaw(raw) for raw in summaries]),
     }
 
 
@@ -146,17 +213,15 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=250)
     args = parser.parse_args()
     print_environment("bench_render", environment(["orjson"], members=args.members))
-    variants: dict[str, Callable[[Any], bytes]] = {"marker": dumps}
-    if orjson is not None:
-        variants.update(fragment=fragment_dumps, prewrapped=fragment_dumps)
-    for name, (marked, fragmented) in pages(args.members).items():
-        body = dumps(marked)
-        contents = {"marker": marked, "fragment": marked, "prewrapped": fragmented}
-        if orjson is not None:
-            same = fragment_dumps(marked) == body == fragment_dumps(fragmented)
-            print(f"{name}: {len(body) / 1024:.0f} KiB, bytes identical: {same}")
-            if not same:
-                raise SystemExit("the variants differ: no figure is worth printing")
+    check_edges()
+    variants: dict[str, Callable[[Any], bytes]] = {"fragment": dumps, "marker": marker_dumps}
+    for name, (fragmented, marked) in pages(args.members).items():
+        body = marker_dumps(marked)
+        same = dumps(fragmented) == body
+        print(f"{name}: {len(body) / 1024:.0f} KiB, bytes identical: {same}")
+        if not same:
+            raise SystemExit("the variants differ: no figure is worth printing")
+        contents = {"fragment": fragmented, "marker": marked}
         samples: dict[str, list[float]] = {variant: [] for variant in variants}
         for _ in range(args.rounds):
             for variant, compose in variants.items():  # alternated within each round
@@ -167,11 +232,7 @@ def main() -> None:
                 f"  {variant:9} median {medians[variant]:9.1f} µs/reply "
                 f"(rounds {min(times):.1f}–{max(times):.1f})"
             )
-        if orjson is not None:
-            print(
-                f"  fragment/marker: {medians['fragment'] / medians['marker']:.3f}, "
-                f"prewrapped/marker: {medians['prewrapped'] / medians['marker']:.3f}"
-            )
+        print(f"  fragment/marker: {medians['fragment'] / medians['marker']:.3f}")
 
 
 if __name__ == "__main__":

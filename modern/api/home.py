@@ -11,14 +11,12 @@ from modern.api.replies import link, reply
 from modern.schemas import HomePublic, SearchPublic
 
 router = APIRouter(prefix="/api", tags=["home"])
-HOME_FIELDS = tuple(HomePublic.model_fields)
-SEARCH_FIELDS = tuple(SearchPublic.model_fields)
 MAX_QUERY_CHARS = 200
 
 
 @router.get("/home", responses={200: {"model": HomePublic}})
 def home(user: CurrentUser, svc: ServicesDep, fields: Fields = None) -> Response:
-    return reply(svc.home.home(user), fields=fields, allowed=HOME_FIELDS)
+    return reply(svc.home.home(user), fields=fields, allowed=HomePublic.model_fields)
 
 
 @router.get("/search", responses={200: {"model": SearchPublic}})
@@ -28,6 +26,6 @@ def search(
 ) -> Response:  # fmt: skip
     """Each of `users` and `rooms` is bounded by `limit`; one cursor continues both."""
     results, next_cursor = svc.search.search(q, params.cursor, params.limit)
-    response = reply(results, fields=params.fields, allowed=SEARCH_FIELDS)
+    response = reply(results, fields=params.fields, allowed=SearchPublic.model_fields)
     link(params.request, response, next_cursor)
     return response

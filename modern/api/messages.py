@@ -9,14 +9,13 @@ from modern.api.replies import no_content, page_reply, reply
 from modern.schemas import MessageCreate, MessagePublic, MessageUpdate, ReactionToggle
 
 router = APIRouter(tags=["messages"])
-MESSAGE_FIELDS = tuple(MessagePublic.model_fields)
 
 
 @router.get("/api/rooms/{room_id}/messages", responses={200: {"model": list[MessagePublic]}})
 def room_messages(room_id: str, params: Listing, _: CurrentUser, svc: ServicesDep) -> Response:
     """The newest page, oldest first within it; the `next` link goes older."""
     page = svc.messages.history(room_id, params.cursor, params.limit)
-    return page_reply(params, page, allowed=MESSAGE_FIELDS)
+    return page_reply(params, page, allowed=MessagePublic.model_fields)
 
 
 @router.post(

@@ -25,10 +25,6 @@ def select(fields: str | None, allowed: Collection[str]) -> list[str] | None:
     return names
 
 
-def _as_raw(rendered: bytes) -> Raw:
-    return rendered if isinstance(rendered, Raw) else Raw(rendered)
-
-
 def _pick(item: Any, names: list[str] | None) -> Any:
     if names is None:
         return item
@@ -56,12 +52,13 @@ def page_reply(
 
     `page.items` may be one rendered list (the read model's), sent as is without fields."""
     names = select(params.fields, allowed)
-    listed = _as_raw(page.items).value() if isinstance(page.items, bytes) and names else page.items
-    if isinstance(listed, bytes):
-        body = listed
+    items = page.items
+    if isinstance(items, list) or names is not None:
+        listed = items if isinstance(items, list) else items.value()
+        picked = [_pick(item, names) for item in listed]
+        body = dumps(picked[0] if one else picked)
     else:
-        items = [_pick(item, names) for item in listed]
-        body = dumps(items[0] if one else items)
+        body = dumps(items)  # one rendering, written as is
     response = Response(body, media_type="application/json")
     link(params.request, response, page.next_cursor)
     return response

@@ -9,14 +9,12 @@ from modern.api.replies import page_reply, reply
 from modern.schemas import RoomCreate, RoomDetail, RoomPublic, RoomSummary
 
 router = APIRouter(prefix="/api/rooms", tags=["rooms"])
-SUMMARY_FIELDS = tuple(RoomSummary.model_fields)
-DETAIL_FIELDS = tuple(RoomDetail.model_fields)
 
 
 @router.get("", responses={200: {"model": list[RoomSummary]}})
 def list_rooms(params: Listing, _: CurrentUser, svc: ServicesDep) -> Response:
     page = svc.rooms.list(params.cursor, params.limit)
-    return page_reply(params, page, allowed=SUMMARY_FIELDS)
+    return page_reply(params, page, allowed=RoomSummary.model_fields)
 
 
 @router.post("", status_code=201, responses={201: {"model": RoomPublic}})
@@ -28,7 +26,7 @@ def create_room(body: RoomCreate, user: CurrentUser, svc: ServicesDep) -> Respon
 def room_detail(room_id: str, params: Listing, _: CurrentUser, svc: ServicesDep) -> Response:
     """`limit` and `cursor` page the room's `messages` (newest page; `next` goes older)."""
     page = svc.rooms.detail(room_id, params.cursor, params.limit)
-    return page_reply(params, page, allowed=DETAIL_FIELDS, one=True)
+    return page_reply(params, page, allowed=RoomDetail.model_fields, one=True)
 
 
 @router.post("/{room_id}/join", responses={200: {"model": RoomPublic}})

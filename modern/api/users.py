@@ -9,14 +9,12 @@ from modern.api.replies import page_reply, reply
 from modern.schemas import RoomPublic, UserPublic, UserUpdate
 
 router = APIRouter(prefix="/api/users", tags=["users"])
-USER_FIELDS = tuple(UserPublic.model_fields)
-ROOM_FIELDS = tuple(RoomPublic.model_fields)
 
 
 @router.get("", responses={200: {"model": list[UserPublic]}})
 def list_users(params: Listing, _: CurrentUser, svc: ServicesDep) -> Response:
     page = svc.users.list(params.cursor, params.limit)
-    return page_reply(params, page, allowed=USER_FIELDS)
+    return page_reply(params, page, allowed=UserPublic.model_fields)
 
 
 @router.patch("/me", responses={200: {"model": UserPublic}})
@@ -26,10 +24,10 @@ def update_me(body: UserUpdate, user: CurrentUser, svc: ServicesDep) -> Response
 
 @router.get("/{user_id}", responses={200: {"model": UserPublic}})
 def get_user(user_id: str, _: CurrentUser, svc: ServicesDep, fields: Fields = None) -> Response:
-    return reply(svc.users.get(user_id), fields=fields, allowed=USER_FIELDS)
+    return reply(svc.users.get(user_id), fields=fields, allowed=UserPublic.model_fields)
 
 
 @router.get("/{user_id}/rooms", responses={200: {"model": list[RoomPublic]}})
 def user_rooms(user_id: str, params: Listing, _: CurrentUser, svc: ServicesDep) -> Response:
     page = svc.users.rooms_of(user_id, params.cursor, params.limit)
-    return page_reply(params, page, allowed=ROOM_FIELDS)
+    return page_reply(params, page, allowed=RoomPublic.model_fields)

@@ -2,11 +2,11 @@
 drop them.
 
 Bounded pages are cached rendered (JSON bytes, `modern.wire.Raw`) so that a read at
-any data size is a couple of Redis round trips and a splice, not a database scan plus
+any data size is a couple of Redis round trips and a copy, not a database scan plus
 a re-encoding of every member profile. Services name the view they read (`home_rooms`,
 `history`, `search`...) and hand over a loader of domain data; this module keys the
 view, renders what the loader returns, stores it, and hands back a rendering the
-services pass on without looking inside (the API splices it into the reply). Groups
+services pass on without looking inside (the API writes it into the reply as is). Groups
 (one Redis hash each) and their fields:
 
     room:<id>      summary:<t>             an item of GET /api/rooms (members, count)
@@ -58,7 +58,7 @@ RoomView = Literal["summary", "home", "plain"]
 
 # A stored view as the view store reads it: body, version, and whether its freshness
 # lapsed (served still, to be rebuilt in the background); `RedisViews`' `Found`.
-CachedView = tuple[bytes, bytes, bool]
+CachedView = tuple[Raw, bytes, bool]
 
 
 class ViewCache(Protocol):
@@ -103,11 +103,6 @@ class Hit(NamedTuple):
     body: Raw
     version: bytes
     lapsed: bool
-
-
-def _as_raw(raw: bytes) -> Raw:
-    """A stored view as `Raw`, without copying one that already is (a worker's copy)."""
-    return raw if isinstance(raw, Raw) else Raw(raw)
 
 
 def order_of(rooms: Iterable[Room]) -> Order:
@@ -192,7 +187,7 @@ class Views:
             content, next_cursor = load()
             return (next_cursor or "").encode() + b"\n" + dumps(content)
 
-        cursor, _, body = self._one(key, render).partition(b"\n")
+        cursor, _, body = self._one(key, render).body.partition(b"\n")
         return Raw(body), cursor.decode() or None
 
     def rendered(
@@ -215,16 +210,13 @@ class Views:
         if missing:
             built = {i: Raw(dumps(item)) for i, item in build(missing).items()}
             found = [built.get(i) if raw is None else raw for i, raw in enumerate(found)]
-            self.put_many({keys[i]: raw for i, raw in built.items()})
+            self.put_many({keys[i]: raw.body for i, raw in built.items()})
         return [raw for raw in found if raw is not None]
 
     def _lookup(self, keys: Sequence[ViewKey]) -> list[Hit | None]:
         if self._cache is None or not keys:
             return [None] * len(keys)
-        return [
-            None if hit is None else Hit(_as_raw(hit[0]), hit[1], hit[2])
-            for hit in self._cache.lookup(keys)
-        ]
+        return [None if hit is None else Hit(*hit) for hit in self._cache.lookup(keys)]
 
     def _one(self, key: ViewKey, render: Callable[[], bytes]) -> Raw:
         """One cached rendering of `key`: served (and, when lapsed, rebuilt by `render`
@@ -232,7 +224,7 @@ class Views:
         (hit,) = self._lookup([key])
         if hit is None:
             raw = Raw(render())
-            self.put_many({key: raw})
+            self.put_many({key: raw.body})
             return raw
         self._refresh_lapsed([key], [hit], lambda _: {key: render()})
         return hit.body

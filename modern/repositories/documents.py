@@ -118,6 +118,9 @@ def reactions(value: Any) -> dict[str, list[str]]:
     return {emoji: ids for emoji, ids in voters.items() if ids}
 
 
+# Each kind's fields are a dict literal rather than a table of (field, key, rule) read
+# in a loop: the loop took 1.56 µs a user against 1.13 (best of 15 runs of 50,000), and
+# a room list read from the database converts thousands of member profiles.
 def to_user(doc: Mapping[str, Any]) -> User:
     return {
         "id": ref(doc.get("_id")),

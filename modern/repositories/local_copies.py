@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Sized
 from typing import Generic, TypeVar
 
-V = TypeVar("V", bound=bytes)
+V = TypeVar("V", bound=Sized)  # bytes, or a rendered view (`modern.wire.Raw`): its length
 
 
 class LocalCopies(Generic[V]):

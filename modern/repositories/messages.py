@@ -15,7 +15,7 @@ from modern.domain import Key, Message, Room, RoomRef
 from modern.repositories.cache import Cache
 from modern.repositories.documents import reactions as read_reactions
 from modern.repositories.documents import timestamp, to_message
-from modern.repositories.mongo import Document, oid, oids, storage_errors
+from modern.repositories.mongo import Document, find_one_by_id, oid, oids, storage_errors
 from modern.repositories.refresh import Refresher
 from modern.repositories.scans import newest_first
 
@@ -60,7 +60,12 @@ class MongoMessages:
         self._cache = cache
         self._ttl = summary_ttl
         self._refresher = refresher
-        self._count_ttl = max(summary_ttl, COUNT_SNAPSHOT_TTL) if summary_ttl > 0 else 0
+
+    @property
+    def _count_ttl(self) -> int:
+        """Seconds a count snapshot lives: at least COUNT_SNAPSHOT_TTL, however short
+        the summaries' TTL (it follows new messages by itself); none with the cache off."""
+        return max(self._ttl, COUNT_SNAPSHOT_TTL) if self._ttl > 0 else 0
 
     def insert(self, *, room_id: str, author_id: str, text: str, now: datetime) -> Message:
         doc: Document = {
@@ -78,11 +83,7 @@ class MongoMessages:
         return to_message(doc)
 
     def get(self, message_id: str) -> Message | None:
-        target = oid(message_id)
-        if target is None:
-            return None
-        with storage_errors("find message"):
-            doc = self._messages.find_one({"_id": target})
+        doc = find_one_by_id(self._messages, message_id)
         return to_message(doc) if doc is not None else None
 
     def update_text(self, message_id: str, text: str, edited_at: datetime) -> Message | None:

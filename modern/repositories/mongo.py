@@ -51,6 +51,17 @@ def find_by_ids(
     return docs
 
 
+def find_one_by_id(
+    collection: Collection[Document], document_id: str, projection: dict[str, int] | None = None
+) -> Document | None:
+    """The document a string id names, or None: an invalid id matches none (no query)."""
+    target = oid(document_id)
+    if target is None:
+        return None
+    with storage_errors(f"find {collection.name}"):
+        return collection.find_one({"_id": target}, projection)
+
+
 @contextmanager
 def storage_errors(action: str) -> Iterator[None]:
     """Re-raise driver errors as ours, keeping the driver error as the cause."""

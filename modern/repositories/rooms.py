@@ -14,7 +14,14 @@ from modern.clock import now_ms
 from modern.domain import Key, Room, RoomRef
 from modern.repositories.cache import Cache
 from modern.repositories.documents import refs, to_room, to_room_ref
-from modern.repositories.mongo import Document, find_by_ids, oid, oids, storage_errors
+from modern.repositories.mongo import (
+    Document,
+    find_by_ids,
+    find_one_by_id,
+    oid,
+    oids,
+    storage_errors,
+)
 from modern.repositories.scans import newest_first
 
 POPULAR_KEY = "home:popular_rooms"
@@ -50,21 +57,13 @@ class MongoRooms:
         return to_room(doc)
 
     def get(self, room_id: str) -> Room | None:
-        target = oid(room_id)
-        if target is None:
-            return None
-        with storage_errors("find room"):
-            doc = self._rooms.find_one({"_id": target})
+        doc = find_one_by_id(self._rooms, room_id)
         return to_room(doc) if doc is not None else None
 
     def get_ref(self, room_id: str) -> RoomRef | None:
         """Id and activity only: a big room's `member_ids` (thousands of ids) would cost
         more to decode than the history page it anchors."""
-        target = oid(room_id)
-        if target is None:
-            return None
-        with storage_errors("find room"):
-            doc = self._rooms.find_one({"_id": target}, {"last_message_at": 1})
+        doc = find_one_by_id(self._rooms, room_id, {"last_message_at": 1})
         return to_room_ref(doc) if doc is not None else None
 
     def get_many(self, room_ids: Sequence[str]) -> dict[str, Room]:

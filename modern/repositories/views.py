@@ -194,8 +194,10 @@ class RedisViews:
             self._keep(key, version, body)
 
     def _keep(self, key: ViewKey, version: bytes | None, body: bytes | None) -> Raw | None:
+        """`body` as the `Raw` served from now on, kept here as this worker's copy (made
+        once: a copy read again is written into replies as it is)."""
         if body is None or version is None:
             return None
-        view = body if isinstance(body, Raw) else Raw(body)
+        view = Raw(body)
         self.local.put(key, version, view)
         return view

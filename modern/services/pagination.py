@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from modern.domain import Key
 from modern.errors import BadRequest
@@ -24,13 +24,21 @@ _ID = re.compile(r"[0-9a-f]{24}")
 _MAX_CURSOR_CHARS = 1024
 
 
+class Rendering(Protocol):
+    """A page's items rendered whole by the read model (`modern.wire.Raw`)."""
+
+    def value(self) -> Any:
+        """The items decoded (only to pick `?fields=`; otherwise written as they are)."""
+        ...
+
+
 @dataclass(frozen=True)
 class Page(Generic[T]):
     """One page of a list: its items and the cursor of the next page (None at the end).
     `items` may be rendered already by the read model (`modern.readmodel`): a list of
-    renderings, or one rendered JSON array (bytes). Services pass them on unopened."""
+    renderings, or one rendering of them all. Services pass them on unopened."""
 
-    items: list[T] | bytes
+    items: list[T] | Rendering
     next_cursor: str | None = None
 
 

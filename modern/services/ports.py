@@ -91,7 +91,7 @@ class RenderedViews(Protocol):
     """Pages cached rendered (`modern.readmodel.views:Views` implements it).
 
     A service names the view it reads and hands over a loader of domain data; what
-    comes back may be a rendering (the API splices it into the reply) or, without a
+    comes back may be a rendering (the API writes it into the reply as is) or, without a
     cache, the loader's values: services pass it on and never look inside. Services
     also tell it about every write, so that it drops the views the write changes.
     """

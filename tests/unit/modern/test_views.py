@@ -1,13 +1,11 @@
-"""Rendered views: splicing Raw JSON, the view cache's fill and drop rules."""
+"""Rendered views: the view cache's fill and drop rules."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from modern import wire
 from modern.readmodel.views import (
     ROOM_ORDER,
     SEARCH,
@@ -18,7 +16,7 @@ from modern.readmodel.views import (
     room_group,
     stamp,
 )
-from modern.wire import Raw, dumps
+from modern.wire import Raw
 
 
 class DictViews:
@@ -51,20 +49,6 @@ class DictViews:
         for group in groups:
             self.dropped.append(group)
             self.groups.pop(group, None)
-
-
-def test_dumps_splices_raw_parts_verbatim() -> None:
-    at = datetime(2026, 11, 28, 6, 26, 35, 123000, tzinfo=UTC)
-    body = dumps({"a": Raw(b'[{"x":"\xc3\xa9"}]'), "b": [Raw(b"1"), at], "c": "é"})
-    assert body == '{"a":[{"x":"é"}],"b":[1,"2026-11-28T06:26:35.123Z"],"c":"é"}'.encode()
-    assert dumps(Raw(b"[]")) == b"[]"
-
-
-def test_user_text_cannot_forge_a_splice_marker() -> None:
-    forged = "\x00raw-" + "0" * 16 + "-0"  # the marker's shape without the process secret
-    assert forged != wire._MARK + "0"
-    body = dumps({"text": forged, "raw": Raw(b"true")})
-    assert json.loads(body) == {"text": forged, "raw": True}
 
 
 def test_paged_renders_once_then_serves_the_bytes() -> None:
