@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from bson import ObjectId
 
@@ -118,37 +118,50 @@ def reactions(value: Any) -> dict[str, list[str]]:
     return {emoji: ids for emoji, ids in voters.items() if ids}
 
 
-# Each kind's fields are a dict literal rather than a table of (field, key, rule) read
-# in a loop: the loop took 1.56 µs a user against 1.13 (best of 15 runs of 50,000), and
-# a room list read from the database converts thousands of member profiles.
+Rule = Callable[[Any], Any]
+Fields = tuple[tuple[str, str, Rule], ...]
+
+
+def _fields(**rules: Rule) -> Fields:
+    """A kind's fields in wire order, each read by its rule from the stored key of the
+    same name (`id` from `_id`): the contract's table, written once as data."""
+    return tuple((name, "_id" if name == "id" else name, rule) for name, rule in rules.items())
+
+
+USER_FIELDS = _fields(
+    id=ref, username=required_text, display_name=text, bio=text, avatar_url=url,
+    created_at=timestamp, last_seen_at=timestamp,
+)  # fmt: skip
+ROOM_FIELDS = _fields(
+    id=ref, name=required_text, topic=text, owner_id=ref, member_ids=refs,
+    created_at=timestamp, last_message_at=timestamp,
+)  # fmt: skip
+ROOM_REF_FIELDS = _fields(id=ref, last_message_at=timestamp)
+
+
+def _read(doc: Mapping[str, Any], fields: Fields) -> dict[str, Any]:
+    """One stored document as a kind's fields. A table read in a loop costs 0.4-0.5 µs
+    a document more than a dict literal (a user 1.4 against 1.0 µs, a room of 20
+    members 4.1 against 3.7; best of 9 runs of 50,000): only a read that misses every
+    cache converts documents in number, and the case study's largest (the 2 MB room
+    list, about 10,000 member profiles) spends some 5 ms more of its 7 s uncached."""
+    get = doc.get
+    return {name: rule(get(key)) for name, key, rule in fields}
+
+
 def to_user(doc: Mapping[str, Any]) -> User:
-    return {
-        "id": ref(doc.get("_id")),
-        "username": required_text(doc.get("username")),
-        "display_name": text(doc.get("display_name")),
-        "bio": text(doc.get("bio")),
-        "avatar_url": url(doc.get("avatar_url")),
-        "created_at": timestamp(doc.get("created_at")),
-        "last_seen_at": timestamp(doc.get("last_seen_at")),
-    }
+    return cast(User, _read(doc, USER_FIELDS))
 
 
 def to_room(doc: Mapping[str, Any]) -> Room:
-    return {
-        "id": ref(doc.get("_id")),
-        "name": required_text(doc.get("name")),
-        "topic": text(doc.get("topic")),
-        "owner_id": ref(doc.get("owner_id")),
-        "member_ids": refs(doc.get("member_ids", [])),
-        "created_at": timestamp(doc.get("created_at")),
-        "last_message_at": timestamp(doc.get("last_message_at")),
-    }
+    return cast(Room, _read(doc, ROOM_FIELDS))
 
 
 def to_room_ref(doc: Mapping[str, Any]) -> RoomRef:
-    return {"id": ref(doc.get("_id")), "last_message_at": timestamp(doc.get("last_message_at"))}
+    return cast(RoomRef, _read(doc, ROOM_REF_FIELDS))
 
 
+# A message is not a table: its text depends on `deleted` (a deleted message reads "").
 def to_message(doc: Mapping[str, Any]) -> Message:
     deleted = flag(doc.get("deleted"))
     return {
