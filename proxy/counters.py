@@ -19,9 +19,10 @@ when Redis stalls for longer than the client waits, the increments can be applie
 (WATCH/MULTI rather than a Lua script: the in-process stand-in for Redis used when
 REDIS_URL is unset has no Lua interpreter, and the code must be the same for both.)
 
-Time: every exchange with Redis is bounded, by `FLUSH_TIMEOUT` in the background and
-by the caller's `budget()` when a status answer waits for it. Logs: one warning when
-an outage starts and one line when Redis answers again, not one per flush.
+Time: every exchange with Redis is bounded (`limit`), by `FLUSH_TIMEOUT` in the
+background and by the caller's `budget()` when a status answer waits for it, redis-py's
+cleanup after a cancel included. Logs: one warning when an outage starts and one line
+when Redis answers again, not one per flush.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FLUSH_TIMEOUT",
     "MARKER_TTL",
+    "RECANCEL",
     "Batch",
     "CounterWriter",
     "Outage",
@@ -88,17 +90,67 @@ async def limit(default: float) -> AsyncIterator[None]:
     """Bound one Redis exchange: by the caller's `budget()` if any, else by `default`.
 
     Running out of time raises redis's own TimeoutError, so callers and the admin
-    API's error handlers treat it like any other Redis failure.
+    API's error handlers treat it like any other Redis failure. Once the budget is
+    spent no exchange starts at all; one already under way is cancelled at the
+    deadline, and again every `RECANCEL` seconds while it still runs (`_Cutoff`).
     """
     loop = asyncio.get_running_loop()
     deadline = _deadline.get()
     if deadline is None:
         deadline = loop.time() + default
+    if deadline <= loop.time():
+        raise redis.exceptions.TimeoutError(_OUT_OF_TIME)
+    cutoff = _Cutoff(deadline)
     try:
-        async with asyncio.timeout_at(deadline):
-            yield
-    except TimeoutError as exc:
-        raise redis.exceptions.TimeoutError("Redis did not answer in time") from exc
+        yield
+    except asyncio.CancelledError as exc:
+        if cutoff.stop():
+            raise redis.exceptions.TimeoutError(_OUT_OF_TIME) from exc
+        raise
+    finally:
+        cutoff.stop()
+
+
+_OUT_OF_TIME = "Redis did not answer in time"
+RECANCEL = 0.05
+"""Seconds between the cancels of an exchange still running after its deadline."""
+
+
+class _Cutoff:
+    """Cancels the current task at `deadline`, then every `RECANCEL` until `stop()`.
+
+    One cancel is not enough: on Python 3.11, `asyncio.wait_for` (through which
+    redis-py writes every command when a socket timeout is set) drops a cancel that
+    lands as the write completes, and the reply is then awaited for a whole socket
+    timeout, far past the budget. `asyncio.timeout` cancels once; this keeps
+    cancelling, so a lost cancel costs `RECANCEL`, not the socket timeout. The
+    same holds for redis-py's cleanup after a cancel (a pipeline that was WATCHing
+    sends UNWATCH and waits for the reply): the next cancel cuts it short, and
+    redis-py then drops the connection rather than reuse it.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        task = asyncio.current_task()
+        if task is None:
+            raise RuntimeError("limit() must run inside a task")
+        self._task = task
+        self._others = task.cancelling()  # cancels requested before, by someone else
+        self._fired = 0
+        self._handle = asyncio.get_running_loop().call_at(deadline, self._fire)
+
+    def _fire(self) -> None:
+        self._fired += 1
+        self._task.cancel()
+        self._handle = asyncio.get_running_loop().call_later(RECANCEL, self._fire)
+
+    def stop(self) -> bool:
+        """Stop cancelling and take back this cutoff's cancels; True when it had fired
+        and nobody else asked for a cancel meanwhile (the cancel means: out of time)."""
+        self._handle.cancel()
+        fired, self._fired = self._fired, 0
+        for _ in range(fired):
+            self._task.uncancel()
+        return fired > 0 and self._task.cancelling() <= self._others
 
 
 @dataclass(slots=True)

@@ -1,5 +1,5 @@
 """Redis frozen under traffic: counts (traffic and shadow outcomes) stay exact, and
-api/status answers in time.
+api/status answers in time (its every Redis wait within its budget, `proxy.counters.limit`).
 
 The proxy (two uvicorn workers) talks to a private `redis-server` with a client
 socket timeout of 1 s; the test freezes that server with SIGSTOP for 3 s while
@@ -9,12 +9,17 @@ applied when Redis woke up *and* sent again by the worker that had given up wait
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
+import pytest
 import redis
+import redis.asyncio
 
+from proxy.counters import budget, limit
 from proxy.shadow.outcomes import OUTCOMES
 from tests.integration.proxy.conftest import (
     BASE_ROUTES,
@@ -24,7 +29,7 @@ from tests.integration.proxy.conftest import (
     routes_yaml,
     run_proxy,
 )
-from tests.support.private_redis import private_redis
+from tests.support.private_redis import PrivateRedis, private_redis
 
 PREFIX = "faults:"
 SOCKET_TIMEOUT = 1.0
@@ -113,3 +118,49 @@ def test_a_redis_freeze_loses_and_doubles_no_count(upstreams: Upstreams, tmp_pat
             finally:
                 shared.close()
             assert outcomes_counted(server.url, sent) == sent
+
+
+SLOW_SOCKET = 5.0  # the client's own timeout: what a wait the budget does not cut costs
+TIGHT_BUDGET = 0.3
+MARGIN = 0.5  # far below SLOW_SOCKET, so timing noise cannot flip the verdict
+
+
+async def spent_before_it_starts(client: redis.asyncio.Redis, server: PrivateRedis) -> None:
+    """An earlier read used the budget up; this one finds an idle connected connection,
+    so its write completes at once (where Python 3.11's wait_for dropped the cancel)."""
+    await client.ping()
+    server.freeze()
+    await asyncio.sleep(TIGHT_BUDGET + 0.05)
+    async with limit(SLOW_SOCKET):
+        await client.get("k")
+
+
+async def cancelled_while_watching(client: redis.asyncio.Redis, server: PrivateRedis) -> None:
+    """The deadline lands while a pipeline WATCHes: redis-py's cleanup sends UNWATCH."""
+    async with limit(SLOW_SOCKET), client.pipeline(transaction=True) as pipe:
+        await pipe.watch("k")
+        server.freeze()
+        await pipe.get("k")
+
+
+Exchange = Callable[[redis.asyncio.Redis, PrivateRedis], Awaitable[None]]
+
+
+@pytest.mark.parametrize("exchange", [spent_before_it_starts, cancelled_while_watching])
+def test_a_frozen_redis_costs_a_budget_its_length_and_no_more(exchange: Exchange) -> None:
+    async def scenario(server: PrivateRedis) -> float:
+        client = redis.asyncio.Redis.from_url(f"{server.url}?socket_timeout={SLOW_SOCKET}")
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            with budget(TIGHT_BUDGET), pytest.raises(redis.exceptions.TimeoutError):
+                await exchange(client, server)
+            elapsed = loop.time() - started
+        finally:
+            server.thaw()
+        assert await client.get("k") is None  # no stale reply left for the next caller
+        await client.aclose()
+        return elapsed
+
+    with private_redis() as server:
+        assert asyncio.run(scenario(server)) < TIGHT_BUDGET + MARGIN

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
 import pytest
 import redis.exceptions
 
-from proxy.counters import Batch, CounterWriter, budget
+from proxy.counters import FLUSH_TIMEOUT, Batch, CounterWriter, budget, limit
 from proxy.shadow.outcomes import OutcomeStore
 from tests.unit.proxy.flaky_redis import FlakyRedis
 
@@ -85,6 +86,43 @@ def test_a_budget_bounds_a_stalled_redis() -> None:
         return time.monotonic() - started
 
     assert asyncio.run(scenario()) < 5
+
+
+def test_a_lost_cancel_costs_a_moment_not_a_socket_timeout() -> None:
+    """On Python 3.11, `asyncio.wait_for` (redis-py's every write) drops a cancel that
+    lands as the write completes; redis-py then waits for the reply a whole socket
+    timeout. `limit` cancels again, so the budget still holds."""
+
+    async def loses_one_cancel() -> None:
+        # The write: its cancel dropped, as wait_for does when the write completed meanwhile.
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(30)
+        await asyncio.sleep(30)  # the reply, awaited until the socket timeout
+
+    async def scenario() -> float:
+        started = time.monotonic()
+        with budget(0.2), pytest.raises(redis.exceptions.TimeoutError):
+            async with limit(FLUSH_TIMEOUT):
+                await loses_one_cancel()
+        task = asyncio.current_task()
+        assert task is not None and task.cancelling() == 0  # every cancel taken back
+        return time.monotonic() - started
+
+    assert asyncio.run(scenario()) < 0.2 + 0.5
+
+
+def test_a_cancel_from_elsewhere_stays_a_cancel() -> None:
+    """A task cancelled by someone else (a worker shutting down) is not told "out of time"."""
+
+    async def scenario() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        asyncio.get_running_loop().call_later(0.05, task.cancel)
+        async with limit(FLUSH_TIMEOUT):
+            await asyncio.sleep(30)
+
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(scenario())
 
 
 def test_shadow_outcomes_keep_an_unconfirmed_batch_in_view_and_count_it_once() -> None:
