@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import redis.exceptions
 
 from proxy.config import STAGES, Position
-from proxy.counters import Outage
+from proxy.counters import Outage, limit
 from proxy.redis_replies import text as text_of
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class AppliedTables:
         falls back on the lock, as on a first start.
         """
         try:
-            async with asyncio.timeout(READ_TIMEOUT):
+            async with limit(READ_TIMEOUT):
                 text, revision = await self._redis.hmget(self.key, ["text", "revision"])
         except (redis.exceptions.RedisError, OSError) as exc:
             log.warning("cannot read the last applied route table from Redis: %s", exc)
@@ -98,7 +98,7 @@ class AppliedTables:
                 continue
             text, revision = latest
             try:
-                async with asyncio.timeout(WRITE_TIMEOUT):
+                async with limit(WRITE_TIMEOUT):
                     await self._redis.hset(self.key, mapping={"text": text, "revision": revision})
             except (redis.exceptions.RedisError, OSError) as exc:
                 self._outage.failed(exc)

@@ -29,7 +29,12 @@ from tests.integration.proxy.conftest import (
     routes_yaml,
     run_proxy,
 )
-from tests.integration.proxy.workers import hide_from_the_watch, status_of, workers_serving
+from tests.integration.proxy.workers import (
+    get_across_restart,
+    hide_from_the_watch,
+    status_of,
+    workers_serving,
+)
 
 ROUTES = """\
   - {id: echo, methods: [GET, POST], path: /echo, stage: legacy}
@@ -177,4 +182,4 @@ def test_sighup_on_two_workers_keeps_the_guard(
 
 
 def side_of(http: httpx.Client, proxy: Proxy, path: str) -> str | None:
-    return http.get(proxy.url + path).headers.get("x-upstream")
+    return get_across_restart(http, proxy.url + path).headers.get("x-upstream")
