@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pytest
 
+from proxy.applied import lock_positions
+from proxy.config import Position
 from strangler.ratchet.baseline import HEADER, Baseline, RollbackEntry, RouteEntry, parse_baseline
 from strangler.ratchet.contracts import LayeringException
 from strangler.ratchet.inventory import Endpoint
@@ -62,3 +66,13 @@ def test_an_unreadable_line_names_file_and_line(line: str) -> None:
         parse_baseline(HEADER + "route a GET /a legacy\n" + line + "\n", source="m.lock")
     assert str(caught.value).startswith("m.lock:5: cannot read")
     assert "strangler ratchet update" in str(caught.value)
+
+
+def test_the_proxy_reads_the_positions_the_ratchet_writes(tmp_path: Path) -> None:
+    """The proxy may not import the ratchet, so it reads the lock's route lines itself
+    (`proxy.applied.lock_positions`): both readers must agree on what the writer wrote."""
+    routes = {**BASELINE.routes, "half": RouteEntry("half", ("GET",), "/half", "canary", 12.5)}
+    lock = tmp_path / "migration.lock"
+    lock.write_text(replace(BASELINE, routes=routes).render())
+    assert lock_positions(lock) == {key: entry.position for key, entry in routes.items()}
+    assert lock_positions(lock)["half"] == Position("canary", 12.5)
