@@ -61,8 +61,13 @@ def _third_party_imports(package: str) -> dict[str, Path]:
     return found
 
 
+# Which installed distributions provide each top-level module: one scan of the
+# environment's metadata, not one per imported module.
+PROVIDERS = packages_distributions()
+
+
 def _distributions(module: str) -> set[str]:
-    return {_name(d) for d in packages_distributions().get(module, [])}
+    return {_name(d) for d in PROVIDERS.get(module, [])}
 
 
 @pytest.mark.parametrize(
